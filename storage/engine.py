@@ -1,0 +1,97 @@
+"""Engine and session set-up, and the schema check at start-up.
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on; every SQLite transaction starts
+with ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing with
+"database is locked" when a reader tries to upgrade its lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database needs ``unstuck db upgrade`` before the bot may use it."""
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" hook below decide when transactions start.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the folder of an SQLite file so a fresh checkout needs no manual step."""
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> AsyncEngine:
+    """An async engine for ``url`` with the project's SQLite settings applied."""
+    args = dict(connect_args or {})
+    if is_sqlite(url):
+        ensure_sqlite_directory(url)
+        args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_async_engine(url, echo=echo, connect_args=args)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return create_async_engine(url, echo=echo, connect_args=args, pool_pre_ping=True)
+
+
+class Database:
+    """The engine plus a session factory; ``async with db.session() as s`` commits on success."""
+
+    def __init__(self, url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self.connect_args = connect_args or {}
+        self.engine = create_engine(url, echo=echo, connect_args=connect_args)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def prepare(self, *, auto_upgrade: bool) -> None:
+        """Make sure the schema is current: upgrade it (SQLite) or refuse to start (PostgreSQL)."""
+        from storage.migrate import current_and_head, upgrade
+
+        if auto_upgrade:
+            await asyncio.to_thread(upgrade, self.url, self.connect_args)
+            return
+        current, head = await asyncio.to_thread(current_and_head, self.url, self.connect_args)
+        if current != head:
+            where = f"at revision {current}" if current else "empty"
+            raise SchemaOutOfDate(
+                f"The database schema is out of date ({where}, the bot needs {head}). "
+                "Run `unstuck db upgrade` first, then start the bot again."
+            )
