@@ -1,0 +1,289 @@
+"""Similar solved-thread matching: a per-server lexical index plus a calibrated similarity score.
+
+Design
+------
+* Text -> index terms with :func:`bot.domain.text.terms` (markup stripped, stop-words removed,
+  Snowball-stemmed).
+* Candidates come from a tantivy (Lucene-like, Rust) in-memory index: a BM25 disjunction of the
+  query's terms over the ``title`` (boost 2) and ``body`` fields, restricted to the server (and,
+  when asked, to channels) by required term clauses, and excluding threads by a must-not clause.
+  Tantivy's block-max WAND keeps top-k search fast on large corpora.
+* The top ``CANDIDATES`` are re-scored with :func:`bot.domain.similarity_scoring.score_many`
+  (IDF-weighted overlaps + rapidfuzz fuzzy matching, weights tuned on SemEval-2016/17 Task 3B
+  train+dev), which gives the [0, 1] score that the per-server threshold applies to. The IDF
+  statistics are per server.
+* Writes are cheap: a tantivy commit costs ~5-10 ms, so added/removed threads are first kept in a
+  small pending overlay (searched directly, always visible to the next search) and committed in
+  batches of ``COMMIT_EVERY`` changes, or by :meth:`SimilarityIndex.flush`.
+
+Used from one asyncio event loop: no locking; every call is short enough to run inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import tantivy
+
+from bot.domain.similarity_scoring import TITLE_WEIGHTS, WEIGHTS, DocTerms, TermStats, score_many
+from bot.domain.text import terms
+
+__all__ = [
+    "DEFAULT_MIN_SCORE",
+    "Match",
+    "SimilarityIndex",
+    "SolvedThreadDoc",
+    "doc_terms",
+    "query_terms",
+]
+
+# Suggested default per-server threshold on Match.score (see benchmarks/similar.py for the dev-set
+# precision behind it). Below it the bot shows no suggestion block at all.
+DEFAULT_MIN_SCORE = 0.5
+DEFAULT_MIN_SCORE_TITLES_ONLY = 0.5
+
+BODY_TERM_LIMIT = 200  # index terms kept from a thread's question (long pastes add nothing)
+QUERY_TERM_LIMIT = 200  # index terms of a query used for scoring
+QUERY_SEARCH_TERMS = 32  # highest-IDF query terms sent to the lexical index
+CANDIDATES = 40  # lexical candidates re-scored per search
+COMMIT_EVERY = 64  # pending writes before a tantivy commit
+TITLE_BOOST = 2.0
+_WRITER_HEAP = 15_000_000
+
+
+@dataclass(frozen=True)
+class SolvedThreadDoc:
+    thread_id: int
+    guild_id: int
+    channel_id: int
+    title: str
+    question: str  # may be "" (titles-only mode)
+    answer: str  # may be ""; not used for matching (it describes the fix, not the problem)
+
+
+@dataclass(frozen=True)
+class Match:
+    thread_id: int
+    channel_id: int
+    score: float
+
+
+def doc_terms(title: str, question: str) -> DocTerms:
+    return DocTerms(tuple(terms(title)), tuple(terms(question, limit=BODY_TERM_LIMIT)))
+
+
+def query_terms(text: str) -> list[str]:
+    return terms(text, limit=QUERY_TERM_LIMIT)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    thread_id: int
+    guild_id: int
+    channel_id: int
+    terms: DocTerms
+
+
+class SimilarityIndex:
+    """Solved threads of every server, searched one server at a time.
+
+    ``titles_only=True`` (no message-content intent): documents and queries are titles only, and the
+    weights tuned for titles are used.
+    """
+
+    def __init__(self, *, titles_only: bool = False) -> None:
+        self.titles_only = titles_only
+        self._weights = TITLE_WEIGHTS if titles_only else WEIGHTS
+        sb = tantivy.SchemaBuilder()
+        sb.add_integer_field("tid", stored=True, indexed=True)
+        sb.add_integer_field("guild", stored=True, indexed=True)
+        sb.add_integer_field("channel", stored=True, indexed=True)
+        sb.add_text_field("title", stored=True, tokenizer_name="whitespace", index_option="freq")
+        sb.add_text_field("body", stored=True, tokenizer_name="whitespace", index_option="freq")
+        self._schema = sb.build()
+        self._index = tantivy.Index(self._schema)
+        self._index.config_reader("Manual", 0)
+        self._writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        self._searcher = self._index.searcher()
+        self._stats: dict[int, TermStats] = {}
+        self._pending: dict[int, _Entry] = {}  # written since the last commit (latest version)
+        self._stale: set[int] = set()  # committed versions deleted/replaced since the last commit
+        self._count = 0
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def add(self, doc: SolvedThreadDoc) -> None:
+        """Index ``doc``, replacing any earlier version with the same thread id."""
+        self._add(doc)
+        self._maybe_commit()
+
+    def add_many(self, docs: Iterable[SolvedThreadDoc]) -> None:
+        """Bulk load (start-up): one commit at the end."""
+        for doc in docs:
+            self._add(doc)
+        self.flush()
+
+    def remove(self, thread_id: int) -> None:
+        old = self._lookup(thread_id)
+        if old is None:
+            return
+        self._forget(old)
+        self._writer.delete_documents_by_term("tid", thread_id)
+        self._pending.pop(thread_id, None)
+        self._stale.add(thread_id)
+        self._maybe_commit()
+
+    def flush(self) -> None:
+        """Commit pending writes to the lexical index (searches see them before that too)."""
+        if not self._pending and not self._stale:
+            return
+        self._writer.commit()
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        self._pending.clear()
+        self._stale.clear()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _add(self, doc: SolvedThreadDoc) -> None:
+        old = self._lookup(doc.thread_id)
+        if old is not None:
+            self._forget(old)
+            self._writer.delete_documents_by_term("tid", doc.thread_id)
+            self._stale.add(doc.thread_id)
+        dt = doc_terms(doc.title, "" if self.titles_only else doc.question)
+        entry = _Entry(doc.thread_id, doc.guild_id, doc.channel_id, dt)
+        self._writer.add_document(
+            tantivy.Document(
+                tid=doc.thread_id,
+                guild=doc.guild_id,
+                channel=doc.channel_id,
+                title=" ".join(dt.title),
+                body=" ".join(dt.body),
+            )
+        )
+        self._pending[doc.thread_id] = entry
+        stats = self._stats.get(doc.guild_id)
+        if stats is None:
+            stats = self._stats[doc.guild_id] = TermStats()
+        stats.add(dt.title + dt.body)
+        self._count += 1
+
+    def _forget(self, entry: _Entry) -> None:
+        stats = self._stats.get(entry.guild_id)
+        if stats is not None:
+            stats.discard(entry.terms.title + entry.terms.body)
+            if stats.n_docs == 0:
+                del self._stats[entry.guild_id]
+        self._count -= 1
+
+    def _maybe_commit(self) -> None:
+        if len(self._pending) + len(self._stale) >= COMMIT_EVERY:
+            self.flush()
+
+    def _lookup(self, thread_id: int) -> _Entry | None:
+        entry = self._pending.get(thread_id)
+        if entry is not None:
+            return entry
+        if thread_id in self._stale:
+            return None
+        q = tantivy.Query.term_query(self._schema, "tid", thread_id)
+        hits = self._searcher.search(q, 1, count=False).hits
+        if not hits:
+            return None
+        return self._entry(self._searcher.doc(hits[0][1]))
+
+    @staticmethod
+    def _entry(doc: Any) -> _Entry:
+        d = doc.to_dict()
+        title = d.get("title", [""])[0]
+        body = d.get("body", [""])[0]
+        return _Entry(
+            d["tid"][0],
+            d["guild"][0],
+            d["channel"][0],
+            DocTerms(tuple(title.split()), tuple(body.split())),
+        )
+
+    # --- search ---------------------------------------------------------------------------------
+
+    def search(
+        self,
+        guild_id: int,
+        text: str,
+        *,
+        limit: int = 3,
+        channel_ids: Collection[int] | None = None,
+        exclude: Collection[int] = (),
+        min_score: float = 0.0,
+    ) -> list[Match]:
+        """Up to ``limit`` solved threads of ``guild_id`` most similar to ``text``, best first, each
+        with a score in [0, 1] of at least ``min_score``."""
+        stats = self._stats.get(guild_id)
+        if stats is None or limit <= 0:
+            return []
+        if channel_ids is not None and not channel_ids:
+            return []
+        q = query_terms(text)
+        if not q:
+            return []
+        cands = self._lexical_candidates(guild_id, q, stats, channel_ids, exclude)
+        if self._pending:
+            qset = set(q)
+            seen = {e.thread_id for e in cands}
+            for e in self._pending.values():
+                if (
+                    e.guild_id == guild_id
+                    and e.thread_id not in seen
+                    and e.thread_id not in exclude
+                    and (channel_ids is None or e.channel_id in channel_ids)
+                    and not qset.isdisjoint(e.terms.title + e.terms.body)
+                ):
+                    cands.append(e)
+        if not cands:
+            return []
+        scores = score_many(q, [e.terms for e in cands], stats, self._weights)
+        ranked = sorted(zip(scores, range(len(cands)), strict=True), key=lambda t: (-t[0], t[1]))
+        out: list[Match] = []
+        for s, i in ranked:
+            if s < min_score or len(out) >= limit:
+                break
+            e = cands[i]
+            out.append(Match(e.thread_id, e.channel_id, round(s, 4)))
+        return out
+
+    def _lexical_candidates(
+        self,
+        guild_id: int,
+        q: list[str],
+        stats: TermStats,
+        channel_ids: Collection[int] | None,
+        exclude: Collection[int],
+    ) -> list[_Entry]:
+        schema = self._schema
+        Q, Occur = tantivy.Query, tantivy.Occur
+        uniq = sorted(dict.fromkeys(q), key=stats.idf, reverse=True)[:QUERY_SEARCH_TERMS]
+        should: list[tuple[Any, Any]] = []
+        for w in uniq:
+            should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "title", w), TITLE_BOOST)))
+            should.append((Occur.Should, Q.term_query(schema, "body", w)))
+        clauses: list[tuple[Any, Any]] = [
+            (Occur.Must, Q.boolean_query(should)),
+            (Occur.Must, Q.term_query(schema, "guild", guild_id)),
+        ]
+        if channel_ids is not None:
+            clauses.append((Occur.Must, Q.term_set_query(schema, "channel", list(channel_ids))))
+        if exclude:
+            clauses.append((Occur.MustNot, Q.term_set_query(schema, "tid", list(exclude))))
+        hits = self._searcher.search(
+            Q.boolean_query(clauses), CANDIDATES + len(self._stale), count=False
+        ).hits
+        out: list[_Entry] = []
+        for _, addr in hits:
+            e = self._entry(self._searcher.doc(addr))
+            if e.thread_id not in self._stale:
+                out.append(e)
+        return out[:CANDIDATES]
