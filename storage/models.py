@@ -56,7 +56,7 @@ class HelpThread(Base):
     __tablename__ = "help_threads"
     __table_args__ = (
         Index("ix_help_threads_guild_state", "guild_id", "state"),
-        Index("ix_help_threads_state_activity", "state", "last_activity_at"),
+        Index("ix_help_threads_dormant_due", "dormant_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the thread's channel id
@@ -75,6 +75,9 @@ class HelpThread(Base):
     closed_by_id: Mapped[int | None]
     close_reason: Mapped[str | None] = mapped_column(String(200))
     dormant_at: Mapped[datetime | None]
+    # When the thread goes dormant if nobody writes: kept up to date on activity, NULL unless live,
+    # so the sweep is an index range scan instead of per-guild arithmetic over every thread.
+    dormant_due_at: Mapped[datetime | None]
     # Bot messages that belong to the thread; NULL while a note is still owed (see reconcile).
     welcome_message_id: Mapped[int | None]
     dormant_note_pending: Mapped[bool] = mapped_column(Boolean, default=False)

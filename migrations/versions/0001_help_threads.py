@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 04:29:09.084601
+Create Date: 2026-11-24 04:30:12.675993
 """
 
 from collections.abc import Sequence
@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("closed_by_id", sa.BigInteger(), nullable=True),
         sa.Column("close_reason", sa.String(length=200), nullable=True),
         sa.Column("dormant_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("dormant_due_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("welcome_message_id", sa.BigInteger(), nullable=True),
         sa.Column("dormant_note_pending", sa.Boolean(), nullable=False),
         sa.Column("last_seen_message_id", sa.BigInteger(), nullable=True),
@@ -76,8 +77,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("help_threads", schema=None) as batch_op:
+        batch_op.create_index("ix_help_threads_dormant_due", ["dormant_due_at"], unique=False)
         batch_op.create_index("ix_help_threads_guild_state", ["guild_id", "state"], unique=False)
-        batch_op.create_index("ix_help_threads_state_activity", ["state", "last_activity_at"], unique=False)
 
     op.create_table(
         "thread_messages",
@@ -98,8 +99,8 @@ def downgrade() -> None:
 
     op.drop_table("thread_messages")
     with op.batch_alter_table("help_threads", schema=None) as batch_op:
-        batch_op.drop_index("ix_help_threads_state_activity")
         batch_op.drop_index("ix_help_threads_guild_state")
+        batch_op.drop_index("ix_help_threads_dormant_due")
 
     op.drop_table("help_threads")
     with op.batch_alter_table("help_channels", schema=None) as batch_op:

@@ -1,0 +1,171 @@
+"""The Discord bot: wires settings, storage, services, cogs and the scheduler together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.domain.sharding import ShardScope
+from bot.services.errors import UserFacingError
+from bot.services.help_threads import HelpThreadService
+from bot.services.server_config import ServerConfigService
+from storage.engine import Database, is_sqlite
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.server_config", "cogs.help_threads")
+INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
+
+
+@dataclass
+class Services:
+    """The use cases, built once in ``setup_hook`` and shared by every cog."""
+
+    db: Database
+    clock: Clock
+    scope: ShardScope
+    configs: ServerConfigService
+    threads: HelpThreadService
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
+    """A command tree whose errors always reach the user as a polite, ephemeral answer."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(cause, UserFacingError):
+            text = str(cause)
+        elif isinstance(cause, app_commands.CheckFailure | app_commands.TransformerError):
+            text = str(cause) or "You can't use this command here."
+        else:
+            log.error(
+                "command %s failed",
+                interaction.command and interaction.command.qualified_name,
+                exc_info=cause,
+            )
+            interaction.client.unexpected_errors.append(cause)
+            text = INTERNAL_ERROR
+        await respond_ephemeral(interaction, text)
+
+
+async def respond_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Answer an interaction privately, whether or not it was answered or deferred already."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not answer interaction %s", interaction.id)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Only what the bot needs; message content and members are privileged and configurable."""
+    intents = discord.Intents.default()
+    intents.message_content = settings.intents.message_content
+    intents.members = settings.intents.members
+    intents.presences = False
+    intents.typing = False
+    return intents
+
+
+class UnstuckBot(commands.AutoShardedBot):
+    """The bot. ``AutoShardedBot`` even for one shard, so scaling out is only a setting."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        start_scheduler: bool = True,
+        sync_commands: bool = True,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        sharding = settings.sharding
+        shard_count = sharding.shard_count if sharding.shard_count else (None if sharding.auto else 1)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents_for(settings),
+            # Default: ping nobody. A message that must ping passes explicit AllowedMentions.
+            allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=shard_count,
+            shard_ids=sharding.shard_ids,
+            tree_cls=UnstuckTree,
+            guild_ready_timeout=guild_ready_timeout,
+            max_messages=5000,
+        )
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.start_scheduler = start_scheduler
+        self.sync_commands = sync_commands
+        self.scope = ShardScope(sharding.shard_ids, shard_count)
+        self.unexpected_errors: list[BaseException] = []
+        self.reconciled_guilds: set[int] = set()
+        self._reconciled = asyncio.Event()
+        self.scheduler: object | None = None
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are created in setup_hook")
+        return self._services
+
+    async def setup_hook(self) -> None:
+        db = Database(self.settings.database.url, echo=self.settings.database.echo)
+        await db.prepare(auto_upgrade=is_sqlite(db.url))
+        configs = ServerConfigService(db, self.clock, self.settings.guild_defaults())
+        threads = HelpThreadService(db, self.clock, configs, self.scope)
+        self._services = Services(db=db, clock=self.clock, scope=self.scope, configs=configs, threads=threads)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self.sync_commands:
+            await self.tree.sync()
+        if self.start_scheduler:
+            from bot.scheduler import start_scheduler
+
+            self.scheduler = start_scheduler(self)
+        if not self.settings.intents.message_content:
+            log.warning(
+                "The message content intent is off: Unstuck matches similar threads on titles only "
+                "and cannot read answers. Turn it on in the Developer Portal and in config.toml."
+            )
+
+    async def run_sweeps(self) -> None:
+        """One tick of timed work; the scheduler calls this, tests call it after moving the clock."""
+        await self.services.threads.sweep_dormant(self.get_cog("HelpThreads").port)  # type: ignore[union-attr]
+
+    async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
+        log.exception("unhandled error in %s", event_method)
+        import sys
+
+        error = sys.exc_info()[1]
+        if error is not None:
+            self.unexpected_errors.append(error)
+
+    async def close(self) -> None:
+        scheduler = self.scheduler
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        await super().close()
+        if self._services is not None:
+            await self._services.db.dispose()
+
+    def mark_reconciled(self, guild_id: int) -> None:
+        self.reconciled_guilds.add(guild_id)
+        self._reconciled.set()
+
+    async def wait_until_reconciled(self, guild_ids: set[int]) -> None:
+        """Wait until start-up caught up with every guild in ``guild_ids`` (tests and the demo)."""
+        while not guild_ids <= self.reconciled_guilds:
+            self._reconciled.clear()
+            await self._reconciled.wait()

@@ -1,0 +1,267 @@
+"""Help-thread use cases: tracking, replies, close/reopen, dormancy, and notes still owed after a crash.
+
+The database row is written first and is the source of truth; Discord side effects follow and are
+recorded when done. A crash in between leaves a marker (``welcome_message_id IS NULL``,
+``dormant_note_pending``) that :meth:`HelpThreadService.deliver_pending_notes` picks up at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.domain.lifecycle import (
+    ACTIVE_STATES,
+    ReplyOutcome,
+    ThreadState,
+    apply_reply,
+    check_close,
+    check_reopen,
+    resting_state,
+)
+from bot.domain.permissions import Actor, can_moderate_thread
+from bot.domain.sharding import ShardScope
+from bot.services.errors import NotAllowed, NotFound
+from bot.services.server_config import ServerConfig, ServerConfigService
+from storage.engine import Database
+from storage.models import HelpThread
+from storage.repositories import GuildRepo, ThreadRepo, owned_by_shards
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewThread:
+    """A question that just appeared: a forum post, or a thread the bot opened from a message."""
+
+    thread_id: int
+    guild_id: int
+    channel_id: int
+    kind: str  # "forum" | "text"
+    asker_id: int
+    title: str
+    question: str
+    created_at: datetime
+
+
+class ThreadPort(Protocol):
+    """What the thread use cases need from Discord. Returns ``None`` when the thread is gone."""
+
+    async def post_welcome(self, thread: HelpThread, config: ServerConfig) -> int | None: ...
+
+    async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None: ...
+
+    async def archive(self, thread_id: int) -> None: ...
+
+
+class HelpThreadService:
+    def __init__(self, db: Database, clock: Clock, configs: ServerConfigService, scope: ShardScope) -> None:
+        self.db = db
+        self.clock = clock
+        self.configs = configs
+        self.scope = scope
+        configs.listeners.append(self.reschedule_guild)
+
+    def _owned(self) -> ColumnElement[bool]:
+        return owned_by_shards(HelpThread.guild_id, self.scope.shard_ids, self.scope.shard_count)
+
+    async def get(self, thread_id: int) -> HelpThread | None:
+        async with self.db.session() as session:
+            return await ThreadRepo(session).get(thread_id)
+
+    async def open_thread(self, new: NewThread, port: ThreadPort) -> bool:
+        """Track a new question and welcome its asker; False if it was tracked already."""
+        config = await self.configs.get(new.guild_id)
+        async with self.db.session() as session:
+            await GuildRepo(session).ensure(new.guild_id, self.clock.now())
+            created = await ThreadRepo(session).insert(
+                {
+                    "id": new.thread_id,
+                    "guild_id": new.guild_id,
+                    "channel_id": new.channel_id,
+                    "kind": new.kind,
+                    "asker_id": new.asker_id,
+                    "title": new.title[:100],
+                    "question": new.question,
+                    "state": ThreadState.OPEN.value,
+                    "created_at": new.created_at,
+                    "last_activity_at": new.created_at,
+                    "dormant_due_at": new.created_at + config.settings.help.dormant_after,
+                }
+            )
+        if created:
+            thread = await self.get(new.thread_id)
+            if thread is not None:
+                await self._welcome(thread, config, port)
+        return created
+
+    async def _welcome(self, thread: HelpThread, config: ServerConfig, port: ThreadPort) -> None:
+        message_id = await port.post_welcome(thread, config)
+        async with self.db.session() as session:
+            row = await ThreadRepo(session).get(thread.id, lock=True)
+            if row is not None:
+                # 0 records "nothing to post any more" (the thread vanished), so no retry loops.
+                row.welcome_message_id = message_id or 0
+
+    async def record_message(
+        self, *, thread_id: int, message_id: int, author_id: int, author_is_bot: bool, created_at: datetime
+    ) -> ReplyOutcome | None:
+        """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked)."""
+        if author_is_bot:
+            return None
+        async with self.db.session() as session:
+            repo = ThreadRepo(session)
+            thread = await repo.get(thread_id, lock=True)
+            if thread is None or thread.deleted:
+                return None
+            if message_id == thread.id or not await repo.record_message(
+                message_id, thread_id, author_id, created_at
+            ):
+                return None  # the starter message itself, or a message delivered twice
+            config = await self.configs.get(thread.guild_id)
+            outcome = apply_reply(
+                ThreadState(thread.state),
+                answered=thread.answered_at is not None,
+                author_is_asker=author_id == thread.asker_id,
+                author_is_bot=False,
+            )
+            self._apply(thread, outcome, author_id, created_at, message_id, config)
+            return outcome
+
+    def _apply(
+        self,
+        thread: HelpThread,
+        outcome: ReplyOutcome,
+        author_id: int,
+        at: datetime,
+        message_id: int,
+        config: ServerConfig,
+    ) -> None:
+        if outcome.first_response:
+            thread.answered_at = at
+            thread.first_responder_id = author_id
+        thread.state = outcome.state.value
+        thread.last_seen_message_id = max(thread.last_seen_message_id or 0, message_id)
+        if at > thread.last_activity_at:
+            thread.last_activity_at = at
+        if outcome.reopened:
+            thread.dormant_note_pending = False
+        self._reschedule(thread, config)
+
+    def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
+        live = ThreadState(thread.state) in ACTIVE_STATES
+        thread.dormant_due_at = thread.last_activity_at + config.settings.help.dormant_after if live else None
+
+    async def reschedule_guild(self, guild_id: int) -> None:
+        """Recompute every live thread's dormancy time after the server changed its idle setting."""
+        config = await self.configs.get(guild_id)
+        async with self.db.session() as session:
+            for thread in await ThreadRepo(session).live_for_guild(guild_id):
+                self._reschedule(thread, config)
+
+    async def update_question(self, thread_id: int, content: str) -> None:
+        """The starter message was edited: keep the stored question current."""
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is not None:
+                thread.question = content
+
+    async def starter_deleted(self, thread_id: int) -> None:
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is not None:
+                thread.starter_deleted = True
+
+    async def thread_deleted(self, thread_id: int) -> None:
+        """The thread is gone from Discord: keep its history, stop every timer on it."""
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is not None:
+                thread.deleted = True
+                thread.dormant_due_at = None
+                thread.dormant_note_pending = False
+
+    async def renamed(self, thread_id: int, name: str) -> None:
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is not None:
+                thread.title = name[:100]
+
+    async def close(self, thread_id: int, actor: Actor, reason: str) -> HelpThread:
+        """Close a thread with a reason; only its asker, staff or Manage Threads may."""
+        async with self.db.session() as session:
+            thread = await self._locked(session, thread_id)
+            config = await self.configs.get(thread.guild_id)
+            if not can_moderate_thread(actor, thread.asker_id, config.roles):
+                raise NotAllowed("Only the person who asked, or staff, can close this thread.")
+            check_close(ThreadState(thread.state))
+            thread.state = ThreadState.CLOSED.value
+            thread.closed_at = self.clock.now()
+            thread.closed_by_id = actor.user_id
+            thread.close_reason = reason[:200]
+            thread.dormant_due_at = None
+            thread.dormant_note_pending = False
+            return thread
+
+    async def reopen(self, thread_id: int, actor: Actor) -> HelpThread:
+        """Bring a closed or dormant thread back; its asker, staff or Manage Threads may."""
+        async with self.db.session() as session:
+            thread = await self._locked(session, thread_id)
+            config = await self.configs.get(thread.guild_id)
+            if not can_moderate_thread(actor, thread.asker_id, config.roles):
+                raise NotAllowed("Only the person who asked, or staff, can reopen this thread.")
+            check_reopen(ThreadState(thread.state))
+            thread.state = resting_state(thread.answered_at is not None).value
+            thread.closed_at = thread.closed_by_id = thread.close_reason = None
+            thread.dormant_note_pending = False
+            thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
+            self._reschedule(thread, config)
+            return thread
+
+    async def _locked(self, session: AsyncSession, thread_id: int) -> HelpThread:
+        thread = await ThreadRepo(session).get(thread_id, lock=True)
+        if thread is None or thread.deleted:
+            raise NotFound("This command works inside a help thread that Unstuck tracks.")
+        return thread
+
+    async def sweep_dormant(self, port: ThreadPort) -> int:
+        """Put every idle thread to rest: claim it, post the note, archive. Safe to run twice or late."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            due = await ThreadRepo(session).due_dormant(self._owned(), now)
+        done = 0
+        for thread_id in due:
+            async with self.db.session() as session:
+                claimed = await ThreadRepo(session).claim_dormant(thread_id, now)
+            if claimed:
+                await self._finish_dormant(thread_id, port)
+                done += 1
+        return done
+
+    async def _finish_dormant(self, thread_id: int, port: ThreadPort) -> None:
+        thread = await self.get(thread_id)
+        if thread is None:
+            return
+        config = await self.configs.get(thread.guild_id)
+        await port.post_dormant_note(thread, config)
+        await port.archive(thread_id)
+        async with self.db.session() as session:
+            row = await ThreadRepo(session).get(thread_id, lock=True)
+            if row is not None and row.state == ThreadState.DORMANT.value:
+                row.dormant_note_pending = False
+
+    async def deliver_pending_notes(self, port: ThreadPort) -> None:
+        """Post what a crash left owed: welcomes never sent and dormancy notes never finished."""
+        async with self.db.session() as session:
+            pending = await ThreadRepo(session).pending_notes(self._owned())
+        for thread in pending:
+            if thread.welcome_message_id is None:
+                await self._welcome(thread, await self.configs.get(thread.guild_id), port)
+            if thread.dormant_note_pending:
+                await self._finish_dormant(thread.id, port)

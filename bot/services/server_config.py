@@ -1,0 +1,193 @@
+"""Per-server configuration: defaults from config.toml, overridden by what each server's admins set."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.clock import Clock
+from bot.config import GuildSettings, format_validation_error
+from bot.domain.permissions import ServerRoles
+from bot.services.errors import UserFacingError
+from storage.engine import Database
+from storage.repositories import GuildRepo, HelpChannelRepo, RoleRepo
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything Unstuck knows about one server's set-up, read in one go."""
+
+    guild_id: int
+    settings: GuildSettings
+    roles: ServerRoles
+    help_channels: dict[int, str] = field(default_factory=dict)  # channel id -> "forum" | "text"
+    escalation_channel_id: int | None = None
+    leaderboard_channel_id: int | None = None
+
+    def is_help_channel(self, channel_id: int | None) -> bool:
+        return channel_id is not None and channel_id in self.help_channels
+
+
+class InvalidSetting(UserFacingError):
+    """A value an admin tried to set does not validate; the message lists every problem."""
+
+
+def _nested(dotted_key: str, value: Any) -> dict[str, Any]:
+    """``"help.dormant_after", "48h"`` -> ``{"help": {"dormant_after": "48h"}}``."""
+    result: Any = value
+    for part in reversed(dotted_key.split(".")):
+        result = {part: result}
+    return result
+
+
+def parse_setting_value(raw: str) -> Any:
+    """Read a value typed in Discord: JSON where it parses (numbers, true/false, lists), else the text."""
+    text = raw.strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def settable_keys(settings: GuildSettings) -> list[str]:
+    """Every dotted setting name an admin may set, for autocomplete and error messages."""
+    keys: list[str] = []
+
+    def walk(prefix: str, data: dict[str, Any]) -> None:
+        for name, value in data.items():
+            key = f"{prefix}{name}"
+            if isinstance(value, dict):
+                walk(f"{key}.", value)
+            else:
+                keys.append(key)
+
+    walk("", settings.model_dump(mode="json"))
+    return sorted(keys)
+
+
+class ServerConfigService:
+    """Reads and changes a server's configuration; caches it per process.
+
+    The cache is safe with several processes because each server belongs to exactly one process
+    (its shard), and every change to a server goes through that process.
+    """
+
+    def __init__(self, db: Database, clock: Clock, defaults: GuildSettings) -> None:
+        self.db = db
+        self.clock = clock
+        self.defaults = defaults
+        self._cache: dict[int, ServerConfig] = {}
+        # Called with the guild id after its settings changed (e.g. to reschedule dormancy).
+        self.listeners: list[Callable[[int], Awaitable[None]]] = []
+
+    async def get(self, guild_id: int) -> ServerConfig:
+        cached = self._cache.get(guild_id)
+        if cached is None:
+            cached = await self._load(guild_id)
+            self._cache[guild_id] = cached
+        return cached
+
+    def invalidate(self, guild_id: int) -> None:
+        self._cache.pop(guild_id, None)
+
+    async def _load(self, guild_id: int) -> ServerConfig:
+        async with self.db.session() as session:
+            guild = await GuildRepo(session).get(guild_id)
+            channels = await HelpChannelRepo(session).for_guild(guild_id)
+            roles = await RoleRepo(session).for_guild(guild_id)
+        overrides = guild.settings if guild else {}
+        try:
+            settings = self.defaults.merged(overrides)
+        except ValidationError:
+            # Defaults changed under a stored override; the defaults still give a working bot.
+            settings = self.defaults
+        return ServerConfig(
+            guild_id=guild_id,
+            settings=settings,
+            roles=ServerRoles(helper_roles=roles["helper"], staff_roles=roles["staff"]),
+            help_channels={c.channel_id: c.kind for c in channels},
+            escalation_channel_id=guild.escalation_channel_id if guild else None,
+            leaderboard_channel_id=guild.leaderboard_channel_id if guild else None,
+        )
+
+    async def add_help_channel(self, guild_id: int, channel_id: int, kind: str) -> bool:
+        async with self.db.session() as session:
+            await GuildRepo(session).ensure(guild_id, self.clock.now())
+            added = await HelpChannelRepo(session).add(guild_id, channel_id, kind, self.clock.now())
+        self.invalidate(guild_id)
+        return added
+
+    async def remove_help_channel(self, guild_id: int, channel_id: int) -> bool:
+        async with self.db.session() as session:
+            removed = await HelpChannelRepo(session).remove(guild_id, channel_id)
+        self.invalidate(guild_id)
+        return removed
+
+    async def add_role(self, guild_id: int, role_id: int, kind: str) -> bool:
+        async with self.db.session() as session:
+            await GuildRepo(session).ensure(guild_id, self.clock.now())
+            added = await RoleRepo(session).add(guild_id, role_id, kind)
+        self.invalidate(guild_id)
+        return added
+
+    async def remove_role(self, guild_id: int, role_id: int, kind: str) -> bool:
+        async with self.db.session() as session:
+            removed = await RoleRepo(session).remove(guild_id, role_id, kind)
+        self.invalidate(guild_id)
+        return removed
+
+    async def set_channel(self, guild_id: int, purpose: str, channel_id: int | None) -> None:
+        async with self.db.session() as session:
+            await GuildRepo(session).ensure(guild_id, self.clock.now())
+            await GuildRepo(session).set_channel(guild_id, purpose, channel_id)
+        self.invalidate(guild_id)
+
+    async def set_value(self, guild_id: int, dotted_key: str, raw_value: str) -> ServerConfig:
+        """Validate and store one setting; raises :class:`InvalidSetting` naming what is wrong."""
+        key = dotted_key.strip()
+        if key not in settable_keys(self.defaults):
+            raise InvalidSetting(f"`{key}` is not a setting. Pick one from the suggestions.")
+        return await self._store(guild_id, key, parse_setting_value(raw_value))
+
+    async def reset_value(self, guild_id: int, dotted_key: str) -> ServerConfig:
+        """Forget a server's own value for a setting, so the default applies again."""
+        key = dotted_key.strip()
+        if key not in settable_keys(self.defaults):
+            raise InvalidSetting(f"`{key}` is not a setting.")
+        return await self._store(guild_id, key, None)
+
+    async def _store(self, guild_id: int, key: str, value: Any) -> ServerConfig:
+        current = await self.get(guild_id)
+        overrides = current.settings.override_dict(self.defaults)
+        if value is None:
+            _drop(overrides, key.split("."))
+            settings = self.defaults.merged(overrides)
+        else:
+            try:
+                settings = current.settings.merged(_nested(key, value))
+            except ValidationError as error:
+                raise InvalidSetting("\n".join(format_validation_error(error))) from None
+        async with self.db.session() as session:
+            await GuildRepo(session).ensure(guild_id, self.clock.now())
+            await GuildRepo(session).save_settings(guild_id, settings.override_dict(self.defaults))
+        self.invalidate(guild_id)
+        for listener in self.listeners:
+            await listener(guild_id)
+        return await self.get(guild_id)
+
+
+def _drop(data: dict[str, Any], path: list[str]) -> None:
+    """Remove ``path`` from nested ``data``, pruning sections left empty."""
+    head, *rest = path
+    if head not in data:
+        return
+    if rest and isinstance(data[head], dict):
+        _drop(data[head], rest)
+        if not data[head]:
+            del data[head]
+    elif not rest:
+        del data[head]

@@ -1,0 +1,284 @@
+"""Help threads on Discord: open them, welcome askers, follow replies, close, reopen, catch up."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.naming import thread_name_from_message
+from bot.services.help_threads import NewThread
+from bot.services.server_config import ServerConfig
+from cogs._common import actor_from_interaction
+from storage.models import HelpThread
+
+if TYPE_CHECKING:
+    from bot.app import UnstuckBot
+
+log = logging.getLogger(__name__)
+
+# Discord's answer when a thread already exists for a message (the event was delivered twice).
+THREAD_ALREADY_CREATED = 160004
+THREAD_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+class DiscordThreadPort:
+    """The thread service's window on Discord. Every post carries a nonce derived from what it is
+    about, so a retry after a crash returns the first message instead of posting a second one."""
+
+    def __init__(self, bot: UnstuckBot) -> None:
+        self.bot = bot
+
+    async def _thread(self, thread_id: int) -> discord.Thread | None:
+        channel = self.bot.get_channel(thread_id)
+        if isinstance(channel, discord.Thread):
+            return channel
+        try:
+            fetched = await self.bot.fetch_channel(thread_id)
+        except (discord.NotFound, discord.Forbidden):
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    async def _post(self, thread_id: int, nonce: str, **kwargs: object) -> int | None:
+        thread = await self._thread(thread_id)
+        if thread is None:
+            return None
+        try:
+            message = await thread.send(nonce=nonce, **kwargs)  # type: ignore[call-overload]
+        except (discord.NotFound, discord.Forbidden):
+            return None
+        return message.id
+
+    async def post_welcome(self, thread: HelpThread, config: ServerConfig) -> int | None:
+        return await self._post(thread.id, f"w{thread.id}", embed=welcome_embed(config))
+
+    async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None:
+        hours = config.settings.help.dormant_after
+        text = (
+            f"💤 This thread has been quiet for {_human(hours)}, so I archived it. "
+            f"<@{thread.asker_id}>, just write here if you still need help and it opens again."
+        )
+        # The asker is named but not pinged: a dormancy note is no reason to wake anyone.
+        return await self._post(thread.id, f"d{thread.id}", content=text)
+
+    async def archive(self, thread_id: int) -> None:
+        thread = await self._thread(thread_id)
+        if thread is not None and not thread.archived:
+            try:
+                await thread.edit(archived=True)
+            except (discord.NotFound, discord.Forbidden):
+                log.info("could not archive thread %s", thread_id)
+
+
+def _human(delta: object) -> str:
+    from bot.config import humanize_duration
+
+    return humanize_duration(delta)  # type: ignore[arg-type]
+
+
+def welcome_embed(config: ServerConfig) -> discord.Embed:
+    """The note every new help thread gets: how to get help, and how to say it worked."""
+    help_settings = config.settings.help
+    embed = discord.Embed(title="Thanks for asking! 👋", description=help_settings.welcome_message)
+    embed.add_field(
+        name="When it's solved",
+        value=(
+            f"React with {help_settings.solved_emoji} on the answer that worked, or use "
+            "**Mark as solution** from its message menu, or `/solved`."
+        ),
+        inline=False,
+    )
+    embed.set_footer(text="Use /close if you no longer need help.")
+    return embed
+
+
+def _starter_content(message: discord.Message | None) -> str:
+    return message.content if message is not None else ""
+
+
+class HelpThreads(commands.Cog):
+    """Tracks questions in the configured help channels."""
+
+    def __init__(self, bot: UnstuckBot) -> None:
+        self.bot = bot
+        self.port = DiscordThreadPort(bot)
+
+    @property
+    def service(self):
+        return self.bot.services.threads
+
+    async def _config(self, guild_id: int | None) -> ServerConfig | None:
+        if guild_id is None or not self.bot.scope.owns(guild_id):
+            return None
+        return await self.bot.services.configs.get(guild_id)
+
+    # ---- new questions -------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        config = await self._config(thread.guild.id)
+        if config is None or config.help_channels.get(thread.parent_id or 0) != "forum":
+            return
+        await self._open_forum_thread(thread, _starter_content(thread.starter_message))
+
+    async def _open_forum_thread(self, thread: discord.Thread, question: str) -> bool:
+        new = NewThread(
+            thread_id=thread.id,
+            guild_id=thread.guild.id,
+            channel_id=thread.parent_id or 0,
+            kind="forum",
+            asker_id=thread.owner_id or 0,
+            title=thread.name,
+            question=question,
+            created_at=thread.created_at or discord.utils.snowflake_time(thread.id),
+        )
+        return await self.service.open_thread(new, self.port)
+
+    async def _open_text_thread(self, message: discord.Message) -> None:
+        """A top-level message in a help text channel becomes a public thread named after it."""
+        name = thread_name_from_message(message.content, f"Help for {message.author.display_name}")
+        try:
+            thread = await message.create_thread(name=name, auto_archive_duration=10080)
+            thread_id = thread.id
+        except discord.HTTPException as error:
+            if error.code != THREAD_ALREADY_CREATED:
+                raise
+            thread_id = message.id  # a thread made from a message shares its id
+        await self.service.open_thread(
+            NewThread(
+                thread_id=thread_id,
+                guild_id=message.guild.id,  # type: ignore[union-attr]
+                channel_id=message.channel.id,
+                kind="text",
+                asker_id=message.author.id,
+                title=name,
+                question=message.content,
+                created_at=message.created_at,
+            ),
+            self.port,
+        )
+        await self._note_channel_seen(message.channel.id, message.id)
+
+    async def _note_channel_seen(self, channel_id: int, message_id: int) -> None:
+        from storage.repositories import HelpChannelRepo
+
+        async with self.bot.services.db.session() as session:
+            await HelpChannelRepo(session).note_seen(channel_id, message_id)
+
+    # ---- messages ------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.guild is None:
+            return
+        config = await self._config(message.guild.id)
+        if config is None:
+            return
+        channel = message.channel
+        if isinstance(channel, discord.Thread) and config.is_help_channel(channel.parent_id):
+            await self._thread_message(channel, message, config)
+        elif config.help_channels.get(channel.id) == "text" and message.type in THREAD_MESSAGE_TYPES:
+            await self._open_text_thread(message)
+
+    async def _thread_message(
+        self, thread: discord.Thread, message: discord.Message, config: ServerConfig
+    ) -> None:
+        if message.id == thread.id:  # a forum post's starter message shares the thread's id
+            if not await self._open_forum_thread(thread, message.content):
+                await self.service.update_question(thread.id, message.content)
+            return
+        await self.service.record_message(
+            thread_id=thread.id,
+            message_id=message.id,
+            author_id=message.author.id,
+            author_is_bot=message.author.bot,
+            created_at=message.created_at,
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        # A starter message shares its thread's id (forum) or is the thread's id (text channel).
+        content = payload.data.get("content")
+        if content is None or not self.bot.scope.owns(payload.guild_id or 0):
+            return
+        thread = await self.service.get(payload.message_id)
+        if thread is not None:
+            await self.service.update_question(thread.id, content)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if self.bot.scope.owns(payload.guild_id or 0) and await self.service.get(payload.message_id):
+            await self.service.starter_deleted(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        if self.bot.scope.owns(payload.guild_id):
+            await self.service.thread_deleted(payload.thread_id)
+
+    @commands.Cog.listener()
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        if before.name != after.name and self.bot.scope.owns(after.guild.id):
+            await self.service.renamed(after.id, after.name)
+
+    # ---- commands ------------------------------------------------------------------------------
+
+    @app_commands.command(name="close", description="Close this help thread")
+    @app_commands.describe(reason="Why: solved, duplicate, stale, off-topic, or your own words")
+    @app_commands.guild_only()
+    async def close(self, interaction: discord.Interaction, reason: app_commands.Range[str, 1, 200]) -> None:
+        thread = await self.service.close(
+            interaction.channel_id or 0, actor_from_interaction(interaction), reason
+        )
+        reason_text = discord.utils.escape_markdown(thread.close_reason or "")
+        await interaction.response.send_message(
+            f"🔒 Closed by {interaction.user.mention}: {reason_text}. Use `/reopen` if you need more help."
+        )
+        await self.port.archive(thread.id)
+
+    @close.autocomplete("reason")
+    async def _close_reasons(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        config = await self._config(interaction.guild_id)
+        reasons = config.settings.help.close_reasons if config else []
+        return [app_commands.Choice(name=r, value=r) for r in reasons if current.lower() in r.lower()][:25]
+
+    @app_commands.command(name="reopen", description="Reopen this help thread")
+    @app_commands.guild_only()
+    async def reopen(self, interaction: discord.Interaction) -> None:
+        thread = await self.service.reopen(interaction.channel_id or 0, actor_from_interaction(interaction))
+        await interaction.response.send_message(f"🔓 Reopened by {interaction.user.mention}. Ask away!")
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread) and channel.archived:
+            await channel.edit(archived=False)
+        log.info("thread %s reopened", thread.id)
+
+    # ---- catching up after downtime ------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.reconcile(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.reconcile(guild)
+
+    async def reconcile(self, guild: discord.Guild) -> None:
+        """Catch up with what happened while the bot was away: Discord does not replay events."""
+        from cogs.reconcile import reconcile_guild
+
+        config = await self._config(guild.id)
+        if config is None:
+            return
+        try:
+            await reconcile_guild(self, guild, config)
+            await self.service.deliver_pending_notes(self.port)
+        finally:
+            self.bot.mark_reconciled(guild.id)
+
+
+async def setup(bot: UnstuckBot) -> None:
+    await bot.add_cog(HelpThreads(bot))

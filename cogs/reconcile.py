@@ -1,0 +1,95 @@
+"""Start-up catch-up: Discord does not replay what happened while the bot was down, so read it back.
+
+For each help channel of a guild: track forum posts and text-channel questions that appeared, and
+feed every thread's messages after the last one seen through the same code path as live events.
+Everything it calls is idempotent, so running it while live events arrive is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.services.server_config import ServerConfig
+from storage.models import HelpThread
+from storage.repositories import HelpChannelRepo, ThreadRepo
+
+if TYPE_CHECKING:
+    from cogs.help_threads import HelpThreads
+
+log = logging.getLogger(__name__)
+
+
+async def reconcile_guild(cog: HelpThreads, guild: discord.Guild, config: ServerConfig) -> None:
+    if not config.help_channels:
+        return
+    try:
+        active = [t for t in await guild.active_threads() if config.is_help_channel(t.parent_id)]
+    except discord.HTTPException:
+        log.warning("could not list active threads of guild %s", guild.id)
+        active = []
+    async with cog.bot.services.db.session() as session:
+        tracked = {t.id: t for t in await ThreadRepo(session).live_for_guild(guild.id)}
+        channels = {c.channel_id: c for c in await HelpChannelRepo(session).for_guild(guild.id)}
+    for channel_id, row in channels.items():
+        if row.kind == "text":
+            await _catch_up_text_channel(cog, guild, channel_id, row.last_seen_message_id)
+    for thread in active:
+        if thread.id not in tracked and config.help_channels.get(thread.parent_id or 0) == "forum":
+            await cog._open_forum_thread(thread, await _starter_text(thread))
+        await _catch_up_thread(cog, thread, tracked.get(thread.id))
+    active_ids = {t.id for t in active}
+    for thread_id, row in tracked.items():
+        if thread_id not in active_ids:
+            await _check_inactive_thread(cog, thread_id, row)
+
+
+async def _starter_text(thread: discord.Thread) -> str:
+    try:
+        return (await thread.fetch_message(thread.id)).content
+    except discord.HTTPException:
+        return ""
+
+
+async def _catch_up_text_channel(
+    cog: HelpThreads, guild: discord.Guild, channel_id: int, last_seen: int | None
+) -> None:
+    """Open threads for questions posted in a help text channel while the bot was away."""
+    channel = guild.get_channel(channel_id)
+    if not isinstance(channel, discord.TextChannel) or last_seen is None:
+        return  # a channel added while running starts with what comes next, not with old history
+    try:
+        async for message in channel.history(limit=500, after=discord.Object(last_seen), oldest_first=True):
+            if message.author.bot or message.type not in (
+                discord.MessageType.default,
+                discord.MessageType.reply,
+            ):
+                continue
+            await cog._open_text_thread(message)
+    except discord.HTTPException:
+        log.warning("could not read the history of help channel %s", channel_id)
+
+
+async def _catch_up_thread(cog: HelpThreads, thread: discord.Thread, row: HelpThread | None) -> None:
+    """Feed the messages a thread received during downtime through the live path."""
+    after = (row.last_seen_message_id if row else None) or thread.id
+    try:
+        async for message in thread.history(limit=None, after=discord.Object(after), oldest_first=True):
+            await cog._thread_message(thread, message, await cog.bot.services.configs.get(thread.guild.id))
+    except discord.HTTPException:
+        log.warning("could not read the history of thread %s", thread.id)
+
+
+async def _check_inactive_thread(cog: HelpThreads, thread_id: int, row: HelpThread) -> None:
+    """A tracked thread that is no longer active was archived or deleted while the bot was away."""
+    try:
+        channel = await cog.bot.fetch_channel(thread_id)
+    except discord.NotFound:
+        await cog.service.thread_deleted(thread_id)
+        return
+    except discord.HTTPException:
+        return
+    if isinstance(channel, discord.Thread):
+        await _catch_up_thread(cog, channel, row)

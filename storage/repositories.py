@@ -1,0 +1,196 @@
+"""Repositories: the only place that writes SQL. Each takes an open session (one unit of work)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Base, Guild, GuildRole, HelpChannel, HelpThread, ThreadMessage
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, model: type[Base], values: dict[str, Any]
+) -> bool:
+    """INSERT that silently skips a row whose key exists; True when a row was written.
+
+    The database's unique constraints, not a check in code, decide: this is what keeps an event
+    delivered twice, or two processes racing, from writing anything twice.
+    """
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def owned_by_shards(guild_column: Any, shard_ids: Collection[int] | None, shard_count: int | None) -> Any:
+    """SQL filter for the guilds a process owns: ``(guild_id >> 22) % shard_count`` in its shard ids."""
+    if not shard_count or shard_ids is None:
+        return and_(True)
+    return guild_column.op(">>")(22).op("%")(shard_count).in_(list(shard_ids))
+
+
+class GuildRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ensure(self, guild_id: int, now: datetime) -> Guild:
+        """The guild's row, created with default settings on first use."""
+        await insert_ignoring_duplicates(
+            self.session, Guild, {"id": guild_id, "settings": {}, "created_at": now}
+        )
+        guild = await self.session.get(Guild, guild_id, populate_existing=True)
+        assert guild is not None
+        return guild
+
+    async def get(self, guild_id: int) -> Guild | None:
+        return await self.session.get(Guild, guild_id)
+
+    async def save_settings(self, guild_id: int, overrides: dict[str, Any]) -> None:
+        await self.session.execute(update(Guild).where(Guild.id == guild_id).values(settings=overrides))
+
+    async def set_channel(self, guild_id: int, purpose: str, channel_id: int | None) -> None:
+        """Point a purpose (``escalation``, ``leaderboard``) at a channel, or clear it."""
+        column = {"escalation": "escalation_channel_id", "leaderboard": "leaderboard_channel_id"}[purpose]
+        await self.session.execute(update(Guild).where(Guild.id == guild_id).values({column: channel_id}))
+
+
+class HelpChannelRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, guild_id: int, channel_id: int, kind: str, now: datetime) -> bool:
+        return await insert_ignoring_duplicates(
+            self.session,
+            HelpChannel,
+            {"guild_id": guild_id, "channel_id": channel_id, "kind": kind, "added_at": now},
+        )
+
+    async def remove(self, guild_id: int, channel_id: int) -> bool:
+        result = await self.session.execute(
+            delete(HelpChannel).where(HelpChannel.guild_id == guild_id, HelpChannel.channel_id == channel_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def get(self, channel_id: int) -> HelpChannel | None:
+        return await self.session.get(HelpChannel, channel_id)
+
+    async def for_guild(self, guild_id: int) -> Sequence[HelpChannel]:
+        rows = await self.session.scalars(
+            select(HelpChannel).where(HelpChannel.guild_id == guild_id).order_by(HelpChannel.channel_id)
+        )
+        return rows.all()
+
+    async def note_seen(self, channel_id: int, message_id: int) -> None:
+        """Remember the newest top-level message handled, so start-up can catch up after it."""
+        await self.session.execute(
+            update(HelpChannel)
+            .where(HelpChannel.channel_id == channel_id)
+            .where(
+                (HelpChannel.last_seen_message_id.is_(None)) | (HelpChannel.last_seen_message_id < message_id)
+            )
+            .values(last_seen_message_id=message_id)
+        )
+
+
+class RoleRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, guild_id: int, role_id: int, kind: str) -> bool:
+        return await insert_ignoring_duplicates(
+            self.session, GuildRole, {"guild_id": guild_id, "role_id": role_id, "kind": kind}
+        )
+
+    async def remove(self, guild_id: int, role_id: int, kind: str) -> bool:
+        result = await self.session.execute(
+            delete(GuildRole).where(
+                GuildRole.guild_id == guild_id, GuildRole.role_id == role_id, GuildRole.kind == kind
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def for_guild(self, guild_id: int) -> dict[str, frozenset[int]]:
+        rows = await self.session.execute(
+            select(GuildRole.kind, GuildRole.role_id).where(GuildRole.guild_id == guild_id)
+        )
+        found: dict[str, set[int]] = {"helper": set(), "staff": set()}
+        for kind, role_id in rows:
+            found.setdefault(kind, set()).add(role_id)
+        return {kind: frozenset(ids) for kind, ids in found.items()}
+
+
+class ThreadRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(self, values: dict[str, Any]) -> bool:
+        """Track a new thread; False when it was already tracked (a repeated THREAD_CREATE)."""
+        return await insert_ignoring_duplicates(self.session, HelpThread, values)
+
+    async def get(self, thread_id: int, *, lock: bool = False) -> HelpThread | None:
+        """The thread's row; ``lock`` holds it for this transaction (PostgreSQL ``FOR UPDATE``)."""
+        statement: Select[tuple[HelpThread]] = select(HelpThread).where(HelpThread.id == thread_id)
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement.execution_options(populate_existing=True))).first()
+
+    async def record_message(self, message_id: int, thread_id: int, author_id: int, at: datetime) -> bool:
+        """Store a human message once; False when it had been stored already."""
+        return await insert_ignoring_duplicates(
+            self.session,
+            ThreadMessage,
+            {"id": message_id, "thread_id": thread_id, "author_id": author_id, "created_at": at},
+        )
+
+    async def live_for_guild(self, guild_id: int) -> Sequence[HelpThread]:
+        """Threads that may still change on Discord's side: everything not deleted and not dormant."""
+        rows = await self.session.scalars(
+            select(HelpThread).where(
+                HelpThread.guild_id == guild_id,
+                HelpThread.deleted == false(),
+                HelpThread.state != "dormant",
+            )
+        )
+        return rows.all()
+
+    async def due_dormant(self, owned: ColumnElement[bool], now: datetime) -> Sequence[int]:
+        """Ids of live threads whose dormancy time has come, oldest first."""
+        rows = await self.session.scalars(
+            select(HelpThread.id)
+            .where(HelpThread.dormant_due_at <= now)
+            .where(owned)
+            .order_by(HelpThread.dormant_due_at)
+        )
+        return rows.all()
+
+    async def claim_dormant(self, thread_id: int, now: datetime) -> bool:
+        """Atomically move a due thread to dormant; only one sweep (of any process) wins."""
+        result = await self.session.execute(
+            update(HelpThread)
+            .where(HelpThread.id == thread_id, HelpThread.dormant_due_at <= now)
+            .values(state="dormant", dormant_at=now, dormant_due_at=None, dormant_note_pending=True)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def pending_notes(self, guild_ids_filter: ColumnElement[bool]) -> Sequence[HelpThread]:
+        """Threads whose welcome or dormancy note is still owed (a crash came between row and post)."""
+        rows = await self.session.scalars(
+            select(HelpThread)
+            .where(HelpThread.deleted == false())
+            .where(guild_ids_filter)
+            .where((HelpThread.welcome_message_id.is_(None)) | (HelpThread.dormant_note_pending.is_(True)))
+        )
+        return rows.all()
+
+    async def count_by_state(self, guild_id: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(HelpThread.state, func.count())
+            .where(HelpThread.guild_id == guild_id, HelpThread.deleted == false())
+            .group_by(HelpThread.state)
+        )
+        return {state: count for state, count in rows.tuples()}
