@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,9 @@ def owned_by_shards(guild_column: Any, shard_ids: Collection[int] | None, shard_
     """SQL filter for the guilds a process owns: ``(guild_id >> 22) % shard_count`` in its shard ids."""
     if not shard_count or shard_ids is None:
         return and_(True)
-    return guild_column.op(">>")(22).op("%")(shard_count).in_(list(shard_ids))
+    # Inline literals: PostgreSQL has ``bigint >> integer`` but no ``bigint >> bigint``.
+    shifted = guild_column.op(">>")(literal_column("22"))
+    return shifted.op("%")(literal_column(str(int(shard_count)))).in_(list(shard_ids))
 
 
 class GuildRepo:

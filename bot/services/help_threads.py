@@ -124,7 +124,7 @@ class HelpThreadService:
                 message_id, thread_id, author_id, created_at
             ):
                 return None  # the starter message itself, or a message delivered twice
-            config = await self.configs.get(thread.guild_id)
+            config = await self.configs.get(thread.guild_id, session)
             outcome = apply_reply(
                 ThreadState(thread.state),
                 answered=thread.answered_at is not None,
@@ -197,7 +197,7 @@ class HelpThreadService:
         """Close a thread with a reason; only its asker, staff or Manage Threads may."""
         async with self.db.session() as session:
             thread = await self._locked(session, thread_id)
-            config = await self.configs.get(thread.guild_id)
+            config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can close this thread.")
             check_close(ThreadState(thread.state))
@@ -213,7 +213,7 @@ class HelpThreadService:
         """Bring a closed or dormant thread back; its asker, staff or Manage Threads may."""
         async with self.db.session() as session:
             thread = await self._locked(session, thread_id)
-            config = await self.configs.get(thread.guild_id)
+            config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can reopen this thread.")
             check_reopen(ThreadState(thread.state))

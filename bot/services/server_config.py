@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import GuildSettings, format_validation_error
@@ -84,21 +85,26 @@ class ServerConfigService:
         # Called with the guild id after its settings changed (e.g. to reschedule dormancy).
         self.listeners: list[Callable[[int], Awaitable[None]]] = []
 
-    async def get(self, guild_id: int) -> ServerConfig:
+    async def get(self, guild_id: int, session: AsyncSession | None = None) -> ServerConfig:
+        """The server's configuration. Pass the open ``session`` when inside a transaction: a
+        second connection would wait on SQLite's write lock that the caller itself holds."""
         cached = self._cache.get(guild_id)
         if cached is None:
-            cached = await self._load(guild_id)
+            if session is None:
+                async with self.db.session() as own:
+                    cached = await self._load(guild_id, own)
+            else:
+                cached = await self._load(guild_id, session)
             self._cache[guild_id] = cached
         return cached
 
     def invalidate(self, guild_id: int) -> None:
         self._cache.pop(guild_id, None)
 
-    async def _load(self, guild_id: int) -> ServerConfig:
-        async with self.db.session() as session:
-            guild = await GuildRepo(session).get(guild_id)
-            channels = await HelpChannelRepo(session).for_guild(guild_id)
-            roles = await RoleRepo(session).for_guild(guild_id)
+    async def _load(self, guild_id: int, session: AsyncSession) -> ServerConfig:
+        guild = await GuildRepo(session).get(guild_id)
+        channels = await HelpChannelRepo(session).for_guild(guild_id)
+        roles = await RoleRepo(session).for_guild(guild_id)
         overrides = guild.settings if guild else {}
         try:
             settings = self.defaults.merged(overrides)
