@@ -76,8 +76,10 @@ def bm25s_rankings(data: sem.Dataset, split: str) -> dict[str, list[str]]:
     ids = list(data.questions)
     texts = [f"{data.questions[i].title}\n{data.questions[i].body}" for i in ids]
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords, show_progress=False),
-                    show_progress=False)
+    retriever.index(
+        bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords, show_progress=False),
+        show_progress=False,
+    )
     row = {qid: i for i, qid in enumerate(ids)}
     out: dict[str, list[str]] = {}
     for q in data.splits[split]:

@@ -128,9 +128,7 @@ def evaluate_rankings(queries: Sequence[Query], ranked: Mapping[str, Sequence[st
     return Scores(100 * ap_sum / n, 100 * rr_sum / n, 100 * p1_sum / n, 100 * p5_sum / n)
 
 
-def rerank(
-    queries: Sequence[Query], score: Callable[[Query, str], float]
-) -> dict[str, list[str]]:
+def rerank(queries: Sequence[Query], score: Callable[[Query, str], float]) -> dict[str, list[str]]:
     """Sort each query's candidates by descending ``score``; ties keep engine order (stable sort)."""
     out: dict[str, list[str]] = {}
     for q in queries:

@@ -131,9 +131,7 @@ def _norm(words: Iterable[str], idf: Mapping[str, float]) -> float:
     return math.sqrt(sum(idf[w] ** 2 for w in words))
 
 
-def features(
-    query: Sequence[str], docs: Sequence[DocTerms], stats: TermStats
-) -> list[dict[str, float]]:
+def features(query: Sequence[str], docs: Sequence[DocTerms], stats: TermStats) -> list[dict[str, float]]:
     """The signals of ``FEATURES`` for one query against each document."""
     q_set = dict.fromkeys(query)
     out: list[dict[str, float]] = []
@@ -169,7 +167,7 @@ def features(
     q_norm = _norm(q_set, idf)
     q_mass = sum(idf[w] for w in q_set)
     q_str = " ".join(q_set)
-    for d, (t_set, a_set) in zip(docs, doc_sets, strict=True):
+    for t_set, a_set in doc_sets:
         inter_a = [w for w in q_set if w in a_set]
         a_norm = _norm(a_set, idf)
         t_norm = _norm(t_set, idf)

@@ -44,18 +44,12 @@ _EMOJI_SHORTCODE = re.compile(r"(?<!\w):[a-z0-9_+-]{2,32}:(?!\w)")
 _TOKEN = re.compile(r"[^\W_]+(?:_[^\W_]+)*")
 
 
-def _is_emoji_char(ch: str) -> bool:
-    cp = ord(ch)
-    if unicodedata.category(ch) in ("So", "Sk", "Cs", "Co"):
-        return True
-    # variation selectors, zero-width joiner, skin tones, tags, regional indicators
-    return (
-        0xFE00 <= cp <= 0xFE0F
-        or cp == 0x200D
-        or 0x1F3FB <= cp <= 0x1F3FF
-        or 0xE0020 <= cp <= 0xE007F
-        or 0x1F1E6 <= cp <= 0x1F1FF
-    )
+# Unicode emoji and their glue: pictographs, dingbats, misc symbols/arrows, regional indicators,
+# skin tones, variation selectors, zero-width joiner, tag characters, keycap.
+_EMOJI = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d\u3297\u3299"
+    "\ufe00-\ufe0f\u200d\u20e3\U0001f000-\U0001faff\U000e0020-\U000e007f]+"
+)
 
 
 def _keep_from_code_block(code: str) -> str:
@@ -74,19 +68,29 @@ def clean_markup(text: str) -> str:
     link texts and ordinary words are kept; URLs, mentions, channel links, timestamps and emoji are
     removed.
     """
-    text = _FENCED.sub(lambda m: _keep_from_code_block(m.group(1)), text)
-    text = _INLINE_CODE.sub(lambda m: f" {m.group(1)} ", text)
-    text = _MASKED_LINK.sub(lambda m: f" {m.group(1)} ", text)
-    text = _URL.sub(" ", text)
-    text = _DISCORD_TOKEN.sub(" ", text)
-    text = _EMOJI_SHORTCODE.sub(" ", text)
-    return "".join(" " if _is_emoji_char(ch) else ch for ch in text)
+    if "`" in text:
+        text = _FENCED.sub(lambda m: _keep_from_code_block(m.group(1)), text)
+        text = _INLINE_CODE.sub(lambda m: f" {m.group(1)} ", text)
+    if "](" in text:
+        text = _MASKED_LINK.sub(lambda m: f" {m.group(1)} ", text)
+    if "http" in text or "www." in text or "HTTP" in text:
+        text = _URL.sub(" ", text)
+    if "<" in text:
+        text = _DISCORD_TOKEN.sub(" ", text)
+    if ":" in text:
+        text = _EMOJI_SHORTCODE.sub(" ", text)
+    if not text.isascii():
+        text = _EMOJI.sub(" ", text)
+    return text
 
 
 def _fold(text: str) -> str:
     """Case-fold and strip accents (``Café`` -> ``cafe``)."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
 
 
 def normalise(text: str) -> str:
@@ -98,28 +102,31 @@ def normalise(text: str) -> str:
 
 # English function words plus the filler of help-forum posts ("hi guys, can anyone please help,
 # thanks in advance"), which says nothing about what the question is.
-STOPWORDS: frozenset[str] = frozenset(
-    """
-    a about above after again against all also am an and any are aren as at be because been before
-    being below between both but by can cannot could couldn d did didn do does doesn doing don down
-    during each few for from further had hadn has hasn have haven having he her here hers herself him
-    himself his how i if in into is isn it its itself just ll m me might more most must mustn my myself
-    no nor not now o of off on once only or other our ours ourselves out over own re s same shall shan
-    she should shouldn so some such t than that the their theirs them themselves then there these they
-    this those through to too under until up ve very was wasn we were weren what when where which while
-    who whom why will with won would wouldn y you your yours yourself yourselves u ur im ive id dont
-    cant pls plz please thanks thank thx tia advance hi hello hey dear guys guy folks everyone anyone
-    anybody someone somebody kindly regards cheers hii lol ok okay yes yeah really actually
-    """.split()
-)
+_STOPWORDS_TEXT = """
+a about above after again against all also am an and any are aren as at be because been before being
+below between both but by can cannot could couldn d did didn do does doesn doing don down during
+each few for from further had hadn has hasn have haven having he her here hers herself him himself
+his how i if in into is isn it its itself just ll m me might more most must mustn my myself no nor
+not now o of off on once only or other our ours ourselves out over own re s same shall shan she
+should shouldn so some such t than that the their theirs them themselves then there these they this
+those through to too under until up ve very was wasn we were weren what when where which while who
+whom why will with won would wouldn y you your yours yourself yourselves u ur im ive id dont cant
+pls plz please thanks thank thx tia advance hi hello hey dear guys guy folks everyone anyone anybody
+someone somebody kindly regards cheers hii lol ok okay yes yeah really actually
+"""
+STOPWORDS: frozenset[str] = frozenset(_STOPWORDS_TEXT.split())
 
 _stemmer = Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=200_000)
+def _stem_cached(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
 def stem(word: str) -> str:
     """Snowball (Porter2) stem of one lower-case word."""
-    return str(_stemmer.stemWord(word))
+    return _stem_cached(word)
 
 
 def terms(text: str, *, limit: int | None = None) -> list[str]:
@@ -128,13 +135,10 @@ def terms(text: str, *, limit: int | None = None) -> list[str]:
     Pure digits longer than 4 characters (ids, phone numbers, amounts) are dropped; short numbers
     (years, versions, ports) are kept.
     """
-    out: list[str] = []
-    for tok in _TOKEN.findall(_fold(clean_markup(text))):
-        if tok in STOPWORDS or (tok.isdigit() and len(tok) > 4):
-            continue
-        if len(tok) == 1 and not tok.isdigit():
-            continue
-        out.append(stem(tok))
-        if limit is not None and len(out) >= limit:
-            break
-    return out
+    toks = _TOKEN.findall(_fold(clean_markup(text)))
+    out = [
+        _stem_cached(t)
+        for t in toks
+        if t not in STOPWORDS and (len(t) > 1 or t.isdigit()) and not (len(t) > 4 and t.isdigit())
+    ]
+    return out[:limit] if limit is not None else out
