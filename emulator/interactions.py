@@ -1,0 +1,582 @@
+"""Application commands, interactions and their responses (callback, @original, follow-ups).
+
+The driver side builds INTERACTION_CREATE payloads from the commands the bot synced and waits for the
+bot's answer; the REST side stores synced commands and handles the callback and webhook routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from emulator.messages import EPHEMERAL, LOADING, message_dict
+from emulator.rest import (
+    Call,
+    DiscordError,
+    check_limits,
+    get_message,
+    new_bot_message,
+    not_found,
+    record_pings,
+)
+from emulator.state import Channel, Message, channel_dict, member_dict, role_dict, user_dict
+
+if TYPE_CHECKING:
+    from emulator.driver import Emulator
+
+# Interaction types, callback types, command and option types.
+APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL = 4, 5, 6, 7, 9
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+# Message types of interaction responses: slash command and context menu replies.
+RESPONSE_MESSAGE_TYPE = {CHAT_INPUT: 20, MESSAGE_COMMAND: 23, USER_COMMAND: 23}
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+
+
+def flatten_text(content: str, embeds: list[dict[str, Any]]) -> str:
+    """Content plus every embed's title, description, field names/values, author and footer."""
+    parts = [content]
+    for embed in embeds:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        for item in embed.get("fields") or []:
+            parts += [item.get("name") or "", item.get("value") or ""]
+        parts.append((embed.get("author") or {}).get("name") or "")
+        parts.append((embed.get("footer") or {}).get("text") or "")
+    return "\n".join(p for p in parts if p)
+
+
+@dataclass
+class InteractionReply:
+    """The bot's answer to one interaction, as the user sees it."""
+
+    type: int | None = None
+    content: str = ""
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False
+    message_id: int | None = None
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    modal: dict[str, Any] | None = None
+
+    def text(self) -> str:
+        """Content and embed text flattened into one string, for easy ``in`` assertions."""
+        return flatten_text(self.content, self.embeds)
+
+    def show(self, msg: Message, followup: bool = False) -> None:
+        """Reflect ``msg`` (the response, or the updated component message)."""
+        self.content, self.embeds, self.components = msg.content, msg.embeds, msg.components
+        self.ephemeral = bool(msg.flags & EPHEMERAL)
+        self.message_id = msg.id if (not self.ephemeral or followup) else None
+
+
+@dataclass
+class Pending:
+    """An interaction sent to the bot and the state of its response."""
+
+    id: int
+    token: str
+    channel: Channel
+    user_id: int
+    command_type: int | None  # None for component interactions
+    metadata: dict[str, Any]
+    component_message: Message | None = None
+    callback_type: int | None = None
+    original: Message | None = None
+    followups: list[Message] = field(default_factory=list)
+    reply: InteractionReply = field(default_factory=InteractionReply)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Interactions:
+    """Synced commands, interactions in flight, and ephemeral messages."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.global_commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.pending: dict[str, Pending] = {}
+        self.ephemeral: dict[int, Message] = {}
+
+    # ------------------------------------------------------------------ commands
+
+    def find_command(self, guild_id: int, name: str, kind: int) -> dict[str, Any]:
+        """A synced command by name and type: guild commands first, then global."""
+        for cmd in [*self.guild_commands.get(guild_id, []), *self.global_commands]:
+            if cmd["name"] == name and cmd.get("type", CHAT_INPUT) == kind:
+                return cmd
+        synced = [c["name"] for c in [*self.guild_commands.get(guild_id, []), *self.global_commands]]
+        raise LookupError(f"no synced command {name!r} of type {kind} in guild {guild_id}; synced: {synced}")
+
+    # ------------------------------------------------------------------ driver side
+
+    def _base(self, kind: int, user_id: int, channel: Channel) -> tuple[Pending, dict[str, Any]]:
+        world = self.emu.world
+        member = world.member(channel.guild_id, user_id)
+        if member is None:
+            raise LookupError(f"user {user_id} is not a member of guild {channel.guild_id}")
+        iid, token = self.emu.ids.next(), self.emu.new_token()
+        perms = str(world.permissions(channel.guild_id, user_id))
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(self.emu.application_id),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "guild_id": str(channel.guild_id),
+            "guild": {"id": str(channel.guild_id), "locale": "en-US", "features": ["COMMUNITY"]},
+            "channel_id": str(channel.id),
+            "channel": {**channel_dict(world, channel), "permissions": perms},
+            "member": {**member_dict(world, member), "permissions": perms},
+            "app_permissions": str(world.permissions(channel.guild_id, self.emu.bot_user_id)),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(channel.guild_id)},
+            "context": 0,
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        }
+        metadata = {
+            "id": str(iid),
+            "type": kind,
+            "user": user_dict(world.users[user_id]),
+            "authorizing_integration_owners": {"0": str(channel.guild_id)},
+        }
+        pending = Pending(iid, token, channel, user_id, None, metadata)
+        self.pending[token] = pending
+        return pending, payload
+
+    async def run_slash(
+        self, user_id: int, channel_id: int, command: str, options: dict[str, Any], timeout: float  # noqa: ASYNC109 (the driver API takes a timeout)
+    ) -> InteractionReply:
+        """Send a CHAT_INPUT interaction for ``command`` ("group sub ...") and wait for the reply."""
+        channel = self.emu._channel_or_raise(channel_id)
+        root, *path = command.split()
+        cmd = self.find_command(channel.guild_id, root, CHAT_INPUT)
+        resolved: dict[str, dict[str, Any]] = {}
+        data: dict[str, Any] = {"id": cmd["id"], "name": root, "type": CHAT_INPUT}
+        data["options"] = self._nest(cmd, path, options, channel, resolved)
+        if resolved:
+            data["resolved"] = resolved
+        if cmd.get("guild_id"):
+            data["guild_id"] = cmd["guild_id"]
+        pending, payload = self._base(APPLICATION_COMMAND, user_id, channel)
+        pending.command_type = CHAT_INPUT
+        pending.metadata.update(name=command, command_type=CHAT_INPUT)
+        payload["data"] = data
+        return await self._send_and_wait(pending, payload, f"/{command}", timeout)
+
+    def _nest(
+        self,
+        cmd: dict[str, Any],
+        path: list[str],
+        options: dict[str, Any],
+        channel: Channel,
+        resolved: dict[str, dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Options nested under SUB_COMMAND_GROUP/SUB_COMMAND as the path says, with typed values."""
+        specs = cmd.get("options") or []
+        if not path:
+            if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in specs):
+                names = [o["name"] for o in specs]
+                raise LookupError(f"/{cmd['name']} needs a subcommand, one of {names}")
+            return self._values(cmd["name"], specs, options, channel, resolved)
+        head, *rest = path
+        for spec in specs:
+            if spec["name"] == head and spec["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
+                return [
+                    {
+                        "type": spec["type"],
+                        "name": head,
+                        "options": self._nest(spec, rest, options, channel, resolved),
+                    }
+                ]
+        raise LookupError(f"{cmd['name']!r} has no subcommand {head!r}; it has {[o['name'] for o in specs]}")
+
+    def _values(
+        self,
+        name: str,
+        specs: list[dict[str, Any]],
+        options: dict[str, Any],
+        channel: Channel,
+        resolved: dict[str, dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        by_name = {s["name"]: s for s in specs}
+        unknown = set(options) - set(by_name)
+        if unknown:
+            raise LookupError(f"{name!r} has no option(s) {sorted(unknown)}; it has {sorted(by_name)}")
+        missing = [s["name"] for s in specs if s.get("required") and s["name"] not in options]
+        if missing:
+            raise LookupError(f"{name!r} requires option(s) {missing}")
+        out = []
+        for key, value in options.items():
+            spec = by_name[key]
+            choices = [c["value"] for c in spec.get("choices") or []]
+            if choices and value not in choices:
+                raise ValueError(f"option {key!r} must be one of {choices}, not {value!r}")
+            out.append(
+                {
+                    "name": key,
+                    "type": spec["type"],
+                    "value": self._typed(spec["type"], value, channel, resolved),
+                }
+            )
+        return out
+
+    def _typed(self, kind: int, value: Any, channel: Channel, resolved: dict[str, dict[str, Any]]) -> Any:
+        world = self.emu.world
+        if kind == STRING:
+            return str(value)
+        if kind == INTEGER:
+            return int(value)
+        if kind == NUMBER:
+            return float(value)
+        if kind == BOOLEAN:
+            return bool(value)
+        snowflake = int(value)
+        if kind in (USER, MENTIONABLE) and snowflake in world.users:
+            resolved.setdefault("users", {})[str(snowflake)] = user_dict(world.users[snowflake])
+            member = world.member(channel.guild_id, snowflake)
+            if member is not None:
+                data = member_dict(world, member, with_user=False)
+                data["permissions"] = str(world.permissions(channel.guild_id, snowflake))
+                resolved.setdefault("members", {})[str(snowflake)] = data
+            return str(snowflake)
+        guild = world.guilds[channel.guild_id]
+        if kind in (ROLE, MENTIONABLE) and snowflake in guild.roles:
+            resolved.setdefault("roles", {})[str(snowflake)] = role_dict(guild.roles[snowflake])
+            return str(snowflake)
+        if kind == CHANNEL and snowflake in world.channels:
+            target = world.channels[snowflake]
+            data = {
+                k: v
+                for k, v in channel_dict(world, target).items()
+                if k in ("id", "name", "type", "parent_id", "thread_metadata", "guild_id")
+            }
+            data["permissions"] = str(world.permissions(channel.guild_id, self.emu.bot_user_id))
+            resolved.setdefault("channels", {})[str(snowflake)] = data
+            return str(snowflake)
+        raise LookupError(f"option value {value!r} names no known user, channel or role (option type {kind})")
+
+    async def run_message_menu(
+        self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float  # noqa: ASYNC109 (the driver API takes a timeout)
+    ) -> InteractionReply:
+        """Send a MESSAGE context-menu interaction on ``target_id`` and wait for the reply."""
+        channel = self.emu._channel_or_raise(channel_id)
+        cmd = self.find_command(channel.guild_id, name, MESSAGE_COMMAND)
+        target = self.emu._message_or_raise(channel_id, target_id)
+        target_data = message_dict(self.emu.world, target, gateway=False, viewer_id=self.emu.bot_user_id)
+        data: dict[str, Any] = {
+            "id": cmd["id"],
+            "name": name,
+            "type": MESSAGE_COMMAND,
+            "target_id": str(target_id),
+            "resolved": {"messages": {str(target_id): target_data}},
+        }
+        if cmd.get("guild_id"):
+            data["guild_id"] = cmd["guild_id"]
+        pending, payload = self._base(APPLICATION_COMMAND, user_id, channel)
+        pending.command_type = MESSAGE_COMMAND
+        pending.metadata.update(name=name, command_type=MESSAGE_COMMAND, target_message_id=str(target_id))
+        payload["data"] = data
+        return await self._send_and_wait(pending, payload, f"context menu {name!r}", timeout)
+
+    async def click(self, user_id: int, msg: Message, custom_id: str, timeout: float) -> InteractionReply:  # noqa: ASYNC109 (the driver API takes a timeout)
+        """Send a button MESSAGE_COMPONENT interaction and wait for the reply."""
+        channel = self.emu._channel_or_raise(msg.channel_id)
+        pending, payload = self._base(MESSAGE_COMPONENT, user_id, channel)
+        pending.component_message = msg
+        pending.metadata["interacted_message_id"] = str(msg.id)
+        payload["message"] = message_dict(self.emu.world, msg, gateway=False, viewer_id=self.emu.bot_user_id)
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        return await self._send_and_wait(pending, payload, f"button {custom_id!r}", timeout)
+
+    async def _send_and_wait(
+        self, pending: Pending, payload: dict[str, Any], what: str, timeout: float  # noqa: ASYNC109 (the driver API takes a timeout)
+    ) -> InteractionReply:
+        await self.emu.dispatch("INTERACTION_CREATE", payload, pending.channel.guild_id)
+        try:
+            await asyncio.wait_for(pending.done.wait(), timeout)
+        except TimeoutError:
+            state = (
+                "no response at all"
+                if pending.callback_type is None
+                else (f"callback type {pending.callback_type} but the deferred response was never completed")
+            )
+            raise TimeoutError(f"the bot did not answer {what} within {timeout}s ({state})") from None
+        return pending.reply
+
+    # ------------------------------------------------------------------ response messages
+
+    def response_message(
+        self, pending: Pending, body: dict[str, Any], files: list[dict[str, Any]]
+    ) -> Message:
+        """Build a message the bot sends as an interaction response or follow-up."""
+        kind = RESPONSE_MESSAGE_TYPE.get(pending.command_type or 0, 0)
+        return new_bot_message(
+            self.emu,
+            pending.channel,
+            body,
+            files,
+            type=kind,
+            webhook_id=self.emu.application_id,
+            application_id=self.emu.application_id,
+            interaction_metadata=pending.metadata,
+        )
+
+    async def publish(self, msg: Message, body: dict[str, Any]) -> None:
+        """Store a response message (ephemeral ones privately) and dispatch it if public."""
+        record_pings(self.emu, msg, body)
+        if msg.flags & EPHEMERAL:
+            self.ephemeral[msg.id] = msg
+            return
+        self.emu.world.add_message(msg)
+        await self.emu.dispatch("MESSAGE_CREATE", self.emu.message_payload(msg, gateway=True), msg.guild_id)
+
+    def complete(self, pending: Pending, msg: Message | None, followup: bool = False) -> None:
+        """Mark the interaction answered and reflect ``msg`` in its reply."""
+        pending.reply.type = pending.callback_type
+        if msg is not None:
+            pending.reply.show(msg, followup)
+        pending.done.set()
+        self.emu.notify()
+
+
+class InteractionApi:
+    """REST routes for commands, interaction callbacks and webhook follow-ups."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.state = emu.interactions
+
+    def routes(self) -> list[tuple[str, str, Any]]:
+        """(method, path, handler) for every route this class serves."""
+        app = "/applications/{application_id}"
+        hook = "/webhooks/{application_id}/{token}"
+        return [
+            ("GET", f"{app}/commands", self.get_global),
+            ("PUT", f"{app}/commands", self.put_global),
+            ("POST", f"{app}/commands", self.post_global),
+            ("GET", f"{app}/guilds/{{guild_id}}/commands", self.get_guild),
+            ("PUT", f"{app}/guilds/{{guild_id}}/commands", self.put_guild),
+            ("POST", f"{app}/guilds/{{guild_id}}/commands", self.post_guild),
+            ("POST", "/interactions/{interaction_id}/{token}/callback", self.callback),
+            ("POST", hook, self.followup),
+            ("GET", f"{hook}/messages/{{message_id}}", self.get_response),
+            ("PATCH", f"{hook}/messages/{{message_id}}", self.edit_response),
+            ("DELETE", f"{hook}/messages/{{message_id}}", self.delete_response),
+        ]
+
+    # ------------------------------------------------------------------ commands
+
+    def _check_app(self, call: Call) -> None:
+        if call.int_param("application_id") != self.emu.application_id:
+            raise DiscordError(403, 50001, "Missing Access (wrong application id)")
+
+    def _echo(
+        self, body: dict[str, Any], guild_id: int | None, previous: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A command as Discord stores it: ids, version, and arrays for contexts/integration types."""
+        kind = body.get("type", CHAT_INPUT)
+        old = next((c for c in previous if c["name"] == body["name"] and c["type"] == kind), None)
+        cmd: dict[str, Any] = {
+            "id": old["id"] if old else str(self.emu.ids.next()),
+            "application_id": str(self.emu.application_id),
+            "version": str(self.emu.ids.next()),
+            "type": kind,
+            "name": body["name"],
+            "description": body.get("description", "") if kind == CHAT_INPUT else "",
+            "default_member_permissions": body.get("default_member_permissions"),
+            "nsfw": bool(body.get("nsfw", False)),
+            "integration_types": body.get("integration_types") or [0],
+            "contexts": body.get("contexts") or ([0] if guild_id else [0, 1, 2]),
+            "dm_permission": guild_id is None,
+        }
+        for key in ("name_localizations", "description_localizations"):
+            if body.get(key):
+                cmd[key] = body[key]
+        if body.get("options"):
+            cmd["options"] = body["options"]
+        if guild_id is not None:
+            cmd["guild_id"] = str(guild_id)
+        return cmd
+
+    async def get_global(self, call: Call) -> tuple[int, Any]:
+        self._check_app(call)
+        return 200, self.state.global_commands
+
+    async def put_global(self, call: Call) -> tuple[int, Any]:
+        self._check_app(call)
+        old = self.state.global_commands
+        self.state.global_commands = [self._echo(b, None, old) for b in call.body or []]
+        return 200, self.state.global_commands
+
+    async def post_global(self, call: Call) -> tuple[int, Any]:
+        self._check_app(call)
+        cmd = self._echo(call.body, None, self.state.global_commands)
+        self.state.global_commands = [c for c in self.state.global_commands if c["id"] != cmd["id"]] + [cmd]
+        return 201, cmd
+
+    def _guild_id(self, call: Call) -> int:
+        gid = call.int_param("guild_id")
+        if gid not in self.emu.world.guilds:
+            raise DiscordError(403, 50001, "Missing Access (unknown guild)")
+        return gid
+
+    async def get_guild(self, call: Call) -> tuple[int, Any]:
+        self._check_app(call)
+        return 200, self.state.guild_commands.get(self._guild_id(call), [])
+
+    async def put_guild(self, call: Call) -> tuple[int, Any]:
+        self._check_app(call)
+        gid = self._guild_id(call)
+        old = self.state.guild_commands.get(gid, [])
+        self.state.guild_commands[gid] = [self._echo(b, gid, old) for b in call.body or []]
+        return 200, self.state.guild_commands[gid]
+
+    async def post_guild(self, call: Call) -> tuple[int, Any]:
+        self._check_app(call)
+        gid = self._guild_id(call)
+        old = self.state.guild_commands.get(gid, [])
+        cmd = self._echo(call.body, gid, old)
+        self.state.guild_commands[gid] = [c for c in old if c["id"] != cmd["id"]] + [cmd]
+        return 201, cmd
+
+    # ------------------------------------------------------------------ callback
+
+    def _pending(self, token: str) -> Pending:
+        pending = self.state.pending.get(token)
+        if pending is None:
+            raise DiscordError(404, 10015, "Unknown Webhook")
+        return pending
+
+    async def callback(self, call: Call) -> tuple[int, Any]:
+        pending = self.state.pending.get(call.params["token"])
+        if pending is None or pending.id != call.int_param("interaction_id"):
+            raise DiscordError(404, 10062, "Unknown interaction")
+        if pending.callback_type is not None:
+            raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        body = call.body or {}
+        kind = int(body["type"])
+        data = body.get("data") or {}
+        if kind in (DEFERRED_UPDATE, UPDATE_MESSAGE) and pending.component_message is None:
+            raise DiscordError(400, 50035, "Invalid Form Body (update types need a component interaction)")
+        pending.callback_type = kind
+        resource = await self._respond(pending, kind, data, call.files)
+        interaction: dict[str, Any] = {"id": str(pending.id), "type": 3 if pending.component_message else 2}
+        if pending.original is not None:
+            interaction.update(
+                response_message_id=str(pending.original.id),
+                response_message_loading=bool(pending.original.flags & LOADING),
+                response_message_ephemeral=bool(pending.original.flags & EPHEMERAL),
+            )
+        result: dict[str, Any] = {"interaction": interaction}
+        if resource is not None:
+            result["resource"] = resource
+        return 200, result
+
+    async def _respond(
+        self, pending: Pending, kind: int, data: dict[str, Any], files: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Carry out one callback type; returns the ``resource`` of the callback response."""
+        if kind == CHANNEL_MESSAGE:
+            msg = self.state.response_message(pending, data, files)
+            pending.original = msg
+            await self.state.publish(msg, data)
+            self.state.complete(pending, msg)
+        elif kind == DEFERRED_MESSAGE:
+            flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
+            msg = self.state.response_message(pending, {"flags": flags, "content": ""}, [])
+            msg.flags = flags  # fill_message only lets senders set a few bits; LOADING is Discord's own
+            pending.original = msg
+            await self.state.publish(msg, {})
+        elif kind == DEFERRED_UPDATE:
+            pending.original = pending.component_message
+            return {"type": kind}
+        elif kind == UPDATE_MESSAGE:
+            msg = pending.component_message
+            assert msg is not None
+            pending.original = msg
+            check_limits(data, require_body=False)
+            await self.emu.edit_bot_message(msg, data, files)
+            self.state.complete(pending, msg)
+        elif kind == MODAL:
+            pending.reply.modal = data
+            self.state.complete(pending, None)
+            return {"type": kind}
+        else:
+            raise DiscordError(400, 50035, f"Invalid Form Body (unsupported callback type {kind})")
+        assert pending.original is not None
+        return {"type": kind, "message": self._as_bot_sees(pending.original)}
+
+    def _as_bot_sees(self, msg: Message) -> dict[str, Any]:
+        return message_dict(self.emu.world, msg, gateway=False, viewer_id=self.emu.bot_user_id)
+
+    # ------------------------------------------------------------------ follow-ups and @original
+
+    async def followup(self, call: Call) -> tuple[int, Any]:
+        self._check_app(call)
+        pending = self._pending(call.params["token"])
+        if pending.callback_type is None:
+            raise DiscordError(
+                404, 10015, "Unknown Webhook (follow-up before the interaction was acknowledged)"
+            )
+        body = call.body or {}
+        original = pending.original
+        if pending.callback_type == DEFERRED_MESSAGE and original is not None and original.flags & LOADING:
+            # Discord turns the first follow-up after a "thinking" defer into the deferred message itself.
+            check_limits({**body, "_files": call.files})
+            msg = original
+            msg.flags &= ~LOADING
+            await self.emu.edit_bot_message(msg, {k: v for k, v in body.items() if k != "flags"}, call.files)
+        else:
+            msg = self.state.response_message(pending, body, call.files)
+            pending.followups.append(msg)
+            await self.state.publish(msg, body)
+        pending.reply.followups.append(self._as_bot_sees(msg))
+        if not pending.done.is_set():
+            self.state.complete(pending, msg, followup=True)
+        wait = call.query.get("wait", "false").lower() in ("1", "true")
+        return (200, self._as_bot_sees(msg)) if wait else (204, None)
+
+    def _target(self, call: Call) -> tuple[Pending, Message]:
+        self._check_app(call)
+        pending = self._pending(call.params["token"])
+        mid = call.params["message_id"]
+        if mid == "@original":
+            if pending.original is None:
+                raise not_found("Message", 10008)
+            return pending, pending.original
+        for msg in pending.followups:
+            if msg.id == int(mid):
+                return pending, msg
+        if pending.original is not None and pending.original.id == int(mid):
+            return pending, pending.original
+        raise not_found("Message", 10008)
+
+    async def get_response(self, call: Call) -> tuple[int, Any]:
+        _, msg = self._target(call)
+        return 200, self._as_bot_sees(msg)
+
+    async def edit_response(self, call: Call) -> tuple[int, Any]:
+        pending, msg = self._target(call)
+        body = call.body or {}
+        check_limits(body, require_body=False)
+        msg.flags &= ~LOADING
+        await self.emu.edit_bot_message(msg, body, call.files)
+        if msg is pending.original and not pending.done.is_set():
+            self.state.complete(pending, msg)
+        elif msg is pending.original:
+            pending.reply.show(msg)
+        return 200, self._as_bot_sees(msg)
+
+    async def delete_response(self, call: Call) -> tuple[int, Any]:
+        _, msg = self._target(call)
+        if msg.flags & EPHEMERAL:
+            self.state.ephemeral.pop(msg.id, None)
+        else:
+            get_message(self.emu, msg.channel_id, msg.id)
+            await self.emu.delete_message(msg.channel_id, msg.id)
+        return 204, None

@@ -1,0 +1,594 @@
+"""The REST API under /api/v10: routing, validation middleware, and the channel/guild handlers.
+
+Every request is logged in ``Emulator.requests`` and validated against the OpenAPI spec; every JSON
+response is validated too. An unknown route answers 404 and is recorded as a problem.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from emulator import validation
+from emulator.gateway import MESSAGE_CONTENT
+from emulator.limits import check_name
+from emulator.messages import message_dict
+from emulator.permissions import Perm
+from emulator.rest import (
+    Call,
+    DiscordError,
+    check_limits,
+    ensure_not_empty,
+    fill_message,
+    get_channel,
+    get_message,
+    invalid_form,
+    missing_permissions,
+    new_bot_message,
+    not_found,
+    record_pings,
+)
+from emulator.state import (
+    FORUM,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
+    TEXT,
+    Channel,
+    Message,
+    channel_dict,
+    guild_dict,
+    role_dict,
+    thread_dict,
+    thread_member_dict,
+    user_dict,
+)
+
+if TYPE_CHECKING:
+    from emulator.driver import Emulator
+
+PREFIX = "/api/v10"
+CALL_KEY = web.RequestKey("call", Call)
+Handler = Callable[[Call], Awaitable[tuple[int, Any]]]
+
+
+def build_app(emu: Emulator) -> web.Application:
+    """The aiohttp application: gateway websocket plus every REST route."""
+    app = web.Application(middlewares=[_middleware(emu)], client_max_size=32 * 1024 * 1024)
+    app.router.add_get("/gateway", emu.gateway.handle)
+    api = ChannelApi(emu)
+    from emulator.interactions import InteractionApi
+
+    for method, path, handler in [*api.routes(), *InteractionApi(emu).routes()]:
+        app.router.add_route(method, PREFIX + path, _adapt(handler))
+    return app
+
+
+def _adapt(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        call: Call = request[CALL_KEY]
+        call.params = dict(request.match_info)
+        status, body = await handler(call)
+        return _json(status, body)
+
+    return wrapped
+
+
+def _json(status: int, body: Any) -> web.Response:
+    # Exactly "application/json": discord.py compares the header verbatim, so no charset suffix.
+    if status == 204:
+        return web.Response(status=204)
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+
+
+def _middleware(emu: Emulator) -> Any:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith(PREFIX):
+            return await handler(request)
+        call = await _parse(request)
+        request[CALL_KEY] = call
+        emu.requests.append((call.method, call.path, call.body))
+        emu.last_request_at = time.monotonic()
+        known = validation.match_operation(call.method, call.path) is not None if emu.validating else True
+        if emu.validating and known:
+            _check_request(emu, call, request.content_type)
+        try:
+            response = await handler(request)
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+            emu.record_problem("unknown-route", f"{call.method} {call.path}")
+            response = _json(404, {"message": "404: Not Found", "code": 0})
+        except DiscordError as exc:
+            if exc.problem:
+                emu.record_problem(
+                    f"http-{exc.status}", f"{call.method} {call.path}: {exc.message} {exc.errors or ''}"
+                )
+            response = _json(exc.status, exc.body())
+        if emu.validating and known and isinstance(response, web.Response):
+            _check_response(emu, call, response)
+        emu.last_request_at = time.monotonic()
+        emu.notify()
+        return response
+
+    return middleware
+
+
+async def _parse(request: web.Request) -> Call:
+    """Method, path, query and JSON body (or multipart ``payload_json`` plus files)."""
+    body: Any = None
+    files: list[dict[str, Any]] = []
+    if request.content_type == "multipart/form-data":
+        form = await request.post()
+        for name, value in form.items():
+            if name == "payload_json":
+                body = json.loads(value if isinstance(value, str) else value.file.read())
+            elif isinstance(value, web.FileField):
+                files.append(
+                    {
+                        "field": name,
+                        "filename": value.filename,
+                        "data": value.file.read(),
+                        "content_type": value.content_type,
+                    }
+                )
+    elif request.can_read_body:
+        raw = await request.read()
+        body = json.loads(raw) if raw else None
+    path = request.path[len(PREFIX) :]
+    return Call(request.method, path, {}, dict(request.query), body, files)
+
+
+def _check_request(emu: Emulator, call: Call, content_type: str) -> None:
+    kind = "application/json" if content_type != "multipart/form-data" else "multipart/form-data"
+    body = call.body
+    if kind == "multipart/form-data":
+        # The spec's multipart schema is the JSON schema plus files[n]; validate the payload_json part.
+        kind = "application/json"
+    for problem in validation.validate_request(call.method, call.path, call.query, body, kind):
+        emu.record_problem("invalid-request", problem)
+
+
+def _check_response(emu: Emulator, call: Call, response: web.Response) -> None:
+    body = json.loads(response.body) if response.body else None  # type: ignore[arg-type]
+    for problem in validation.validate_response(call.method, call.path, response.status, body):
+        emu.record_problem("invalid-response", problem)
+
+
+class ChannelApi:
+    """Users, guilds, channels, threads, messages and reactions."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.world = emu.world
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        """(method, path, handler) for every route this class serves."""
+        return [
+            ("GET", "/users/@me", self.get_me),
+            ("GET", "/users/{user_id}", self.get_user),
+            ("GET", "/oauth2/applications/@me", self.get_application),
+            ("GET", "/gateway", self.get_gateway),
+            ("GET", "/gateway/bot", self.get_gateway_bot),
+            ("GET", "/guilds/{guild_id}", self.get_guild),
+            ("GET", "/guilds/{guild_id}/channels", self.get_guild_channels),
+            ("GET", "/guilds/{guild_id}/roles", self.get_roles),
+            ("GET", "/guilds/{guild_id}/members", self.get_members),
+            ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
+            ("GET", "/guilds/{guild_id}/threads/active", self.get_active_threads),
+            ("GET", "/channels/{channel_id}", self.get_channel),
+            ("PATCH", "/channels/{channel_id}", self.patch_channel),
+            ("DELETE", "/channels/{channel_id}", self.delete_channel),
+            ("POST", "/channels/{channel_id}/typing", self.typing),
+            ("GET", "/channels/{channel_id}/threads/archived/public", self.get_archived_threads),
+            ("POST", "/channels/{channel_id}/threads", self.create_thread),
+            ("PUT", "/channels/{channel_id}/thread-members/@me", self.join_thread),
+            ("DELETE", "/channels/{channel_id}/thread-members/@me", self.leave_thread),
+            ("GET", "/channels/{channel_id}/messages", self.get_messages),
+            ("POST", "/channels/{channel_id}/messages", self.create_message),
+            ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_one_message),
+            ("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_message),
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message),
+            ("POST", "/channels/{channel_id}/messages/{message_id}/threads", self.thread_from_message),
+            ("GET", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}", self.get_reactions),
+            ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self.add_reaction),
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self.remove_own),
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
+                self.remove_other,
+            ),
+        ]
+
+    # ------------------------------------------------------------------ identity
+
+    async def get_me(self, call: Call) -> tuple[int, Any]:
+        return 200, {**self.emu.bot_user_payload(), "mfa_enabled": False, "locale": "en-US", "verified": True}
+
+    async def get_user(self, call: Call) -> tuple[int, Any]:
+        user = self.world.users.get(call.int_param("user_id"))
+        if user is None:
+            raise not_found("User", 10013)
+        return 200, user_dict(user)
+
+    async def get_application(self, call: Call) -> tuple[int, Any]:
+        owner = self.emu.bot_user_payload()
+        return 200, {
+            "id": str(self.emu.application_id),
+            "name": "Unstuck",
+            "icon": None,
+            "description": "Emulated application",
+            "type": None,
+            "bot": owner,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "flags_new": "0",
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
+            "owner": {**owner, "bot": False, "username": "unstuck-owner"},
+            "approximate_guild_count": len(self.world.guilds),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "team": None,
+            "eligible_oauth2_scopes": [],
+            "summary": "",
+            "rpc_origins": [],
+        }
+
+    async def get_gateway(self, call: Call) -> tuple[int, Any]:
+        return 200, {"url": self.emu.gateway_url}
+
+    async def get_gateway_bot(self, call: Call) -> tuple[int, Any]:
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return 200, {"url": self.emu.gateway_url, "shards": 1, "session_start_limit": limit}
+
+    # ------------------------------------------------------------------ guilds
+
+    def _guild(self, call: Call) -> Any:
+        guild = self.world.guilds.get(call.int_param("guild_id"))
+        if guild is None:
+            raise not_found("Guild", 10004)
+        return guild
+
+    async def get_guild(self, call: Call) -> tuple[int, Any]:
+        guild = self._guild(call)
+        data = guild_dict(self.world, guild)
+        if call.query.get("with_counts") in ("true", "1", "True"):
+            data.update(approximate_member_count=len(guild.members), approximate_presence_count=0)
+        return 200, data
+
+    async def get_guild_channels(self, call: Call) -> tuple[int, Any]:
+        guild = self._guild(call)
+        return 200, [channel_dict(self.world, c) for c in self.world.guild_channels(guild.id)]
+
+    async def get_roles(self, call: Call) -> tuple[int, Any]:
+        guild = self._guild(call)
+        return 200, [role_dict(r, self.emu.bot_user_id) for r in guild.roles.values()]
+
+    async def get_members(self, call: Call) -> tuple[int, Any]:
+        guild = self._guild(call)
+        limit = int(call.query.get("limit", 1))
+        after = int(call.query.get("after", 0))
+        ids = sorted(uid for uid in guild.members if uid > after)[:limit]
+        return 200, [self.emu.member_payload(guild.id, uid) for uid in ids]
+
+    async def get_member(self, call: Call) -> tuple[int, Any]:
+        guild = self._guild(call)
+        uid = call.int_param("user_id")
+        if uid not in guild.members:
+            raise not_found("Member", 10007)
+        return 200, self.emu.member_payload(guild.id, uid)
+
+    async def get_active_threads(self, call: Call) -> tuple[int, Any]:
+        guild = self._guild(call)
+        threads = [t for t in self.world.guild_threads(guild.id) if not t.archived]
+        return 200, self._thread_list(threads, has_more=False)
+
+    def _thread_list(self, threads: list[Channel], has_more: bool) -> dict[str, Any]:
+        bot = self.emu.bot_user_id
+        return {
+            "threads": [thread_dict(self.world, t) for t in threads],
+            "members": [thread_member_dict(self.world, t, bot) for t in threads if bot in t.member_ids],
+            "has_more": has_more,
+        }
+
+    # ------------------------------------------------------------------ channels and threads
+
+    async def get_channel(self, call: Call) -> tuple[int, Any]:
+        return 200, channel_dict(self.world, get_channel(self.emu, call.int_param("channel_id")))
+
+    async def patch_channel(self, call: Call) -> tuple[int, Any]:
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        body = call.body or {}
+        if "name" in body:
+            errors = check_name(body["name"])
+            if errors:
+                raise invalid_form(errors)
+        if channel.is_thread:
+            self._edit_thread(channel, body)
+            await self.emu.dispatch("THREAD_UPDATE", thread_dict(self.world, channel), channel.guild_id)
+        else:
+            missing_permissions(self.emu, channel.guild_id, Perm.MANAGE_CHANNELS, "edit a channel")
+            channel.name = body.get("name", channel.name)
+            channel.topic = body.get("topic", channel.topic)
+            await self.emu.dispatch("CHANNEL_UPDATE", channel_dict(self.world, channel), channel.guild_id)
+        return 200, channel_dict(self.world, channel)
+
+    def _edit_thread(self, thread: Channel, body: dict[str, Any]) -> None:
+        """Apply a thread edit: the owner may rename, archive or tag its unlocked thread; else MANAGE_THREADS."""
+        owner = thread.owner_id == self.emu.bot_user_id
+        needs_manage = not owner or "locked" in body or (thread.locked and body.get("archived") is False)
+        if needs_manage:
+            missing_permissions(
+                self.emu, thread.guild_id, Perm.MANAGE_THREADS, "edit a thread it does not own"
+            )
+        if "applied_tags" in body:
+            self._check_tags(thread, body["applied_tags"] or [])
+            thread.applied_tags = [int(t) for t in body["applied_tags"] or []]
+        thread.name = body.get("name", thread.name)
+        thread.locked = bool(body.get("locked", thread.locked))
+        thread.auto_archive_duration = int(body.get("auto_archive_duration", thread.auto_archive_duration))
+        if "archived" in body and bool(body["archived"]) != thread.archived:
+            thread.archived = bool(body["archived"])
+            thread.archive_timestamp = self.emu.ids.now()
+
+    def _check_tags(self, thread: Channel, tags: list[Any]) -> None:
+        parent = self.world.channel(thread.parent_id or 0)
+        available = {t.id for t in parent.available_tags} if parent else set()
+        unknown = [t for t in tags if int(t) not in available]
+        if unknown or len(tags) > 5:
+            raise invalid_form(
+                {
+                    "applied_tags": {
+                        "_errors": [{"code": "BASE_TYPE_CHOICES", "message": f"Invalid tags {unknown}"}]
+                    }
+                }
+            )
+
+    async def delete_channel(self, call: Call) -> tuple[int, Any]:
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        perm = Perm.MANAGE_THREADS if channel.is_thread else Perm.MANAGE_CHANNELS
+        missing_permissions(self.emu, channel.guild_id, perm, "delete a channel")
+        data = channel_dict(self.world, channel)
+        await self.emu.remove_channel(channel)
+        return 200, data
+
+    async def typing(self, call: Call) -> tuple[int, Any]:
+        get_channel(self.emu, call.int_param("channel_id"))
+        return 204, None
+
+    async def get_archived_threads(self, call: Call) -> tuple[int, Any]:
+        parent = get_channel(self.emu, call.int_param("channel_id"))
+        threads = [
+            t
+            for t in self.world.guild_threads(parent.guild_id)
+            if t.parent_id == parent.id and t.archived and t.type == PUBLIC_THREAD
+        ]
+        threads.sort(key=lambda t: t.archive_timestamp or t.created_at, reverse=True)  # type: ignore[arg-type, return-value]
+        before = call.query.get("before")
+        if before:
+            from datetime import datetime
+
+            cutoff = datetime.fromisoformat(before)
+            threads = [t for t in threads if t.archive_timestamp and t.archive_timestamp < cutoff]
+        limit = int(call.query.get("limit", 50))
+        return 200, self._thread_list(threads[:limit], has_more=len(threads) > limit)
+
+    async def join_thread(self, call: Call) -> tuple[int, Any]:
+        thread = get_channel(self.emu, call.int_param("channel_id"))
+        if self.emu.bot_user_id not in thread.member_ids:
+            thread.member_ids.append(self.emu.bot_user_id)
+        return 204, None
+
+    async def leave_thread(self, call: Call) -> tuple[int, Any]:
+        thread = get_channel(self.emu, call.int_param("channel_id"))
+        if self.emu.bot_user_id in thread.member_ids:
+            thread.member_ids.remove(self.emu.bot_user_id)
+        return 204, None
+
+    async def create_thread(self, call: Call) -> tuple[int, Any]:
+        parent = get_channel(self.emu, call.int_param("channel_id"))
+        body = call.body or {}
+        errors = check_name(body.get("name"))
+        if errors:
+            raise invalid_form(errors)
+        if parent.type == FORUM:
+            return await self._create_forum_post(parent, body, call.files)
+        if parent.type != TEXT:
+            raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+        kind = int(body.get("type") or PRIVATE_THREAD)  # Discord defaults to private without a message
+        perm = Perm.CREATE_PUBLIC_THREADS if kind == PUBLIC_THREAD else Perm.CREATE_PRIVATE_THREADS
+        missing_permissions(self.emu, parent.guild_id, perm, "create a thread")
+        thread = self.emu.create_thread_record(parent, body["name"], self.emu.bot_user_id, [])
+        thread.type = kind
+        thread.auto_archive_duration = int(body.get("auto_archive_duration") or thread.auto_archive_duration)
+        payload = self.emu.thread_create_payload(thread, newly_created=True)
+        await self.emu.dispatch("THREAD_CREATE", payload, parent.guild_id)
+        return 201, payload
+
+    async def _create_forum_post(
+        self, forum: Channel, body: dict[str, Any], files: list[dict[str, Any]]
+    ) -> tuple[int, Any]:
+        missing_permissions(self.emu, forum.guild_id, Perm.SEND_MESSAGES, "post in a forum")
+        starter_body = body.get("message") or {}
+        thread_id = self.emu.ids.next()
+        thread = Channel(thread_id, PUBLIC_THREAD, forum.guild_id, body["name"], parent_id=forum.id)
+        self._check_tags(thread, body.get("applied_tags") or [])
+        msg = new_bot_message(self.emu, thread, starter_body, files, message_id=thread_id)
+        thread = self.emu.create_thread_record(
+            forum,
+            body["name"],
+            self.emu.bot_user_id,
+            [int(t) for t in body.get("applied_tags") or []],
+            thread_id,
+        )
+        thread.member_ids = [self.emu.bot_user_id]
+        thread.auto_archive_duration = int(body.get("auto_archive_duration") or thread.auto_archive_duration)
+        self.world.add_message(msg)
+        record_pings(self.emu, msg, starter_body)
+        payload = self.emu.thread_create_payload(thread, newly_created=True)
+        await self.emu.dispatch("THREAD_CREATE", payload, forum.guild_id)
+        await self.emu.dispatch("MESSAGE_CREATE", self.emu.message_payload(msg, gateway=True), forum.guild_id)
+        return 201, {**payload, "message": self.emu.message_payload(msg)}
+
+    async def thread_from_message(self, call: Call) -> tuple[int, Any]:
+        parent = get_channel(self.emu, call.int_param("channel_id"))
+        msg = get_message(self.emu, parent.id, call.int_param("message_id"))
+        body = call.body or {}
+        errors = check_name(body.get("name"))
+        if errors:
+            raise invalid_form(errors)
+        missing_permissions(self.emu, parent.guild_id, Perm.CREATE_PUBLIC_THREADS, "start a thread")
+        if msg.thread_id is not None or parent.is_thread or parent.type != TEXT:
+            raise DiscordError(400, 160004, "A thread has already been created for this message")
+        thread = self.emu.create_thread_record(parent, body["name"], self.emu.bot_user_id, [], msg.id)
+        thread.member_ids = [self.emu.bot_user_id]
+        thread.auto_archive_duration = int(body.get("auto_archive_duration") or thread.auto_archive_duration)
+        msg.thread_id = thread.id
+        payload = self.emu.thread_create_payload(thread, newly_created=True)
+        await self.emu.dispatch("THREAD_CREATE", payload, parent.guild_id)
+        await self.emu.dispatch(
+            "MESSAGE_UPDATE", self.emu.message_payload(msg, gateway=True), parent.guild_id
+        )
+        return 201, payload
+
+    # ------------------------------------------------------------------ messages
+
+    def _visible(self, msg: Message) -> dict[str, Any]:
+        """A message as REST returns it, honouring the bot's MESSAGE_CONTENT intent."""
+        data = message_dict(self.world, msg, gateway=False, viewer_id=self.emu.bot_user_id)
+        intents = self.emu.bot_intents
+        if (
+            intents is not None
+            and not intents & MESSAGE_CONTENT
+            and not self.emu.content_visible_without_intent(data)
+        ):
+            data.update(content="", embeds=[], attachments=[], components=[])
+        return data
+
+    async def get_messages(self, call: Call) -> tuple[int, Any]:
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        missing_permissions(self.emu, channel.guild_id, Perm.READ_MESSAGE_HISTORY, "read history")
+        msgs = self.world.channel_messages(channel.id)
+        limit = int(call.query.get("limit", 50))
+        if "after" in call.query:
+            after = int(call.query["after"])
+            picked = [m for m in msgs if m.id > after][:limit]
+        elif "around" in call.query:
+            around = int(call.query["around"])
+            older = [m for m in msgs if m.id < around][-(limit // 2) :] if limit > 1 else []
+            newer = [m for m in msgs if m.id >= around][: limit - len(older)]
+            picked = older + newer
+        else:
+            before = int(call.query.get("before", 0)) or None
+            picked = [m for m in msgs if before is None or m.id < before][-limit:]
+        return 200, [self._visible(m) for m in reversed(picked)]
+
+    async def get_one_message(self, call: Call) -> tuple[int, Any]:
+        msg = get_message(self.emu, call.int_param("channel_id"), call.int_param("message_id"))
+        return 200, self._visible(msg)
+
+    async def create_message(self, call: Call) -> tuple[int, Any]:
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        if channel.type == FORUM:
+            raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
+        if channel.is_thread:
+            missing_permissions(self.emu, channel.guild_id, Perm.SEND_MESSAGES_IN_THREADS, "send in a thread")
+            await self._reopen_for_message(channel)
+        else:
+            missing_permissions(self.emu, channel.guild_id, Perm.SEND_MESSAGES, "send a message")
+        body = call.body or {}
+        msg = new_bot_message(self.emu, channel, body, call.files)
+        self.world.add_message(msg)
+        record_pings(self.emu, msg, body)
+        await self.emu.dispatch(
+            "MESSAGE_CREATE", self.emu.message_payload(msg, gateway=True), channel.guild_id
+        )
+        return 200, self.emu.message_payload(msg)
+
+    async def _reopen_for_message(self, thread: Channel) -> None:
+        """Sending to an archived thread unarchives it; a locked one needs MANAGE_THREADS."""
+        if not thread.archived:
+            return
+        if thread.locked:
+            missing_permissions(self.emu, thread.guild_id, Perm.MANAGE_THREADS, "post in a locked thread")
+        thread.archived = False
+        thread.archive_timestamp = self.emu.ids.now()
+        await self.emu.dispatch("THREAD_UPDATE", thread_dict(self.world, thread), thread.guild_id)
+
+    async def edit_message(self, call: Call) -> tuple[int, Any]:
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        msg = get_message(self.emu, channel.id, call.int_param("message_id"))
+        body = call.body or {}
+        if msg.author_id != self.emu.bot_user_id:
+            raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        check_limits(body, require_body=False)
+        await self.emu.edit_bot_message(msg, body, call.files)
+        return 200, self.emu.message_payload(msg)
+
+    async def delete_message(self, call: Call) -> tuple[int, Any]:
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        msg = get_message(self.emu, channel.id, call.int_param("message_id"))
+        if msg.author_id != self.emu.bot_user_id:
+            missing_permissions(
+                self.emu, channel.guild_id, Perm.MANAGE_MESSAGES, "delete another user's message"
+            )
+        await self.emu.delete_message(channel.id, msg.id)
+        return 204, None
+
+    # ------------------------------------------------------------------ reactions
+
+    def _reaction_target(self, call: Call) -> tuple[Channel, Message, str]:
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        msg = get_message(self.emu, channel.id, call.int_param("message_id"))
+        return channel, msg, call.params["emoji"]
+
+    async def get_reactions(self, call: Call) -> tuple[int, Any]:
+        _, msg, emoji = self._reaction_target(call)
+        after = int(call.query.get("after", 0))
+        limit = int(call.query.get("limit", 25))
+        users = sorted(u for u in msg.reactions.get(emoji, []) if u > after)[
+            :limit
+        ]  # Discord pages by user id
+        return 200, [user_dict(self.world.users[u]) for u in users]
+
+    async def add_reaction(self, call: Call) -> tuple[int, Any]:
+        channel, msg, emoji = self._reaction_target(call)
+        missing_permissions(self.emu, channel.guild_id, Perm.READ_MESSAGE_HISTORY, "react")
+        if emoji not in msg.reactions:
+            missing_permissions(self.emu, channel.guild_id, Perm.ADD_REACTIONS, "add a new reaction")
+        await self.emu.add_reaction(msg, self.emu.bot_user_id, emoji)
+        return 204, None
+
+    async def remove_own(self, call: Call) -> tuple[int, Any]:
+        _, msg, emoji = self._reaction_target(call)
+        await self.emu.remove_reaction(msg, self.emu.bot_user_id, emoji)
+        return 204, None
+
+    async def remove_other(self, call: Call) -> tuple[int, Any]:
+        channel, msg, emoji = self._reaction_target(call)
+        user_id = call.int_param("user_id")
+        if user_id != self.emu.bot_user_id:
+            missing_permissions(
+                self.emu, channel.guild_id, Perm.MANAGE_MESSAGES, "remove another user's reaction"
+            )
+        await self.emu.remove_reaction(msg, user_id, emoji)
+        return 204, None
+
+
+async def apply_bot_edit(
+    emu: Emulator, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]
+) -> None:
+    """Apply a bot edit to ``msg``, record pings, and dispatch MESSAGE_UPDATE if it is visible."""
+    fill_message(emu, msg, body, files)
+    ensure_not_empty(msg)
+    msg.edited_timestamp = emu.ids.now()
+    record_pings(emu, msg, body)
+    if emu.world.message(msg.channel_id, msg.id) is msg:
+        await emu.dispatch("MESSAGE_UPDATE", emu.message_payload(msg, gateway=True), msg.guild_id)
