@@ -82,7 +82,7 @@ def _human(delta: object) -> str:
 def welcome_embed(config: ServerConfig) -> discord.Embed:
     """The note every new help thread gets: how to get help, and how to say it worked."""
     help_settings = config.settings.help
-    embed = discord.Embed(title="Thanks for asking! 👋", description=help_settings.welcome_message)
+    embed = discord.Embed(title="👋 Welcome to your help thread", description=help_settings.welcome_message)
     embed.add_field(
         name="When it's solved",
         value=(

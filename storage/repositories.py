@@ -65,11 +65,17 @@ class HelpChannelRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, guild_id: int, channel_id: int, kind: str, now: datetime) -> bool:
+    async def add(self, guild_id: int, channel_id: int, kind: str, now: datetime, seen_until: int) -> bool:
         return await insert_ignoring_duplicates(
             self.session,
             HelpChannel,
-            {"guild_id": guild_id, "channel_id": channel_id, "kind": kind, "added_at": now},
+            {
+                "guild_id": guild_id,
+                "channel_id": channel_id,
+                "kind": kind,
+                "added_at": now,
+                "last_seen_message_id": seen_until,
+            },
         )
 
     async def remove(self, guild_id: int, channel_id: int) -> bool:

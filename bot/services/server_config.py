@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import GuildSettings, format_validation_error
 from bot.domain.permissions import ServerRoles
+from bot.domain.snowflakes import snowflake_at
 from bot.services.errors import UserFacingError
 from storage.engine import Database
 from storage.repositories import GuildRepo, HelpChannelRepo, RoleRepo
@@ -123,7 +124,10 @@ class ServerConfigService:
     async def add_help_channel(self, guild_id: int, channel_id: int, kind: str) -> bool:
         async with self.db.session() as session:
             await GuildRepo(session).ensure(guild_id, self.clock.now())
-            added = await HelpChannelRepo(session).add(guild_id, channel_id, kind, self.clock.now())
+            # Catch-up after downtime starts from the moment the channel became a help channel.
+            added = await HelpChannelRepo(session).add(
+                guild_id, channel_id, kind, self.clock.now(), snowflake_at(self.clock.now())
+            )
         self.invalidate(guild_id)
         return added
 

@@ -1,0 +1,70 @@
+"""Fixtures for end-to-end tests: emulator + community + the real bot, configured by slash commands."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.app import UnstuckBot
+from bot.clock import FakeClock
+from emulator import Emulator
+from tests.conftest import sqlite_copy
+from tests.e2e.harness import BotRunner, Community, build_community
+
+
+@dataclass
+class World:
+    emu: Emulator
+    clock: FakeClock
+    runner: BotRunner
+    c: Community
+
+    @property
+    def bot(self) -> UnstuckBot:
+        assert self.runner.bot is not None
+        return self.runner.bot
+
+    async def restart(self) -> UnstuckBot:
+        await self.runner.stop()
+        return await self.runner.start({self.c.guild})
+
+    async def configure(self) -> None:
+        """The admin sets the server up the way a real admin would: with slash commands."""
+        c = self.c
+        for channel in (c.forum, c.text):
+            await self.emu.user_runs_slash(
+                c.admin, c.general, "unstuck config add-help-channel", options={"channel": channel}
+            )
+        await self.emu.user_runs_slash(
+            c.admin, c.general, "unstuck config add-role", options={"role": c.helper_role, "kind": "helper"}
+        )
+        await self.emu.user_runs_slash(
+            c.admin, c.general, "unstuck config add-role", options={"role": c.staff_role, "kind": "staff"}
+        )
+
+
+@pytest.fixture
+async def emu(clock: FakeClock) -> AsyncIterator[Emulator]:
+    emulator = Emulator(clock=clock.now)
+    await emulator.start()
+    emulator.configure_discord_py()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def world(
+    emu: Emulator, clock: FakeClock, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[World]:
+    """A running bot in a configured server. Ends by checking the emulator recorded no problem."""
+    community = build_community(emu)
+    runner = BotRunner(emu, clock, sqlite_copy(sqlite_template, tmp_path))
+    await runner.start({community.guild})
+    w = World(emu=emu, clock=clock, runner=runner, c=community)
+    await w.configure()
+    yield w
+    await runner.stop()
+    assert emu.problems == [], f"the emulator recorded problems: {emu.problems}"
