@@ -149,7 +149,7 @@ class Interactions:
         return pending, payload
 
     async def run_slash(
-        self, user_id: int, channel_id: int, command: str, options: dict[str, Any], timeout: float  # noqa: ASYNC109 (the driver API takes a timeout)
+        self, user_id: int, channel_id: int, command: str, options: dict[str, Any], timeout: float  # noqa: ASYNC109
     ) -> InteractionReply:
         """Send a CHAT_INPUT interaction for ``command`` ("group sub ...") and wait for the reply."""
         channel = self.emu._channel_or_raise(channel_id)
@@ -261,7 +261,7 @@ class Interactions:
         raise LookupError(f"option value {value!r} names no known user, channel or role (option type {kind})")
 
     async def run_message_menu(
-        self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float  # noqa: ASYNC109 (the driver API takes a timeout)
+        self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float  # noqa: ASYNC109
     ) -> InteractionReply:
         """Send a MESSAGE context-menu interaction on ``target_id`` and wait for the reply."""
         channel = self.emu._channel_or_raise(channel_id)
@@ -283,7 +283,7 @@ class Interactions:
         payload["data"] = data
         return await self._send_and_wait(pending, payload, f"context menu {name!r}", timeout)
 
-    async def click(self, user_id: int, msg: Message, custom_id: str, timeout: float) -> InteractionReply:  # noqa: ASYNC109 (the driver API takes a timeout)
+    async def click(self, user_id: int, msg: Message, custom_id: str, timeout: float) -> InteractionReply:  # noqa: ASYNC109
         """Send a button MESSAGE_COMPONENT interaction and wait for the reply."""
         channel = self.emu._channel_or_raise(msg.channel_id)
         pending, payload = self._base(MESSAGE_COMPONENT, user_id, channel)
@@ -294,7 +294,7 @@ class Interactions:
         return await self._send_and_wait(pending, payload, f"button {custom_id!r}", timeout)
 
     async def _send_and_wait(
-        self, pending: Pending, payload: dict[str, Any], what: str, timeout: float  # noqa: ASYNC109 (the driver API takes a timeout)
+        self, pending: Pending, payload: dict[str, Any], what: str, timeout: float  # noqa: ASYNC109
     ) -> InteractionReply:
         await self.emu.dispatch("INTERACTION_CREATE", payload, pending.channel.guild_id)
         try:
@@ -311,15 +311,16 @@ class Interactions:
     # ------------------------------------------------------------------ response messages
 
     def response_message(
-        self, pending: Pending, body: dict[str, Any], files: list[dict[str, Any]]
+        self, pending: Pending, body: dict[str, Any], files: list[dict[str, Any]], loading: bool = False
     ) -> Message:
-        """Build a message the bot sends as an interaction response or follow-up."""
+        """Build a message the bot sends as an interaction response or follow-up (or a "thinking" one)."""
         kind = RESPONSE_MESSAGE_TYPE.get(pending.command_type or 0, 0)
         return new_bot_message(
             self.emu,
             pending.channel,
             body,
             files,
+            require_body=not loading,
             type=kind,
             webhook_id=self.emu.application_id,
             application_id=self.emu.application_id,
@@ -480,7 +481,11 @@ class InteractionApi:
     async def _respond(
         self, pending: Pending, kind: int, data: dict[str, Any], files: list[dict[str, Any]]
     ) -> dict[str, Any] | None:
-        """Carry out one callback type; returns the ``resource`` of the callback response."""
+        """Carry out one callback type; returns the ``resource`` of the callback response.
+
+        As documented, only CHANNEL_MESSAGE (4) and UPDATE_MESSAGE (7) return a resource; deferrals and
+        modals are described by the ``interaction`` part alone.
+        """
         if kind == CHANNEL_MESSAGE:
             msg = self.state.response_message(pending, data, files)
             pending.original = msg
@@ -488,13 +493,14 @@ class InteractionApi:
             self.state.complete(pending, msg)
         elif kind == DEFERRED_MESSAGE:
             flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
-            msg = self.state.response_message(pending, {"flags": flags, "content": ""}, [])
+            msg = self.state.response_message(pending, {"flags": flags, "content": ""}, [], loading=True)
             msg.flags = flags  # fill_message only lets senders set a few bits; LOADING is Discord's own
             pending.original = msg
             await self.state.publish(msg, {})
+            return None
         elif kind == DEFERRED_UPDATE:
             pending.original = pending.component_message
-            return {"type": kind}
+            return None
         elif kind == UPDATE_MESSAGE:
             msg = pending.component_message
             assert msg is not None
@@ -505,7 +511,7 @@ class InteractionApi:
         elif kind == MODAL:
             pending.reply.modal = data
             self.state.complete(pending, None)
-            return {"type": kind}
+            return None
         else:
             raise DiscordError(400, 50035, f"Invalid Form Body (unsupported callback type {kind})")
         assert pending.original is not None

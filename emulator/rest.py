@@ -142,10 +142,15 @@ def ensure_not_empty(msg: Message) -> None:
 
 
 def new_bot_message(
-    emu: Emulator, channel: Channel, body: dict[str, Any], files: list[dict[str, Any]], **extra: Any
+    emu: Emulator,
+    channel: Channel,
+    body: dict[str, Any],
+    files: list[dict[str, Any]],
+    require_body: bool = True,
+    **extra: Any,
 ) -> Message:
     """Build (not store) a message the bot sends into ``channel``; checks limits and its reference."""
-    check_limits({**body, "_files": files})
+    check_limits({**body, "_files": files}, require_body=require_body)
     msg = Message(
         extra.pop("message_id", None) or emu.ids.next(),
         channel.id,

@@ -321,7 +321,7 @@ class ChannelApi:
         return 200, channel_dict(self.world, channel)
 
     def _edit_thread(self, thread: Channel, body: dict[str, Any]) -> None:
-        """Apply a thread edit: the owner may rename, archive or tag its unlocked thread; else MANAGE_THREADS."""
+        """Apply a thread edit: an owner may rename, archive, tag its unlocked thread; else MANAGE_THREADS."""
         owner = thread.owner_id == self.emu.bot_user_id
         needs_manage = not owner or "locked" in body or (thread.locked and body.get("archived") is False)
         if needs_manage:
