@@ -271,7 +271,7 @@ class Emulator:
         return channel.id
 
     def set_bot_permissions(self, guild_id: int, permissions: int) -> None:
-        """Change what the bot's managed role grants (GUILD_ROLE_UPDATE), e.g. to test a missing permission."""
+        """Change what the bot's managed role grants (GUILD_ROLE_UPDATE), to test a missing permission."""
         role = self.world.guilds[guild_id].roles[self.world.bot_role_ids[guild_id]]
         role.permissions = permissions
         payload = {"guild_id": str(guild_id), "role": role_dict(role, self.bot_user_id)}
@@ -486,19 +486,19 @@ class Emulator:
         channel_id: int,
         command: str,
         options: dict[str, Any] | None = None,
-        timeout: float = 5,  # noqa: ASYNC109
+        timeout: float = 5,
     ) -> InteractionReply:
         """A user runs ``/command sub ...`` with ``options``; returns the bot's answer."""
         return await self.interactions.run_slash(user_id, channel_id, command, options or {}, timeout)
 
     async def user_uses_context_menu(
-        self, user_id: int, channel_id: int, name: str, target_message_id: int, timeout: float = 5  # noqa: ASYNC109
+        self, user_id: int, channel_id: int, name: str, target_message_id: int, timeout: float = 5
     ) -> InteractionReply:
         """A user runs a message context-menu command on a message."""
         return await self.interactions.run_message_menu(user_id, channel_id, name, target_message_id, timeout)
 
     async def user_clicks_button(
-        self, user_id: int, channel_id: int, message_id: int, custom_id: str, timeout: float = 5  # noqa: ASYNC109
+        self, user_id: int, channel_id: int, message_id: int, custom_id: str, timeout: float = 5
     ) -> InteractionReply:
         """A user clicks a button on a message."""
         msg = self._message_or_raise(channel_id, message_id)
@@ -544,7 +544,7 @@ class Emulator:
     # ------------------------------------------------------------------ waiting
 
     async def wait_for(
-        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition"  # noqa: ASYNC109
+        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition"
     ) -> None:
         """Wait until ``predicate()`` holds; re-checked on every state change and every 20 ms."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -557,7 +557,7 @@ class Emulator:
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.02))
 
     async def wait_for_bot_message(
-        self, channel_id: int, contains: str | None = None, timeout: float = 5.0  # noqa: ASYNC109
+        self, channel_id: int, contains: str | None = None, timeout: float = 5.0
     ) -> dict[str, Any]:
         """Wait for a bot message in ``channel_id`` (containing ``contains`` in content or embeds)."""
         from emulator.interactions import flatten_text
@@ -574,7 +574,7 @@ class Emulator:
         assert found is not None
         return found
 
-    async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:
         """Wait until the bot has sent no REST request for ``quiet`` seconds."""
         deadline = time.monotonic() + timeout
         while True:

@@ -149,7 +149,7 @@ class Interactions:
         return pending, payload
 
     async def run_slash(
-        self, user_id: int, channel_id: int, command: str, options: dict[str, Any], timeout: float  # noqa: ASYNC109
+        self, user_id: int, channel_id: int, command: str, options: dict[str, Any], timeout: float
     ) -> InteractionReply:
         """Send a CHAT_INPUT interaction for ``command`` ("group sub ...") and wait for the reply."""
         channel = self.emu._channel_or_raise(channel_id)
@@ -261,7 +261,7 @@ class Interactions:
         raise LookupError(f"option value {value!r} names no known user, channel or role (option type {kind})")
 
     async def run_message_menu(
-        self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float  # noqa: ASYNC109
+        self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float
     ) -> InteractionReply:
         """Send a MESSAGE context-menu interaction on ``target_id`` and wait for the reply."""
         channel = self.emu._channel_or_raise(channel_id)
@@ -283,7 +283,7 @@ class Interactions:
         payload["data"] = data
         return await self._send_and_wait(pending, payload, f"context menu {name!r}", timeout)
 
-    async def click(self, user_id: int, msg: Message, custom_id: str, timeout: float) -> InteractionReply:  # noqa: ASYNC109
+    async def click(self, user_id: int, msg: Message, custom_id: str, timeout: float) -> InteractionReply:
         """Send a button MESSAGE_COMPONENT interaction and wait for the reply."""
         channel = self.emu._channel_or_raise(msg.channel_id)
         pending, payload = self._base(MESSAGE_COMPONENT, user_id, channel)
@@ -294,7 +294,7 @@ class Interactions:
         return await self._send_and_wait(pending, payload, f"button {custom_id!r}", timeout)
 
     async def _send_and_wait(
-        self, pending: Pending, payload: dict[str, Any], what: str, timeout: float  # noqa: ASYNC109
+        self, pending: Pending, payload: dict[str, Any], what: str, timeout: float
     ) -> InteractionReply:
         await self.emu.dispatch("INTERACTION_CREATE", payload, pending.channel.guild_id)
         try:

@@ -50,7 +50,7 @@ async def connected_client(
                 raise
 
 
-async def _wait_ready(client: discord.Client, task: asyncio.Task[None], timeout: float) -> None:  # noqa: ASYNC109
+async def _wait_ready(client: discord.Client, task: asyncio.Task[None], timeout: float) -> None:
     ready = asyncio.create_task(client.wait_until_ready())
     done, _ = await asyncio.wait({ready, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     if task in done:

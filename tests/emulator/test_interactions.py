@@ -21,7 +21,9 @@ def build_tree(client: discord.Client, guild_id: int) -> app_commands.CommandTre
         await interaction.response.send_message("pong", ephemeral=True)
 
     @tree.command(name="echo", description="Echo", guild=guild)
-    async def echo(interaction: discord.Interaction, text: str, times: int = 1, user: discord.Member | None = None) -> None:
+    async def echo(
+        interaction: discord.Interaction, text: str, times: int = 1, user: discord.Member | None = None
+    ) -> None:
         suffix = f" for {user.display_name}" if user else ""
         await interaction.response.send_message(text * times + suffix)
 
@@ -36,7 +38,9 @@ def build_tree(client: discord.Client, guild_id: int) -> app_commands.CommandTre
 
     @config.command(name="show", description="Show")
     async def show(interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(embed=discord.Embed(title="Config").add_field(name="tz", value="UTC"))
+        await interaction.response.send_message(
+            embed=discord.Embed(title="Config").add_field(name="tz", value="UTC")
+        )
 
     @config.command(name="add-help-channel", description="Add")
     async def add_help_channel(interaction: discord.Interaction, channel: discord.TextChannel) -> None:
@@ -64,11 +68,15 @@ async def test_slash_commands_sync_and_answer(emu: Emulator, server: Server) -> 
         synced = await tree.sync(guild=discord.Object(server.guild))
         assert {c.name for c in synced} == {"ping", "echo", "slow", "unstuck", "Mark as solution"}
         pong = await emu.user_runs_slash(server.alice, server.text, "ping")
-        echo = await emu.user_runs_slash(server.alice, server.text, "echo", {"text": "ab", "times": 2, "user": server.bob})
+        echo = await emu.user_runs_slash(
+            server.alice, server.text, "echo", {"text": "ab", "times": 2, "user": server.bob}
+        )
         shown = await emu.user_runs_slash(server.bob, server.text, "unstuck config show")
     assert (pong.type, pong.content, pong.ephemeral, pong.message_id) == (4, "pong", True, None)
     assert echo.content == "abab for bob" and not echo.ephemeral
-    assert emu.message(server.text, echo.message_id)["interaction_metadata"]["user"]["id"] == str(server.alice)
+    assert emu.message(server.text, echo.message_id)["interaction_metadata"]["user"]["id"] == str(
+        server.alice
+    )
     assert "Config" in shown.text() and "UTC" in shown.text()
     assert emu.problems == []
 
@@ -107,7 +115,9 @@ async def test_message_context_menu(emu: Emulator, server: Server) -> None:
     async with connected_client(emu, client):
         await tree.sync(guild=discord.Object(server.guild))
         answer = await emu.user_says(server.bob, server.text, "use a list")
-        reply = await emu.user_uses_context_menu(server.alice, server.text, "Mark as solution", int(answer["id"]))
+        reply = await emu.user_uses_context_menu(
+            server.alice, server.text, "Mark as solution", int(answer["id"])
+        )
     assert reply.content == f"marked {answer['id']} by {server.bob}" and reply.ephemeral
     assert emu.problems == []
 

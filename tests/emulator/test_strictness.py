@@ -24,12 +24,19 @@ async def test_allowed_mentions_decide_who_is_pinged(emu: Emulator, server: Serv
         default = await channel.send(text)
     pings = {p["message_id"]: p for p in emu.pings}
     assert pings[quiet.id] == {
-        "message_id": quiet.id, "channel_id": server.text, "users": set(), "roles": set(), "everyone": False
+        "message_id": quiet.id,
+        "channel_id": server.text,
+        "users": set(),
+        "roles": set(),
+        "everyone": False,
     }
     assert pings[only_alice.id]["users"] == {server.alice} and pings[only_alice.id]["roles"] == set()
     assert pings[default.id]["users"] == {server.alice, server.bob}
     assert pings[default.id]["roles"] == {server.helper_role}
-    assert quiet.mentions and {u.id for u in quiet.mentions} == {server.alice, server.bob}  # mentioned, not pinged
+    assert quiet.mentions and {u.id for u in quiet.mentions} == {
+        server.alice,
+        server.bob,
+    }  # mentioned, not pinged
     assert emu.problems == []
 
 
@@ -49,7 +56,9 @@ async def test_everyone_ping_is_a_problem(emu: Emulator, server: Server) -> None
     client = make_client()
     async with connected_client(emu, client):
         await client.get_channel(server.text).send("@everyone look")
-        await client.get_channel(server.text).send("@everyone look", allowed_mentions=discord.AllowedMentions.none())
+        await client.get_channel(server.text).send(
+            "@everyone look", allowed_mentions=discord.AllowedMentions.none()
+        )
     assert [p.kind for p in emu.problems] == ["everyone-ping"]
     assert emu.pings[0]["everyone"] is False  # the bot lacks MENTION_EVERYONE, so nobody is notified
 
@@ -69,10 +78,15 @@ def _embed_with_fields(count: int) -> discord.Embed:
         ({"embed": discord.Embed(description="d" * 4097)}, "description"),
         ({"embed": _embed_with_fields(26)}, "fields"),
         ({"embed": discord.Embed(title="a").set_footer(text="f" * 2049)}, "footer"),
-        ({"embeds": [discord.Embed(description="d" * 4000), discord.Embed(description="d" * 2500)]}, "embeds"),
+        (
+            {"embeds": [discord.Embed(description="d" * 4000), discord.Embed(description="d" * 2500)]},
+            "embeds",
+        ),
     ],
 )
-async def test_limits_are_enforced(emu: Emulator, server: Server, kwargs: dict[str, object], field: str) -> None:
+async def test_limits_are_enforced(
+    emu: Emulator, server: Server, kwargs: dict[str, object], field: str
+) -> None:
     client = make_client()
     async with connected_client(emu, client):
         with pytest.raises(discord.HTTPException) as caught:
@@ -113,7 +127,9 @@ async def test_unknown_route_is_recorded(emu: Emulator, server: Server) -> None:
 
 
 async def test_missing_permissions_are_rejected_and_recorded(emu: Emulator, server: Server) -> None:
-    emu.set_bot_permissions(server.guild, int(BOT_ROLE_DEFAULT & ~Perm.MANAGE_THREADS & ~Perm.MANAGE_MESSAGES))
+    emu.set_bot_permissions(
+        server.guild, int(BOT_ROLE_DEFAULT & ~Perm.MANAGE_THREADS & ~Perm.MANAGE_MESSAGES)
+    )
     client = make_client()
     async with connected_client(emu, client):
         post = await emu.user_posts_in_forum(server.alice, server.forum, "Q", "body")
