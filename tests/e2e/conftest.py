@@ -10,9 +10,10 @@ import pytest
 
 from bot.app import UnstuckBot
 from bot.clock import FakeClock
+from bot.local import BotRunner
 from emulator import Emulator
 from tests.conftest import sqlite_copy
-from tests.e2e.harness import BotRunner, Community, build_community
+from tests.e2e.harness import Community, build_community
 
 
 @dataclass
@@ -27,9 +28,16 @@ class World:
         assert self.runner.bot is not None
         return self.runner.bot
 
-    async def restart(self) -> UnstuckBot:
-        await self.runner.stop()
+    async def stop(self) -> None:
+        errors = await self.runner.stop()
+        assert errors == [], f"the bot logged unexpected errors: {errors!r}"
+
+    async def start(self) -> UnstuckBot:
         return await self.runner.start({self.c.guild})
+
+    async def restart(self) -> UnstuckBot:
+        await self.stop()
+        return await self.start()
 
     async def configure(self) -> None:
         """The admin sets the server up the way a real admin would: with slash commands."""
@@ -66,5 +74,5 @@ async def world(
     w = World(emu=emu, clock=clock, runner=runner, c=community)
     await w.configure()
     yield w
-    await runner.stop()
+    await w.stop()
     assert emu.problems == [], f"the emulator recorded problems: {emu.problems}"

@@ -7,13 +7,9 @@ state and the database. The bot is the production ``UnstuckBot``; only the clock
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.app import UnstuckBot
-from bot.clock import FakeClock
-from bot.config import Settings, load_settings
 from emulator import Emulator
 
 MANAGE_GUILD = 1 << 5
@@ -67,52 +63,6 @@ def build_community(emu: Emulator, guild_id: int | None = None, name: str = "Py 
         members=people,
         **{k: v for k, v in people.items()},
     )
-
-
-class BotRunner:
-    """Starts, stops and restarts the real bot against the emulator, on one database."""
-
-    def __init__(self, emu: Emulator, clock: FakeClock, database_url: str, **env: str) -> None:
-        self.emu = emu
-        self.clock = clock
-        self.database_url = database_url
-        self.env = env
-        self.bot: UnstuckBot | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def settings(self) -> Settings:
-        env = {"UNSTUCK_DATABASE__URL": self.database_url, "UNSTUCK_LOGGING__LEVEL": "INFO", **self.env}
-        return load_settings(None, env=env)
-
-    async def start(self, guilds: set[int]) -> UnstuckBot:
-        bot = UnstuckBot(self.settings(), clock=self.clock, start_scheduler=False, guild_ready_timeout=0.1)
-        self.bot = bot
-        self._task = asyncio.create_task(bot.start(self.emu.token), name="bot")
-        ready = asyncio.create_task(bot.wait_until_reconciled(guilds))
-        done, _ = await asyncio.wait({ready, self._task}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
-        if self._task in done:
-            ready.cancel()
-            self._task.result()  # raises the start-up error
-            raise RuntimeError("the bot stopped during start-up")
-        if ready not in done:
-            ready.cancel()
-            raise TimeoutError("the bot did not finish start-up in 15 s")
-        return bot
-
-    async def stop(self) -> None:
-        """Close the bot and await its task, so a crash in the gateway loop fails the test."""
-        if self.bot is None or self._task is None:
-            return
-        await self.bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(self._task, timeout=10)
-        errors, self.bot, self._task = list(self.unexpected_errors), None, None
-        if errors:
-            raise AssertionError(f"the bot logged unexpected errors: {errors!r}")
-
-    @property
-    def unexpected_errors(self) -> list[BaseException]:
-        return self.bot.unexpected_errors if self.bot else []
 
 
 def sqlite_url(directory: Path) -> str:

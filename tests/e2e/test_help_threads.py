@@ -139,11 +139,11 @@ async def test_idle_threads_go_dormant_once_and_the_asker_brings_them_back(world
 
 async def test_a_reply_during_downtime_counts_after_a_restart(world: World) -> None:
     thread_id = await forum_question(world)
-    await world.runner.stop()
+    await world.stop()
     await world.emu.user_says(world.c.helen, thread_id, "Answered while the bot was away")
     late = await world.emu.user_posts_in_forum(world.c.bob, world.c.forum, "Posted during downtime", "help")
     text_question = await world.emu.user_says(world.c.bob, world.c.text, "Text question during downtime")
-    await world.runner.start({world.c.guild})
+    await world.start()
     await thread_state(world, thread_id, ThreadState.ANSWERED)
     thread = await world.bot.services.threads.get(thread_id)
     assert thread.first_responder_id == world.c.helen
