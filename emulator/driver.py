@@ -179,9 +179,9 @@ class Emulator:
         """The bot's own user object (READY, /users/@me)."""
         return user_dict(self.world.users[self.bot_user_id])
 
-    def guild_create_payload(self, guild_id: int) -> dict[str, Any]:
+    def guild_create_payload(self, guild_id: int, newly_joined: bool = False) -> dict[str, Any]:
         """GUILD_CREATE data for one guild."""
-        return guild_create_dict(self.world, self.world.guilds[guild_id])
+        return guild_create_dict(self.world, self.world.guilds[guild_id], newly_joined)
 
     def member_payload(self, guild_id: int, user_id: int) -> dict[str, Any]:
         """A member object with its user."""
@@ -219,7 +219,7 @@ class Emulator:
         if owner_id is None:
             owner_id = self.create_user(f"{name.lower().replace(' ', '-')}-owner")
         guild = self.world.add_guild(name, owner_id, guild_id)
-        self._schedule("GUILD_CREATE", self.guild_create_payload(guild.id), guild.id)
+        self._schedule("GUILD_CREATE", self.guild_create_payload(guild.id, newly_joined=True), guild.id)
         return guild.id
 
     def create_role(self, guild_id: int, name: str, permissions: int = 0, mentionable: bool = True) -> int:

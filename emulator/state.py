@@ -434,8 +434,12 @@ def guild_dict(world: World, guild: Guild) -> dict[str, Any]:
     }
 
 
-def guild_create_dict(world: World, guild: Guild) -> dict[str, Any]:
-    """The GUILD_CREATE dispatch: guild plus channels, active threads and members."""
+def guild_create_dict(world: World, guild: Guild, newly_joined: bool = False) -> dict[str, Any]:
+    """The GUILD_CREATE dispatch: guild plus channels, active threads and members.
+
+    Guilds announced as unavailable in READY arrive with ``unavailable: false``; a guild the bot
+    joins later has no ``unavailable`` key (discord.py tells guild_available from guild_join by it).
+    """
     data = guild_dict(world, guild)
     for rest_only in ("home_header", "nsfw", "max_presences"):
         data.pop(rest_only, None)
@@ -443,7 +447,6 @@ def guild_create_dict(world: World, guild: Guild) -> dict[str, Any]:
     data.update(
         joined_at=iso(guild.members[world.bot_user_id].joined_at),
         large=False,
-        unavailable=False,
         member_count=len(guild.members),
         members=[member_dict(world, m) for m in guild.members.values()],
         channels=[channel_dict(world, c) for c in world.guild_channels(guild.id)],
@@ -456,6 +459,8 @@ def guild_create_dict(world: World, guild: Guild) -> dict[str, Any]:
         hub_type=None,
         lazy=True,
     )
+    if not newly_joined:
+        data["unavailable"] = False
     for channel in data["channels"]:
         channel.pop("guild_id", None)  # channels inside GUILD_CREATE omit guild_id
     return data

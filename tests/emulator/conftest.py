@@ -9,6 +9,11 @@ import discord
 import pytest
 
 from emulator import Emulator
+from emulator.validation import missing_data_files
+
+needs_schemas = pytest.mark.skipif(
+    bool(missing_data_files()), reason="Discord schema files absent (see ../shared/data/README.md)"
+)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -254,3 +255,44 @@ def _named(name: str, sink: list):  # type: ignore[no-untyped-def, type-arg]
 
     handler.__name__ = name
     return handler
+
+
+async def test_moderator_actions_and_uploads(emu: Emulator, server: Server) -> None:
+    client = make_client()
+    updates: list[discord.RawThreadUpdateEvent] = []
+    deleted: list[int] = []
+    guilds: list[discord.Guild] = []
+    client.event(_named("on_raw_thread_update", updates))
+    client.event(_named("on_raw_thread_delete", deleted))
+    client.event(_named("on_guild_join", guilds))
+    async with connected_client(emu, client):
+        post = await emu.user_posts_in_forum(server.alice, server.forum, "Q", "body")
+        thread_id = int(post["id"])
+        await emu.archive_thread(thread_id)
+        await emu.wait_for(lambda: len(updates) == 1, what="THREAD_UPDATE")
+        # The bot posting in an archived (unlocked) thread reopens it, as on Discord.
+        thread = await client.fetch_channel(thread_id)  # discord.py drops archived threads from its cache
+        await thread.send("still here", file=discord.File(io.BytesIO(b"log"), filename="log.txt"))
+        assert emu.channel(thread_id)["thread_metadata"]["archived"] is False
+        await emu.delete_channel(thread_id)
+        await emu.wait_for(lambda: deleted, what="THREAD_DELETE")
+        new_guild = emu.create_guild("Late Guild")
+        await emu.wait_for(lambda: guilds, what="GUILD_CREATE of a new guild")
+    assert guilds[0].id == new_guild
+    uploads = [body for method, path, body in emu.requests if path == f"/channels/{thread_id}/messages"]
+    assert uploads[0]["attachments"][0]["filename"] == "log.txt"
+    assert emu.problems == []
+
+
+async def test_history_around_and_after(emu: Emulator, server: Server) -> None:
+    ids = [int((await emu.user_says(server.alice, server.text, str(i)))["id"]) for i in range(10)]
+    client = make_client()
+    async with connected_client(emu, client):
+        channel = client.get_channel(server.text)
+        around = [m.content async for m in channel.history(limit=4, around=discord.Object(ids[5]))]
+        after = [m.content async for m in channel.history(limit=3, after=discord.Object(ids[2]))]
+        before = [m.content async for m in channel.history(limit=2, before=discord.Object(ids[2]))]
+    assert sorted(around) == ["3", "4", "5", "6"]
+    assert after == ["3", "4", "5"]
+    assert before == ["1", "0"]
+    assert emu.problems == []

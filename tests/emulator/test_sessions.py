@@ -10,7 +10,7 @@ import pytest
 from emulator import Emulator
 from emulator.snowflake import DISCORD_EPOCH_MS
 from emulator.testing import connected_client
-from tests.emulator.conftest import Server, make_client
+from tests.emulator.conftest import Server, make_client, needs_schemas
 
 
 def guild_id_for_shard(shard: int, shard_count: int = 2, ms: int = 10_000) -> int:
@@ -120,6 +120,7 @@ async def test_redeliver_last_event(emu: Emulator, server: Server) -> None:
     assert emu.problems == []
 
 
+@needs_schemas
 async def test_invalid_raw_dispatch_is_recorded(emu: Emulator, server: Server) -> None:
     async with connected_client(emu, make_client()):
         await emu.dispatch_raw("MESSAGE_DELETE", {"id": "1", "channel_id": str(server.text)}, server.guild)
