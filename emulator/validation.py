@@ -114,6 +114,9 @@ def _load_spec() -> dict[str, Any]:
         "properties": {"code": {"type": ["integer", "string"]}, "message": {"type": "string"}},
         "required": ["code", "message"],
     }
+    # Quirk: ChannelTypes lacks GUILD_MEDIA (16), a documented channel type; discord.py lists it in
+    # the channel_types of a command option annotated with a forum or media channel.
+    schemas["ChannelTypes"]["oneOf"].append({"title": "GUILD_MEDIA", "const": 16})
     return spec
 
 

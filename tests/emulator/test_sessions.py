@@ -153,3 +153,30 @@ def test_validation_switches(
 def test_shard_helper() -> None:
     assert all((guild_id_for_shard(s) >> 22) % 2 == s for s in (0, 1))
     assert DISCORD_EPOCH_MS == 1_420_070_400_000
+
+
+async def test_member_chunking_and_member_intent(emu: Emulator, server: Server) -> None:
+    intents = discord.Intents.all()
+    intents.presences = False  # without presences discord.py chunks every guild at start-up (op 8)
+    chunked = make_client(intents=intents)
+    no_members = make_client(intents=discord.Intents.default())
+    joins: list[discord.Member] = []
+    no_members.event(_joins(joins))
+    async with connected_client(emu, chunked), connected_client(emu, no_members):
+        guild = chunked.get_guild(server.guild)
+        assert guild.chunked and guild.get_member(server.alice) is not None
+        carol = emu.create_user("carol")
+        emu.add_member(server.guild, carol)
+        await emu.wait_for(
+            lambda: guild.get_member(carol) is not None, what="the member-intent client to see carol"
+        )
+        await asyncio.sleep(0.05)
+    assert joins == []
+    assert emu.problems == []
+
+
+def _joins(sink: list[discord.Member]):  # type: ignore[no-untyped-def]
+    async def on_member_join(member: discord.Member) -> None:
+        sink.append(member)
+
+    return on_member_join
