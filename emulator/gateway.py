@@ -103,6 +103,13 @@ class Connection:
                 log.debug("gateway send failed: %s", exc)
 
 
+def _snowflake_text(value: Any) -> Any:
+    """Snowflakes (or lists of them) as strings."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value) if isinstance(value, int) else value
+
+
 class Gateway:
     """All gateway sessions of the emulator and the logic of each opcode."""
 
@@ -205,7 +212,12 @@ class Gateway:
         self.emu.notify()
 
     async def _request_members(self, conn: Connection, data: dict[str, Any]) -> None:
-        self._check_client_payload("REQUEST_GUILD_MEMBERS", {"op": REQUEST_MEMBERS, "d": data})
+        # Discord accepts snowflakes as JSON integers here and discord.py sends them so; the schema
+        # types them as strings, so compare the string form.
+        as_text = {**data, "guild_id": _snowflake_text(data.get("guild_id"))}
+        if "user_ids" in data:
+            as_text["user_ids"] = _snowflake_text(data["user_ids"])
+        self._check_client_payload("REQUEST_GUILD_MEMBERS", {"op": REQUEST_MEMBERS, "d": as_text})
         guild_ids = data["guild_id"] if isinstance(data["guild_id"], list) else [data["guild_id"]]
         wanted = {int(u) for u in data.get("user_ids") or []}
         for gid in guild_ids:

@@ -162,3 +162,40 @@ async def test_unanswered_interaction_times_out_clearly(emu: Emulator, server: S
         await tree.sync(guild=discord.Object(server.guild))
         with pytest.raises(TimeoutError, match="did not answer /silent"):
             await emu.user_runs_slash(server.alice, server.text, "silent", timeout=0.3)
+
+
+class DeferView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Claim", custom_id="defer:1")
+    async def claim(self, interaction: discord.Interaction, button: discord.ui.Button[DeferView]) -> None:
+        await interaction.response.defer()  # DEFERRED_UPDATE_MESSAGE for a component
+        await interaction.edit_original_response(content="claimed", view=None)
+        await interaction.followup.send("you claimed it", ephemeral=True)
+
+
+class AskModal(discord.ui.Modal, title="Ask"):
+    question: discord.ui.TextInput[AskModal] = discord.ui.TextInput(label="Question", custom_id="q")
+
+
+async def test_deferred_update_and_modal(emu: Emulator, server: Server) -> None:
+    client = make_client()
+    tree = app_commands.CommandTree(client)
+
+    @tree.command(name="ask", description="Opens a modal", guild=discord.Object(server.guild))
+    async def ask(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(AskModal())
+
+    async with connected_client(emu, client):
+        await tree.sync(guild=discord.Object(server.guild))
+        client.add_view(DeferView())
+        digest = await client.get_channel(server.text).send("waiting", view=DeferView())
+        reply = await emu.user_clicks_button(server.bob, server.text, digest.id, "defer:1")
+        await emu.wait_for(lambda: reply.followups, what="the ephemeral follow-up")
+        modal = await emu.user_runs_slash(server.alice, server.text, "ask")
+    assert reply.type == 6 and reply.content == "claimed" and reply.components == []
+    assert reply.followups[0]["content"] == "you claimed it" and reply.followups[0]["flags"] & 64
+    assert emu.message(server.text, digest.id)["content"] == "claimed"
+    assert modal.type == 9 and modal.modal is not None and modal.modal["title"] == "Ask"
+    assert emu.problems == []

@@ -165,6 +165,9 @@ async def test_member_chunking_and_member_intent(emu: Emulator, server: Server) 
     async with connected_client(emu, chunked), connected_client(emu, no_members):
         guild = chunked.get_guild(server.guild)
         assert guild.chunked and guild.get_member(server.alice) is not None
+        found = await guild.query_members("ali")  # REQUEST_GUILD_MEMBERS -> GUILD_MEMBERS_CHUNK
+        by_id = await guild.query_members(user_ids=[server.bob])
+        assert [m.id for m in found] == [server.alice] and [m.id for m in by_id] == [server.bob]
         carol = emu.create_user("carol")
         emu.add_member(server.guild, carol)
         await emu.wait_for(
