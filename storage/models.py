@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -84,6 +84,11 @@ class HelpThread(Base):
     last_seen_message_id: Mapped[int | None]
     starter_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    solved_at: Mapped[datetime | None]
+    # The bot's "Solved: jump to the answer" reply, edited when the solution moves or is removed.
+    solved_note_message_id: Mapped[int | None]
+    # Tags, name and solved note still have to be brought in line with the state (crash-safe).
+    discord_sync_pending: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ThreadMessage(Base):
@@ -99,3 +104,94 @@ class ThreadMessage(Base):
     thread_id: Mapped[int] = mapped_column(ForeignKey("help_threads.id", ondelete="CASCADE"))
     author_id: Mapped[int]
     created_at: Mapped[datetime]
+
+
+class Solution(Base):
+    """The accepted answer of a thread. The primary key makes "one solution per thread" a database fact."""
+
+    __tablename__ = "solutions"
+
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("help_threads.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    guild_id: Mapped[int] = mapped_column(index=True)
+    message_id: Mapped[int | None]  # NULL: solved without crediting an answer (`/solved` alone)
+    author_id: Mapped[int | None]
+    marked_by_id: Mapped[int]
+    via: Mapped[str] = mapped_column(String(10))  # reaction | menu | command | reuse
+    emoji: Mapped[str | None] = mapped_column(String(64))  # the reaction that made the mark
+    answer: Mapped[str] = mapped_column(Text, default="")  # the answer's text, for similar-thread search
+    source_thread_id: Mapped[int | None]  # solved by reusing an earlier thread's answer
+    marked_at: Mapped[datetime]
+
+
+# An id that autoincrements on SQLite (which needs INTEGER PRIMARY KEY) and is 64-bit elsewhere.
+LedgerId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class PointEntry(Base):
+    """One line of the points ledger. Totals are sums of unrevoked lines; nothing is a bare counter."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (
+        # Window queries (week, month) read only this covering index.
+        Index("ix_points_window", "guild_id", "created_at", "member_id", "amount", "revoked_at"),
+        Index("ix_points_member", "guild_id", "member_id", "created_at"),
+        # One live award of each kind per member and thread: a repeated event cannot pay twice.
+        Index(
+            "ux_points_award_once",
+            "thread_id",
+            "member_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL AND thread_id IS NOT NULL"),
+            postgresql_where=text("revoked_at IS NULL AND thread_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(LedgerId, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int]
+    member_id: Mapped[int]
+    amount: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))  # solution | assist | reuse | grant | revoke
+    rule: Mapped[str] = mapped_column(String(40))  # the rule that produced it, e.g. "accepted solution"
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    thread_id: Mapped[int | None]
+    message_id: Mapped[int | None]
+    awarded_by_id: Mapped[int | None]  # the asker (awards) or the staff member (grants)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None]
+    revoke_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class MemberPoints(Base):
+    """All-time totals per member, kept in step with the ledger in the same transaction.
+
+    Derived data, maintained only so the all-time leaderboard is an index scan at a million rows;
+    ``PointsRepo.rebuild_totals`` recomputes it from the ledger.
+    """
+
+    __tablename__ = "member_points"
+    __table_args__ = (Index("ix_member_points_rank", "guild_id", "total"),)
+
+    guild_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    total: Mapped[int] = mapped_column(default=0)
+    solutions: Mapped[int] = mapped_column(default=0)
+
+
+class WeeklyPost(Base):
+    """The weekly leaderboard post of one server and ISO week: the key makes it exactly once."""
+
+    __tablename__ = "weekly_posts"
+
+    guild_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)  # e.g. "2026-W03"
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True, default="leaderboard")
+    status: Mapped[str] = mapped_column(String(10))  # posting | posted | skipped
+    scheduled_for: Mapped[datetime]
+    channel_id: Mapped[int | None]
+    message_id: Mapped[int | None]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from bot.domain.snowflakes import snowflake_at
 from bot.services.errors import UserFacingError
 from storage.engine import Database
 from storage.repositories import GuildRepo, HelpChannelRepo, RoleRepo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,10 @@ class ServerConfigService:
         guild = await GuildRepo(session).get(guild_id)
         channels = await HelpChannelRepo(session).for_guild(guild_id)
         roles = await RoleRepo(session).for_guild(guild_id)
-        overrides = guild.settings if guild else {}
-        try:
-            settings = self.defaults.merged(overrides)
-        except ValidationError:
-            # Defaults changed under a stored override; the defaults still give a working bot.
-            settings = self.defaults
+        # A stored value a newer version no longer accepts is dropped, not fatal for the server.
+        settings, problems = self.defaults.merged_lenient(guild.settings if guild else {})
+        if problems:
+            log.warning("guild %s: ignoring invalid stored settings: %s", guild_id, "; ".join(problems))
         return ServerConfig(
             guild_id=guild_id,
             settings=settings,

@@ -1,0 +1,234 @@
+"""Marking and unmarking solutions: one accepted answer per thread, points moved with it.
+
+Everything that decides is one database transaction holding the thread's row; the Discord side
+(tags, ✅ name prefix, the "Solved" note) follows and is flagged ``discord_sync_pending`` until
+done, so a crash in between is repaired at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.domain.lifecycle import ThreadState, resting_state
+from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
+from bot.domain.points import AwardKind
+from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.points import AwardsGiven, PointsService
+from bot.services.server_config import ServerConfig, ServerConfigService
+from storage.engine import Database
+from storage.models import HelpThread, Solution
+from storage.points_repo import SolutionRepo
+from storage.repositories import ThreadRepo
+
+ANSWER_KEEP = 4000  # characters of the answer kept for similar-thread search
+
+
+class Via(StrEnum):
+    REACTION = "reaction"
+    MENU = "menu"
+    COMMAND = "command"
+    REUSE = "reuse"
+
+
+class MarkKind(StrEnum):
+    MARKED = "marked"
+    MOVED = "moved"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class AnswerRef:
+    """The message proposed as the answer, reduced to what the rules need."""
+
+    message_id: int
+    channel_id: int
+    author_id: int
+    author_is_bot: bool
+    content: str
+
+
+@dataclass(frozen=True)
+class MarkOutcome:
+    kind: MarkKind
+    thread: HelpThread
+    solution: Solution
+    awards: AwardsGiven
+
+
+class SolutionPort(Protocol):
+    """Brings Discord in line with a thread's solution; returns the "Solved" note's message id."""
+
+    async def sync_solution(
+        self, thread: HelpThread, solution: Solution | None, config: ServerConfig
+    ) -> int | None: ...
+
+
+Listener = Callable[[int], Awaitable[None]]
+
+
+class SolutionService:
+    def __init__(
+        self, db: Database, clock: Clock, configs: ServerConfigService, points: PointsService
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.configs = configs
+        self.points = points
+        # Told the thread id whenever a solution appears, moves or disappears (the similar index).
+        self.listeners: list[Listener] = []
+
+    async def get(self, thread_id: int) -> Solution | None:
+        async with self.db.session() as session:
+            return await SolutionRepo(session).get(thread_id)
+
+    async def mark(
+        self, thread_id: int, answer: AnswerRef | None, actor: Actor, via: Via, emoji: str | None = None
+    ) -> MarkOutcome:
+        """Accept ``answer`` (or, with ``None``, just mark solved) as the thread's solution."""
+        async with self.db.session() as session:
+            thread = await self._thread(session, thread_id)
+            config = await self.configs.get(thread.guild_id, session)
+            if not can_mark_solution(actor, thread.asker_id, config.roles):
+                raise NotAllowed("Only the person who asked, a helper or staff can mark the solution here.")
+            if answer is not None:
+                _check_answer(thread, answer)
+            outcome = await self._mark_locked(session, thread, config, answer, actor, via, emoji)
+        if outcome.kind is not MarkKind.UNCHANGED:
+            await self._notify(thread_id)
+        return outcome
+
+    async def _mark_locked(
+        self,
+        session: AsyncSession,
+        thread: HelpThread,
+        config: ServerConfig,
+        answer: AnswerRef | None,
+        actor: Actor,
+        via: Via,
+        emoji: str | None,
+    ) -> MarkOutcome:
+        repo = SolutionRepo(session)
+        existing = await repo.get(thread.id)
+        message_id = answer.message_id if answer else None
+        if existing is not None and existing.message_id == message_id:
+            return MarkOutcome(MarkKind.UNCHANGED, thread, existing, AwardsGiven([], []))
+        now = self.clock.now()
+        values = {
+            "thread_id": thread.id,
+            "guild_id": thread.guild_id,
+            "message_id": message_id,
+            "author_id": answer.author_id if answer else None,
+            "marked_by_id": actor.user_id,
+            "via": via.value,
+            "emoji": emoji,
+            "answer": (answer.content if answer else "")[:ANSWER_KEEP],
+            "source_thread_id": None,
+            "marked_at": now,
+        }
+        if existing is not None:
+            await self.points.revoke_thread(session, thread.id, by=actor.user_id, reason="solution moved")
+            for key, value in values.items():
+                setattr(existing, key, value)
+            solution, kind = existing, MarkKind.MOVED
+        else:
+            await repo.insert(values)
+            solution, kind = await repo.get(thread.id), MarkKind.MARKED  # type: ignore[assignment]
+        thread.state, thread.solved_at = ThreadState.SOLVED.value, now
+        thread.dormant_due_at, thread.discord_sync_pending = None, True
+        awards = await self.points.award_for_answer(
+            session,
+            config,
+            kind=AwardKind.SOLUTION,
+            thread_id=thread.id,
+            asker_id=thread.asker_id,
+            author_id=answer.author_id if answer else None,
+            author_is_bot=answer.author_is_bot if answer else False,
+            message_id=message_id,
+            with_assists=answer is not None,
+        )
+        return MarkOutcome(kind, thread, solution, awards)
+
+    async def unmark(self, thread_id: int, actor: Actor) -> HelpThread:
+        """`/unsolve`: the asker or staff take the solution back; its points are revoked."""
+        async with self.db.session() as session:
+            thread = await self._thread(session, thread_id)
+            config = await self.configs.get(thread.guild_id, session)
+            if not can_moderate_thread(actor, thread.asker_id, config.roles):
+                raise NotAllowed("Only the person who asked, or staff, can remove the solution.")
+            if await SolutionRepo(session).get(thread_id) is None:
+                raise UserFacingError("This thread has no solution to remove.")
+            await self._unmark_locked(session, thread, config, actor.user_id, "solution removed")
+        await self._notify(thread_id)
+        return thread
+
+    async def unmark_by_reaction(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> bool:
+        """Removing the very reaction that made the mark takes it back; any other removal does nothing."""
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            solution = await SolutionRepo(session).get(thread_id)
+            if thread is None or solution is None:
+                return False
+            made_it = (solution.via, solution.marked_by_id, solution.message_id, solution.emoji) == (
+                Via.REACTION.value,
+                user_id,
+                message_id,
+                emoji,
+            )
+            if not made_it:
+                return False
+            config = await self.configs.get(thread.guild_id, session)
+            await self._unmark_locked(session, thread, config, user_id, "solution reaction removed")
+        await self._notify(thread_id)
+        return True
+
+    async def _unmark_locked(
+        self, session: AsyncSession, thread: HelpThread, config: ServerConfig, by: int, reason: str
+    ) -> None:
+        await self.points.revoke_thread(session, thread.id, by=by, reason=reason)
+        await SolutionRepo(session).delete(thread.id)
+        thread.state = resting_state(thread.answered_at is not None).value
+        thread.solved_at = None
+        thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
+        thread.dormant_due_at = thread.last_activity_at + config.settings.help.dormant_after
+        thread.discord_sync_pending = True
+
+    async def _thread(self, session: AsyncSession, thread_id: int) -> HelpThread:
+        thread = await ThreadRepo(session).get(thread_id, lock=True)
+        if thread is None or thread.deleted:
+            raise NotFound("This works inside a help thread that Unstuck tracks.")
+        return thread
+
+    async def _notify(self, thread_id: int) -> None:
+        for listener in self.listeners:
+            await listener(thread_id)
+
+    async def sync(self, thread_id: int, port: SolutionPort) -> None:
+        """Bring Discord in line (tags, name, note) and clear the pending flag."""
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id)
+            solution = await SolutionRepo(session).get(thread_id)
+        if thread is None or thread.deleted:
+            return
+        config = await self.configs.get(thread.guild_id)
+        note_id = await port.sync_solution(thread, solution, config)
+        async with self.db.session() as session:
+            row = await ThreadRepo(session).get(thread_id, lock=True)
+            if row is not None:
+                row.discord_sync_pending = False
+                if note_id:
+                    row.solved_note_message_id = note_id
+
+
+def _check_answer(thread: HelpThread, answer: AnswerRef) -> None:
+    if answer.channel_id != thread.id:
+        raise UserFacingError("That message is not in this thread: pick an answer from this thread.")
+    if answer.message_id == thread.id:
+        raise UserFacingError("The question itself can't be its own solution: pick the answer that helped.")
+    if answer.author_is_bot:
+        raise UserFacingError("Messages from bots can't be marked as the solution.")
