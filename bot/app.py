@@ -156,6 +156,7 @@ class UnstuckBot(commands.AutoShardedBot):
         scheduler = self.scheduler
         if scheduler is not None:
             scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        await self._drain_handlers()
         await super().close()
         if self._services is not None:
             await self._services.db.dispose()
@@ -163,6 +164,21 @@ class UnstuckBot(commands.AutoShardedBot):
     def mark_reconciled(self, guild_id: int) -> None:
         self.reconciled_guilds.add(guild_id)
         self._reconciled.set()
+
+    async def _drain_handlers(self, timeout: float = 5.0) -> None:
+        """Let event handlers already running finish before the HTTP session closes under them.
+
+        discord.py names each handler task ``discord.py: <event>``; anything unfinished after the
+        timeout is left to the start-up catch-up of the next run.
+        """
+        current = asyncio.current_task()
+        running = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not current and not t.done() and t.get_name().startswith("discord.py: on_")
+        ]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
 
     async def wait_until_reconciled(self, guild_ids: set[int]) -> None:
         """Wait until start-up caught up with every guild in ``guild_ids`` (tests and the demo)."""

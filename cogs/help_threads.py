@@ -9,7 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.naming import thread_name_from_message
+from bot.config import HelpSettings
+from bot.domain.naming import thread_name_from_message, with_prefix, without_prefix
 from bot.services.help_threads import NewThread
 from bot.services.server_config import ServerConfig
 from cogs._common import actor_from_interaction
@@ -64,6 +65,24 @@ class DiscordThreadPort:
         # The asker is named but not pinged: a dormancy note is no reason to wake anyone.
         return await self._post(thread.id, f"d{thread.id}", content=text)
 
+    async def sync_appearance(self, row: HelpThread, config: ServerConfig) -> None:
+        """Make a thread look like its state: forum tags (Solved/Unanswered) or the ✅ name prefix."""
+        thread = await self._thread(row.id)
+        if thread is None or thread.archived:
+            return  # an archived thread is left as it is; editing it would wake it up
+        help_settings = config.settings.help
+        try:
+            if isinstance(thread.parent, discord.ForumChannel):
+                tags = desired_tags(thread.parent, thread.applied_tags, row.state, help_settings)
+                if tags is not None:
+                    await thread.edit(applied_tags=tags)
+            else:
+                name = desired_name(thread.name, row.state, help_settings.solved_prefix)
+                if name != thread.name:
+                    await thread.edit(name=name)
+        except (discord.NotFound, discord.Forbidden):
+            log.info("could not update the look of thread %s", row.id)
+
     async def archive(self, thread_id: int) -> None:
         thread = await self._thread(thread_id)
         if thread is not None and not thread.archived:
@@ -71,6 +90,27 @@ class DiscordThreadPort:
                 await thread.edit(archived=True)
             except (discord.NotFound, discord.Forbidden):
                 log.info("could not archive thread %s", thread_id)
+
+
+def desired_tags(
+    forum: discord.ForumChannel, current: list[discord.ForumTag], state: str, settings: HelpSettings
+) -> list[discord.ForumTag] | None:
+    """The tags a forum post should carry for ``state``; ``None`` when nothing needs to change."""
+    by_name = {tag.name.casefold(): tag for tag in forum.available_tags}
+    solved = by_name.get(settings.solved_tag.casefold())
+    unanswered = by_name.get(settings.unanswered_tag.casefold())
+    wanted = {solved: state == "solved", unanswered: state == "open"}
+    tags = [t for t in current if wanted.get(t, True)]
+    for tag, on in wanted.items():
+        if tag is not None and on and tag not in tags:
+            tags.append(tag)
+    tags = tags[:5]  # Discord allows five tags on a post; ours come last and the oldest stay
+    return None if {t.id for t in tags} == {t.id for t in current} else tags
+
+
+def desired_name(name: str, state: str, prefix: str) -> str:
+    """A text-channel thread is named with the ✅ prefix exactly while it is solved."""
+    return with_prefix(name, prefix) if state == "solved" else without_prefix(name, prefix)
 
 
 def _human(delta: object) -> str:
@@ -190,13 +230,17 @@ class HelpThreads(commands.Cog):
             if not await self._open_forum_thread(thread, message.content):
                 await self.service.update_question(thread.id, message.content)
             return
-        await self.service.record_message(
+        outcome = await self.service.record_message(
             thread_id=thread.id,
             message_id=message.id,
             author_id=message.author.id,
             author_is_bot=message.author.bot,
             created_at=message.created_at,
         )
+        if outcome is not None and (outcome.first_response or outcome.reopened):
+            row = await self.service.get(thread.id)
+            if row is not None:
+                await self.port.sync_appearance(row, config)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -220,8 +264,12 @@ class HelpThreads(commands.Cog):
 
     @commands.Cog.listener()
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
-        if before.name != after.name and self.bot.scope.owns(after.guild.id):
-            await self.service.renamed(after.id, after.name)
+        config = await self._config(after.guild.id)
+        if config is not None and before.name != after.name:
+            # Our own ✅ prefix is decoration, not part of the question's title.
+            await self.service.renamed(
+                after.id, without_prefix(after.name, config.settings.help.solved_prefix)
+            )
 
     # ---- commands ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -32,6 +33,7 @@ from emulator.rest import (
     not_found,
     record_pings,
 )
+from emulator.snowflake import snowflake_time
 from emulator.state import (
     FORUM,
     PRIVATE_THREAD,
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
     from emulator.driver import Emulator
 
 PREFIX = "/api/v10"
+# How long Discord remembers a message nonce for ``enforce_nonce`` ("the past few minutes").
+NONCE_WINDOW = timedelta(minutes=5)
 CALL_KEY = web.RequestKey("call", Call)
 Handler = Callable[[Call], Awaitable[tuple[int, Any]]]
 
@@ -504,6 +508,9 @@ class ChannelApi:
         else:
             missing_permissions(self.emu, channel.guild_id, Perm.SEND_MESSAGES, "send a message")
         body = call.body or {}
+        earlier = self._same_nonce(channel.id, body)
+        if earlier is not None:
+            return 200, self.emu.message_payload(earlier)
         msg = new_bot_message(self.emu, channel, body, call.files)
         self.world.add_message(msg)
         record_pings(self.emu, msg, body)
@@ -511,6 +518,20 @@ class ChannelApi:
             "MESSAGE_CREATE", self.emu.message_payload(msg, gateway=True), channel.guild_id
         )
         return 200, self.emu.message_payload(msg)
+
+    def _same_nonce(self, channel_id: int, body: dict[str, Any]) -> Message | None:
+        """``enforce_nonce``: a message the bot sent with the same nonce in the last few minutes is
+        returned instead of creating a second one (Discord's idempotency for retried sends)."""
+        nonce = body.get("nonce")
+        if not body.get("enforce_nonce") or nonce is None:
+            return None
+        since = self.emu.ids.now() - NONCE_WINDOW
+        for msg in reversed(self.world.channel_messages(channel_id)):
+            if snowflake_time(msg.id) < since:
+                break
+            if msg.author_id == self.emu.bot_user_id and str(msg.nonce) == str(nonce):
+                return msg
+        return None
 
     async def _reopen_for_message(self, thread: Channel) -> None:
         """Sending to an archived thread unarchives it; a locked one needs MANAGE_THREADS."""

@@ -59,6 +59,8 @@ class ThreadPort(Protocol):
 
     async def archive(self, thread_id: int) -> None: ...
 
+    async def sync_appearance(self, thread: HelpThread, config: ServerConfig) -> None: ...
+
 
 class HelpThreadService:
     def __init__(self, db: Database, clock: Clock, configs: ServerConfigService, scope: ShardScope) -> None:
@@ -108,6 +110,8 @@ class HelpThreadService:
             if row is not None:
                 # 0 records "nothing to post any more" (the thread vanished), so no retry loops.
                 row.welcome_message_id = message_id or 0
+        if message_id:
+            await port.sync_appearance(thread, config)
 
     async def record_message(
         self, *, thread_id: int, message_id: int, author_id: int, author_is_bot: bool, created_at: datetime

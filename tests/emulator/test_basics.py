@@ -296,3 +296,26 @@ async def test_history_around_and_after(emu: Emulator, server: Server) -> None:
     assert after == ["3", "4", "5"]
     assert before == ["1", "0"]
     assert emu.problems == []
+
+
+async def test_enforced_nonce_returns_the_first_message_within_minutes() -> None:
+    clock_now = [datetime(2026, 3, 2, 12, 0, tzinfo=UTC)]
+    emu = Emulator(clock=lambda: clock_now[0])
+    await emu.start()
+    emu.configure_discord_py()
+    try:
+        guild = emu.create_guild("Nonces")
+        channel = emu.create_text_channel(guild, "general")
+        client = make_client()
+        async with connected_client(emu, client):
+            target = client.get_channel(channel)
+            first = await target.send("welcome", nonce="w123")
+            retried = await target.send("welcome", nonce="w123")
+            clock_now[0] += timedelta(minutes=6)
+            later = await target.send("welcome", nonce="w123")
+        assert retried.id == first.id
+        assert later.id != first.id
+        assert [m["content"] for m in emu.messages(channel)] == ["welcome", "welcome"]
+        assert emu.problems == []
+    finally:
+        await emu.stop()

@@ -29,6 +29,7 @@ class FakePort:
         self.welcomes: list[int] = []
         self.dormant_notes: list[int] = []
         self.archived: list[int] = []
+        self.synced: list[int] = []
         self.next_id = 10_000
 
     async def post_welcome(self, thread: HelpThread, config: ServerConfig) -> int | None:
@@ -42,6 +43,9 @@ class FakePort:
 
     async def archive(self, thread_id: int) -> None:
         self.archived.append(thread_id)
+
+    async def sync_appearance(self, thread: HelpThread, config: ServerConfig) -> None:
+        self.synced.append(thread.id)
 
 
 @pytest.fixture
