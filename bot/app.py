@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -15,12 +16,20 @@ from bot.config import Settings
 from bot.domain.sharding import ShardScope
 from bot.services.errors import UserFacingError
 from bot.services.help_threads import HelpThreadService
+from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
+from bot.services.solutions import SolutionService
+from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database, is_sqlite
+
+if TYPE_CHECKING:
+    from cogs.help_threads import DiscordThreadPort
+    from cogs.points import DiscordWeeklyPostPort
+    from cogs.solutions import DiscordSolutionPort
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.server_config", "cogs.help_threads")
+EXTENSIONS = ("cogs.server_config", "cogs.help_threads", "cogs.solutions", "cogs.points")
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
 
@@ -33,7 +42,33 @@ class Services:
     scope: ShardScope
     configs: ServerConfigService
     threads: HelpThreadService
-    extras: dict[str, object] = field(default_factory=dict)
+    points: PointsService
+    solutions: SolutionService
+    weekly: WeeklyPostService
+
+
+def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
+    """Wire the use cases together; also used by benchmarks and tools that run without Discord."""
+    configs = ServerConfigService(db, clock, settings.guild_defaults())
+    threads = HelpThreadService(db, clock, configs, scope)
+    points = PointsService(db, clock, configs)
+    return Services(
+        db=db,
+        clock=clock,
+        scope=scope,
+        configs=configs,
+        threads=threads,
+        points=points,
+        solutions=SolutionService(db, clock, configs, points),
+        weekly=WeeklyPostService(db, clock, configs, points, scope),
+    )
+
+
+@dataclass(frozen=True)
+class Ports:
+    threads: DiscordThreadPort
+    solutions: DiscordSolutionPort
+    weekly: DiscordWeeklyPostPort
 
 
 class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
@@ -123,9 +158,7 @@ class UnstuckBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         db = Database(self.settings.database.url, echo=self.settings.database.echo)
         await db.prepare(auto_upgrade=is_sqlite(db.url))
-        configs = ServerConfigService(db, self.clock, self.settings.guild_defaults())
-        threads = HelpThreadService(db, self.clock, configs, self.scope)
-        self._services = Services(db=db, clock=self.clock, scope=self.scope, configs=configs, threads=threads)
+        self._services = build_services(db, self.clock, self.scope, self.settings)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.sync_commands:
@@ -142,7 +175,22 @@ class UnstuckBot(commands.AutoShardedBot):
 
     async def run_sweeps(self) -> None:
         """One tick of timed work; the scheduler calls this, tests call it after moving the clock."""
-        await self.services.threads.sweep_dormant(self.get_cog("HelpThreads").port)  # type: ignore[union-attr]
+        await self.services.threads.sweep_dormant(self.ports.threads)
+        await self.run_weekly_posts()
+
+    async def run_weekly_posts(self, only_guild: int | None = None) -> None:
+        await self.services.weekly.sweep(self.ports.weekly, only_guild)
+
+    @property
+    def ports(self) -> Ports:
+        """The Discord adapters the services act through, owned by the loaded cogs."""
+        from cogs.help_threads import HelpThreads
+        from cogs.points import DiscordWeeklyPostPort
+        from cogs.solutions import Solutions
+
+        threads, solutions = self.get_cog("HelpThreads"), self.get_cog("Solutions")
+        assert isinstance(threads, HelpThreads) and isinstance(solutions, Solutions)
+        return Ports(threads=threads.port, solutions=solutions.port, weekly=DiscordWeeklyPostPort(self))
 
     async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
         log.exception("unhandled error in %s", event_method)

@@ -18,18 +18,23 @@ SWEEP_SECONDS = 60
 def start_scheduler(bot: UnstuckBot) -> AsyncIOScheduler:
     """Start the periodic sweep. ``max_instances=1``/``coalesce`` keep a slow tick from piling up."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        _sweep, "interval", seconds=SWEEP_SECONDS, args=[bot], id="sweep", max_instances=1, coalesce=True
-    )
+    once = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(_tick, "interval", seconds=SWEEP_SECONDS, args=[bot, "sweep"], id="sweep", **once)
+    # Every minute: each server's weekly post is due at its own weekday, time and
+    # zone, so one cron tick checks them all; the database makes each post happen once.
+    scheduler.add_job(_tick, "cron", second=5, args=[bot, "weekly"], id="weekly-leaderboard", **once)
     scheduler.start()
     return scheduler
 
 
-async def _sweep(bot: UnstuckBot) -> None:
+async def _tick(bot: UnstuckBot, job: str) -> None:
     if not bot.is_ready():
         return
     try:
-        await bot.run_sweeps()
+        if job == "weekly":
+            await bot.run_weekly_posts()
+        else:
+            await bot.services.threads.sweep_dormant(bot.ports.threads)
     except Exception:
         # One failed tick must not stop the schedule: the next tick picks up what is still due.
-        log.exception("scheduled sweep failed")
+        log.exception("scheduled %s job failed", job)

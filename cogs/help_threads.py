@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.config import HelpSettings
 from bot.domain.naming import thread_name_from_message, with_prefix, without_prefix
-from bot.services.help_threads import NewThread
+from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.server_config import ServerConfig
 from cogs._common import actor_from_interaction
 from storage.models import HelpThread
@@ -33,7 +33,7 @@ class DiscordThreadPort:
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
 
-    async def _thread(self, thread_id: int) -> discord.Thread | None:
+    async def thread(self, thread_id: int) -> discord.Thread | None:
         channel = self.bot.get_channel(thread_id)
         if isinstance(channel, discord.Thread):
             return channel
@@ -44,7 +44,7 @@ class DiscordThreadPort:
         return fetched if isinstance(fetched, discord.Thread) else None
 
     async def _post(self, thread_id: int, nonce: str, **kwargs: object) -> int | None:
-        thread = await self._thread(thread_id)
+        thread = await self.thread(thread_id)
         if thread is None:
             return None
         try:
@@ -67,7 +67,7 @@ class DiscordThreadPort:
 
     async def sync_appearance(self, row: HelpThread, config: ServerConfig) -> None:
         """Make a thread look like its state: forum tags (Solved/Unanswered) or the ✅ name prefix."""
-        thread = await self._thread(row.id)
+        thread = await self.thread(row.id)
         if thread is None or thread.archived:
             return  # an archived thread is left as it is; editing it would wake it up
         help_settings = config.settings.help
@@ -84,7 +84,7 @@ class DiscordThreadPort:
             log.info("could not update the look of thread %s", row.id)
 
     async def archive(self, thread_id: int) -> None:
-        thread = await self._thread(thread_id)
+        thread = await self.thread(thread_id)
         if thread is not None and not thread.archived:
             try:
                 await thread.edit(archived=True)
@@ -147,7 +147,7 @@ class HelpThreads(commands.Cog):
         self.port = DiscordThreadPort(bot)
 
     @property
-    def service(self):
+    def service(self) -> HelpThreadService:
         return self.bot.services.threads
 
     async def _config(self, guild_id: int | None) -> ServerConfig | None:
@@ -324,6 +324,8 @@ class HelpThreads(commands.Cog):
         try:
             await reconcile_guild(self, guild, config)
             await self.service.deliver_pending_notes(self.port)
+            await self.bot.services.solutions.sync_pending(guild.id, self.bot.ports.solutions)
+            await self.bot.run_weekly_posts(guild.id)  # a post missed while down goes out now
         finally:
             self.bot.mark_reconciled(guild.id)
 

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.domain.permissions import can_configure
 from bot.services.errors import NotAllowed
-from bot.services.server_config import ServerConfig, settable_keys
+from bot.services.server_config import ServerConfig, ServerConfigService, settable_keys
 from cogs._common import actor_from_interaction
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
         super().__init__()
 
     @property
-    def configs(self):
+    def configs(self) -> ServerConfigService:
         return self.bot.services.configs
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:

@@ -195,6 +195,15 @@ class ThreadRepo:
         )
         return rows.all()
 
+    async def pending_sync(self, guild_id: int) -> Sequence[int]:
+        """Threads whose look on Discord (tags, name, solved note) still lags their state."""
+        rows = await self.session.scalars(
+            select(HelpThread.id).where(
+                HelpThread.guild_id == guild_id, HelpThread.discord_sync_pending.is_(True)
+            )
+        )
+        return rows.all()
+
     async def count_by_state(self, guild_id: int) -> dict[str, int]:
         rows = await self.session.execute(
             select(HelpThread.state, func.count())

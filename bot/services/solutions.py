@@ -224,6 +224,13 @@ class SolutionService:
                 if note_id:
                     row.solved_note_message_id = note_id
 
+    async def sync_pending(self, guild_id: int, port: SolutionPort) -> None:
+        """After a restart: finish the Discord side of marks made just before a crash."""
+        async with self.db.session() as session:
+            pending = await ThreadRepo(session).pending_sync(guild_id)
+        for thread_id in pending:
+            await self.sync(thread_id, port)
+
 
 def _check_answer(thread: HelpThread, answer: AnswerRef) -> None:
     if answer.channel_id != thread.id:

@@ -1,0 +1,148 @@
+"""The weekly leaderboard post: exactly once per server and ISO week, whatever the scheduler does.
+
+Each run looks at the most recent scheduled moment of every server it owns. The (server, week) row
+is the claim: a second run, a restart or a second process finds it and does nothing. A post more
+than 24 h late (the bot was down) is recorded as skipped instead of surprising people days later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.domain.sharding import ShardScope
+from bot.domain.windows import WeeklySlot, Window, latest_weekly_slot
+from bot.services.points import LeaderboardPage, PointsService
+from bot.services.server_config import ServerConfig, ServerConfigService
+from storage.engine import Database
+from storage.models import Guild
+from storage.points_repo import WeeklyPostRepo
+from storage.repositories import owned_by_shards
+
+LATE_LIMIT = timedelta(hours=24)
+KIND = "leaderboard"
+
+
+@dataclass(frozen=True)
+class WeeklyPostView:
+    guild_id: int
+    channel_id: int
+    week: str
+    page: LeaderboardPage
+    nonce: str
+
+
+class WeeklyPostPort(Protocol):
+    async def excluded_members(self, guild_id: int, role_ids: Collection[int]) -> set[int]: ...
+
+    async def post_weekly(self, view: WeeklyPostView) -> int | None: ...
+
+
+def weekly_nonce(guild_id: int, week: str) -> str:
+    """A per-(server, week) nonce within Discord's 25 characters: ``l2603`` + the guild id."""
+    return f"l{week[2:4]}{week[-2:]}{guild_id}"[:25]
+
+
+class WeeklyPostService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        configs: ServerConfigService,
+        points: PointsService,
+        scope: ShardScope,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.configs = configs
+        self.points = points
+        self.scope = scope
+
+    async def sweep(self, port: WeeklyPostPort, only_guild: int | None = None) -> int:
+        """Post every weekly leaderboard that is due; returns how many went out."""
+        async with self.db.session() as session:
+            statement = select(Guild).where(
+                Guild.leaderboard_channel_id.is_not(None),
+                owned_by_shards(Guild.id, self.scope.shard_ids, self.scope.shard_count),
+            )
+            if only_guild is not None:
+                statement = statement.where(Guild.id == only_guild)
+            guilds = (await session.scalars(statement)).all()
+        posted = 0
+        for guild in guilds:
+            config = await self.configs.get(guild.id)
+            if config.settings.leaderboard.enabled and config.leaderboard_channel_id:
+                posted += await self._guild(port, config, guild.created_at)
+        return posted
+
+    def slot(self, config: ServerConfig) -> WeeklySlot:
+        board = config.settings.leaderboard
+        return latest_weekly_slot(self.clock.now(), config.settings.zone, board.weekday_index, board.time)
+
+    async def _guild(self, port: WeeklyPostPort, config: ServerConfig, since: datetime) -> int:
+        now, slot = self.clock.now(), self.slot(config)
+        if slot.due_at < since:
+            return 0  # that week ended before Unstuck joined the server
+        async with self.db.session() as session:
+            existing = await WeeklyPostRepo(session).get(config.guild_id, slot.week, KIND)
+        if existing is not None and existing.status != "posting":
+            return 0
+        if existing is None:
+            status, note = await self._decide(port, config, slot, now)
+            claimed = await self._claim(config, slot, status, note, now)
+            if not claimed or status != "posting":
+                return 0
+        return await self._post(port, config, slot)
+
+    async def _decide(
+        self, port: WeeklyPostPort, config: ServerConfig, slot: WeeklySlot, now: datetime
+    ) -> tuple[str, str]:
+        if now - slot.due_at >= LATE_LIMIT:
+            return "skipped", "missed: more than 24 h late"
+        page = await self._page(port, config, slot)
+        if not page.rows and not config.settings.leaderboard.post_empty_week:
+            return "skipped", "no points that week"
+        return "posting", ""
+
+    async def _claim(
+        self, config: ServerConfig, slot: WeeklySlot, status: str, note: str, now: datetime
+    ) -> bool:
+        async with self.db.session() as session:
+            return await WeeklyPostRepo(session).claim(
+                {
+                    "guild_id": config.guild_id,
+                    "week": slot.week,
+                    "kind": KIND,
+                    "status": status,
+                    "scheduled_for": slot.due_at,
+                    "channel_id": config.leaderboard_channel_id,
+                    "note": note,
+                    "updated_at": now,
+                }
+            )
+
+    async def _page(self, port: WeeklyPostPort, config: ServerConfig, slot: WeeklySlot) -> LeaderboardPage:
+        excluded = await port.excluded_members(config.guild_id, config.settings.points.excluded_roles)
+        return await self.points.leaderboard(config.guild_id, Window.WEEK, excluded=excluded, span=slot.span)
+
+    async def _post(self, port: WeeklyPostPort, config: ServerConfig, slot: WeeklySlot) -> int:
+        """Send the claimed post (again, after a crash: the nonce keeps it single) and record it."""
+        page = await self._page(port, config, slot)
+        view = WeeklyPostView(
+            guild_id=config.guild_id,
+            channel_id=config.leaderboard_channel_id or 0,
+            week=slot.week,
+            page=page,
+            nonce=weekly_nonce(config.guild_id, slot.week),
+        )
+        message_id = await port.post_weekly(view)
+        async with self.db.session() as session:
+            await WeeklyPostRepo(session).finish(
+                config.guild_id, slot.week, KIND, message_id, self.clock.now()
+            )
+        return 1

@@ -1,0 +1,232 @@
+"""Marking solutions on Discord: the ✅ reaction, the "Mark as solution" menu, `/solved`, `/unsolve`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.services.errors import UserFacingError
+from bot.services.server_config import ServerConfig
+from bot.services.solutions import AnswerRef, MarkKind, MarkOutcome, SolutionService, Via
+from cogs._common import actor_from_interaction, actor_from_member, thread_link
+from cogs.help_threads import DiscordThreadPort, HelpThreads
+from storage.models import HelpThread, Solution
+
+if TYPE_CHECKING:
+    from bot.app import UnstuckBot
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LINK = re.compile(r"(?:https?://)?(?:\w+\.)?discord(?:app)?\.com/channels/\d+/(\d+)/(\d+)")
+
+
+def answer_ref(message: discord.Message) -> AnswerRef:
+    return AnswerRef(
+        message_id=message.id,
+        channel_id=message.channel.id,
+        author_id=message.author.id,
+        author_is_bot=message.author.bot,
+        content=message.content,
+    )
+
+
+def parse_message_ref(text: str) -> tuple[int | None, int] | None:
+    """``(channel id or None, message id)`` from a message link or a bare id; ``None`` if neither."""
+    text = text.strip()
+    link = MESSAGE_LINK.fullmatch(text) or MESSAGE_LINK.search(text)
+    if link:
+        return int(link.group(1)), int(link.group(2))
+    if text.isdigit() and 15 <= len(text) <= 21:
+        return None, int(text)
+    return None
+
+
+def solved_note(thread: HelpThread, solution: Solution | None) -> tuple[str, discord.ui.View | None]:
+    """The bot's one reply in a solved thread, and its jump button; or the text once unmarked."""
+    if solution is None:
+        return "↩️ The solution mark was removed, so this thread is open again.", discord.ui.View()
+    if solution.message_id is None:
+        return f"✅ **Solved!** Marked as solved by <@{solution.marked_by_id}>.", discord.ui.View()
+    author, marker = solution.author_id, solution.marked_by_id
+    text = f"✅ **Solved!** <@{author}>'s answer was marked as the solution by <@{marker}>."
+    view = discord.ui.View()
+    url = thread_link(thread.guild_id, thread.id, solution.message_id)
+    view.add_item(discord.ui.Button(label="Jump to the answer", url=url, emoji="➡️"))
+    return text, view
+
+
+class DiscordSolutionPort:
+    """Brings a thread's look and its "Solved" note in line with its solution."""
+
+    def __init__(self, bot: UnstuckBot) -> None:
+        self.bot = bot
+
+    @property
+    def threads(self) -> DiscordThreadPort:
+        cog = self.bot.get_cog("HelpThreads")
+        assert isinstance(cog, HelpThreads)
+        return cog.port
+
+    async def sync_solution(
+        self, thread: HelpThread, solution: Solution | None, config: ServerConfig
+    ) -> int | None:
+        await self.threads.sync_appearance(thread, config)
+        channel = await self.threads.thread(thread.id)
+        if channel is None:
+            return None
+        text, view = solved_note(thread, solution)
+        if thread.solved_note_message_id:
+            try:
+                message = channel.get_partial_message(thread.solved_note_message_id)
+                await message.edit(content=text, view=view)
+                return thread.solved_note_message_id
+            except discord.NotFound:
+                pass  # someone deleted our note: post a fresh one below
+        if solution is None:
+            return None
+        try:
+            message = await channel.send(text, view=view, nonce=f"s{thread.id}")
+        except (discord.NotFound, discord.Forbidden):
+            return None
+        return message.id
+
+
+def outcome_text(outcome: MarkOutcome) -> str:
+    """The private confirmation for whoever marked, with what happened to the points."""
+    if outcome.kind is MarkKind.UNCHANGED:
+        return "That answer already is the solution. 👍"
+    verb = "moved to" if outcome.kind is MarkKind.MOVED else "marked as"
+    solution = outcome.solution
+    head = (
+        f"✅ Solution {verb} <@{solution.author_id}>'s answer."
+        if solution.message_id
+        else "✅ Marked as solved."
+    )
+    lines = [head]
+    lines += [f"• <@{a.member_id}> earned {a.amount} points ({a.rule})." for a in outcome.awards.awards]
+    lines += [f"• <@{r.member_id}>: no points, {r.reason}." for r in outcome.awards.refusals]
+    return "\n".join(lines)
+
+
+class Solutions(commands.Cog):
+    def __init__(self, bot: UnstuckBot) -> None:
+        self.bot = bot
+        self.port = DiscordSolutionPort(bot)
+        self.menu = app_commands.ContextMenu(name="Mark as solution", callback=self.mark_from_menu)
+        self.menu.guild_only = True
+        bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @property
+    def service(self) -> SolutionService:
+        return self.bot.services.solutions
+
+    async def _tracked(self, thread_id: int | None) -> HelpThread | None:
+        if thread_id is None:
+            return None
+        return await self.bot.services.threads.get(thread_id)
+
+    async def _after(self, thread_id: int) -> None:
+        await self.service.sync(thread_id, self.port)
+
+    # ---- reactions ------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        config = await self._reaction_config(payload)
+        if config is None or payload.member is None or payload.member.bot:
+            return
+        thread = await self._tracked(payload.channel_id)
+        if thread is None:
+            return
+        channel = self.bot.get_channel(payload.channel_id)
+        if not isinstance(channel, discord.Thread):
+            return
+        try:
+            message = await channel.fetch_message(payload.message_id)
+            await self.service.mark(
+                thread.id,
+                answer_ref(message),
+                actor_from_member(payload.member),
+                Via.REACTION,
+                str(payload.emoji),
+            )
+        except (UserFacingError, discord.NotFound):
+            return  # a reaction that may not mark changes nothing, quietly
+        await self._after(thread.id)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        if await self._reaction_config(payload) is None:
+            return
+        if await self.service.unmark_by_reaction(
+            payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
+        ):
+            await self._after(payload.channel_id)
+
+    async def _reaction_config(self, payload: discord.RawReactionActionEvent) -> ServerConfig | None:
+        if payload.guild_id is None or not self.bot.scope.owns(payload.guild_id):
+            return None
+        config = await self.bot.services.configs.get(payload.guild_id)
+        return config if str(payload.emoji) == config.settings.help.solved_emoji else None
+
+    # ---- context menu and commands --------------------------------------------------------------
+
+    async def mark_from_menu(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        thread_id = interaction.channel_id
+        if message.channel.id != thread_id or await self._tracked(thread_id) is None:
+            raise UserFacingError("Use **Mark as solution** on an answer inside a help thread.")
+        outcome = await self.service.mark(
+            thread_id, answer_ref(message), actor_from_interaction(interaction), Via.MENU
+        )
+        await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
+        await self._after(thread_id)
+
+    @app_commands.command(name="solved", description="Mark this help thread as solved")
+    @app_commands.describe(
+        message="Link to (or id of) the answer that solved it; leave empty to credit nobody"
+    )
+    @app_commands.guild_only()
+    async def solved(self, interaction: discord.Interaction, message: str | None = None) -> None:
+        thread_id = interaction.channel_id or 0
+        if await self._tracked(thread_id) is None:
+            raise UserFacingError("`/solved` works inside a help thread that Unstuck tracks.")
+        answer = await self._answer_from_option(interaction, message) if message else None
+        outcome = await self.service.mark(thread_id, answer, actor_from_interaction(interaction), Via.COMMAND)
+        await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
+        await self._after(thread_id)
+
+    async def _answer_from_option(self, interaction: discord.Interaction, text: str) -> AnswerRef:
+        ref = parse_message_ref(text)
+        if ref is None:
+            raise UserFacingError("Please give a message link (Copy Message Link) or a message id.")
+        channel_id, message_id = ref
+        if channel_id is not None and channel_id != interaction.channel_id:
+            raise UserFacingError("That message is not in this thread: pick an answer from this thread.")
+        channel = interaction.channel
+        if not isinstance(channel, discord.Thread):
+            raise UserFacingError("`/solved` works inside a help thread that Unstuck tracks.")
+        try:
+            return answer_ref(await channel.fetch_message(message_id))
+        except discord.NotFound:
+            raise UserFacingError("I couldn't find that message in this thread.") from None
+
+    @app_commands.command(name="unsolve", description="Take back this thread's solution mark")
+    @app_commands.guild_only()
+    async def unsolve(self, interaction: discord.Interaction) -> None:
+        thread = await self.service.unmark(interaction.channel_id or 0, actor_from_interaction(interaction))
+        await interaction.response.send_message(
+            "↩️ Solution removed; its points were taken back.", ephemeral=True
+        )
+        await self._after(thread.id)
+
+
+async def setup(bot: UnstuckBot) -> None:
+    await bot.add_cog(Solutions(bot))
