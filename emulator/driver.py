@@ -500,8 +500,10 @@ class Emulator:
     async def user_clicks_button(
         self, user_id: int, channel_id: int, message_id: int, custom_id: str, timeout: float = 5
     ) -> InteractionReply:
-        """A user clicks a button on a message."""
-        msg = self._message_or_raise(channel_id, message_id)
+        """A user clicks a button on a message (an ephemeral one too: only its viewer sees it)."""
+        msg = self.world.message(channel_id, message_id) or self.interactions.ephemeral.get(message_id)
+        if msg is None:
+            raise KeyError(f"no message {message_id} in channel {channel_id}")
         if not any(b.get("custom_id") == custom_id for b in buttons(msg)):
             raise ValueError(f"message {message_id} has no button with custom_id {custom_id!r}")
         return await self.interactions.click(user_id, msg, custom_id, timeout)

@@ -69,7 +69,8 @@ class InteractionReply:
         """Reflect ``msg`` (the response, or the updated component message)."""
         self.content, self.embeds, self.components = msg.content, msg.embeds, msg.components
         self.ephemeral = bool(msg.flags & EPHEMERAL)
-        self.message_id = msg.id if (not self.ephemeral or followup) else None
+        # Ephemeral messages have real ids too: their buttons can be clicked by whoever sees them.
+        self.message_id = msg.id
 
 
 @dataclass

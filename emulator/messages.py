@@ -109,6 +109,10 @@ def normalise_components(components: list[dict[str, Any]]) -> list[dict[str, Any
         nonlocal counter
         counter += 1
         node = {**node, "id": node.get("id") or counter}
+        emoji = node.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id") is None:
+            # discord.py sends ``"id": null`` for a unicode emoji; Discord's echo has no such key.
+            node["emoji"] = {k: v for k, v in emoji.items() if k != "id"}
         if "components" in node:
             node["components"] = [number(child) for child in node["components"]]
         return node
