@@ -89,6 +89,7 @@ class HelpThread(Base):
     solved_note_message_id: Mapped[int | None]
     # Tags, name and solved note still have to be brought in line with the state (crash-safe).
     discord_sync_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    origin: Mapped[str] = mapped_column(String(8), default="live")  # live | backfill (imported history)
 
 
 class ThreadMessage(Base):
@@ -195,3 +196,35 @@ class WeeklyPost(Base):
     message_id: Mapped[int | None]
     note: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime]
+
+
+class ThreadReuse(Base):
+    """A new thread solved by an earlier thread's answer ("This solved it"): one per new thread."""
+
+    __tablename__ = "thread_reuses"
+
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("help_threads.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    source_thread_id: Mapped[int] = mapped_column(
+        ForeignKey("help_threads.id", ondelete="CASCADE"), index=True
+    )
+    guild_id: Mapped[int]
+    reused_by_id: Mapped[int]
+    created_at: Mapped[datetime]
+
+
+class BackfillProgress(Base):
+    """Where an import of a help channel's history stands, so it can resume and never import twice."""
+
+    __tablename__ = "backfill_progress"
+
+    guild_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(10))  # running | done
+    cursor: Mapped[str | None] = mapped_column(String(64))  # paging position in the channel's history
+    scanned: Mapped[int] = mapped_column(default=0)
+    imported: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -97,7 +97,9 @@ def upgrade() -> None:
     with op.batch_alter_table("help_threads", schema=None) as batch_op:
         batch_op.add_column(sa.Column("solved_at", storage.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("solved_note_message_id", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("discord_sync_pending", sa.Boolean(), nullable=False))
+        batch_op.add_column(
+            sa.Column("discord_sync_pending", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
