@@ -60,6 +60,26 @@ class LeaderboardPage:
     rows: list[tuple[int, int, int]]  # (rank, member id, points)
 
 
+def _clamp(page: int, count: int, size: int) -> int:
+    return min(max(page, 0), max(1, -(-count // size)) - 1)
+
+
+def competition_ranks(
+    rows: list[tuple[int, int]], first_rank: int, offset: int
+) -> list[tuple[int, int, int]]:
+    """Number rows "1, 2, 2, 4": members with equal points share a rank, as `/points` shows it."""
+    ranked: list[tuple[int, int, int]] = []
+    for position, (member, points) in enumerate(rows):
+        if position == 0:
+            rank = first_rank
+        elif points == ranked[-1][2]:
+            rank = ranked[-1][0]
+        else:
+            rank = offset + position + 1
+        ranked.append((rank, member, points))
+    return ranked
+
+
 class PointsService:
     def __init__(self, db: Database, clock: Clock, configs: ServerConfigService) -> None:
         self.db = db
@@ -205,17 +225,22 @@ class PointsService:
             repo = PointsRepo(session)
             if span.start is None or span.end is None:
                 count = await repo.count_all(guild_id, excluded)
-                pages = max(1, -(-count // size))
-                page = min(max(page, 0), pages - 1)
+                page = _clamp(page, count, size)
                 rows = await repo.top_all(guild_id, limit=size, offset=page * size, excluded=excluded)
+                first = await repo.rank_all(guild_id, rows[0][1], excluded) if rows else 1
             else:
                 count = await repo.count_window(guild_id, span.start, span.end, excluded)
-                pages = max(1, -(-count // size))
-                page = min(max(page, 0), pages - 1)
+                page = _clamp(page, count, size)
                 rows = await repo.top_window(
                     guild_id, span.start, span.end, limit=size, offset=page * size, excluded=excluded
                 )
-        ranked = [(page * size + i + 1, member, points) for i, (member, points) in enumerate(rows)]
+                first = (
+                    await repo.rank_window(guild_id, rows[0][1], span.start, span.end, excluded)
+                    if rows
+                    else 1
+                )
+        ranked = competition_ranks(rows, first, page * size)
+        pages = max(1, -(-count // size))
         return LeaderboardPage(window=window, span=span, page=page, pages=pages, rows=ranked)
 
     async def revoke_thread(

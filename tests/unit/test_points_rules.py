@@ -78,3 +78,15 @@ def test_the_weekly_slot_follows_the_zone_and_daylight_saving() -> None:
     friday = latest_weekly_slot(datetime(2026, 3, 30, 12, 0, tzinfo=UTC), berlin, 4, time(17, 30))
     assert friday.due_at == datetime(2026, 3, 27, 16, 30, tzinfo=UTC)
     assert friday.due_at + timedelta(days=3) > friday.due_at
+
+
+def test_tied_members_share_a_rank_across_pages() -> None:
+    from bot.services.points import competition_ranks
+
+    assert competition_ranks([(1, 30), (2, 20), (3, 20), (4, 10)], 1, 0) == [
+        (1, 1, 30),
+        (2, 2, 20),
+        (2, 3, 20),
+        (4, 4, 10),
+    ]
+    assert competition_ranks([(5, 20), (6, 5)], 9, 10) == [(9, 5, 20), (12, 6, 5)]
