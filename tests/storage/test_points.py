@@ -27,27 +27,21 @@ from tests.storage.test_help_threads import FakePort
 GUILD, ASKER, HELPER, OTHER, STAFF_ROLE = 1 << 22, 100, 200, 300, 20
 
 
+@dataclass
+class Svc:
+    clock: FakeClock
+    threads: HelpThreadService
+    points: PointsService
+    solutions: SolutionService
+
+
 @pytest.fixture
-async def svc(db: Database, clock: FakeClock):
+async def svc(db: Database, clock: FakeClock) -> Svc:
     configs = ServerConfigService(db, clock, GuildSettings())
-    threads = HelpThreadService(db, clock, configs, ShardScope())
     points = PointsService(db, clock, configs)
-    solutions = SolutionService(db, clock, configs, points)
     await configs.add_role(GUILD, STAFF_ROLE, "staff")
-
-    class Svc:
-        pass
-
-    s = Svc()
-    s.configs, s.threads, s.points, s.solutions, s.db, s.clock = (
-        configs,
-        threads,
-        points,
-        solutions,
-        db,
-        clock,
-    )
-    return s
+    threads = HelpThreadService(db, clock, configs, ShardScope())
+    return Svc(clock, threads, points, SolutionService(db, clock, configs, points))
 
 
 async def ask(svc: Svc, thread_id: int, asker: int = ASKER) -> int:
