@@ -12,14 +12,13 @@ import logging
 import re
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.clock import FakeClock
 from bot.local import BotRunner
 from emulator import Emulator, InteractionReply
-from emulator.interactions import flatten_text
 
 MANAGE_THREADS = 1 << 34
 MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
@@ -70,7 +69,7 @@ class Transcript:
     def private(self, user_id: int, reply: InteractionReply) -> None:
         who = self.names[user_id]
         label = f"🤖 Unstuck (only {who} sees this)" if reply.ephemeral else "🤖 Unstuck"
-        print(_indent(f"{label}: {self.render(reply.text())}"), file=self.out)
+        print(_indent(f"{label}: {self.render(_readable(reply.content, reply.embeds))}"), file=self.out)
         if reply.message_id:
             self.shown.add(str(reply.message_id))
 
@@ -81,11 +80,22 @@ class Transcript:
             if message["id"] in self.shown:
                 continue
             self.shown.add(message["id"])
-            text = flatten_text(message.get("content", ""), message.get("embeds", []))
+            text = _readable(message.get("content", ""), message.get("embeds", []))
             where = self.where(int(message["channel_id"]))
             print(_indent(f"🤖 Unstuck in [{where}]:\n{self.render(text)}"), file=self.out)
         if self.pause:
             await asyncio.sleep(self.pause)
+
+
+def _readable(content: str, embeds: list[dict[str, Any]]) -> str:
+    """A message as a reader sees it: content, then each embed with "field: value" lines."""
+    lines = [content] if content else []
+    for embed in embeds:
+        lines += [part for part in (embed.get("title"), embed.get("description")) if part]
+        lines += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
+        if embed.get("footer"):
+            lines.append(f"({embed['footer']['text']})")
+    return "\n".join(lines)
 
 
 def _indent(text: str) -> str:
@@ -123,10 +133,9 @@ async def _play(emu: Emulator, clock: FakeClock, runner: BotRunner, w: dict[str,
         ("unstuck config add-help-channel", {"channel": w["text"]}),
         ("unstuck config add-role", {"role": w["helper"], "kind": "helper"}),
         ("unstuck config add-role", {"role": w["staff"], "kind": "staff"}),
+        ("unstuck config channel", {"purpose": "leaderboard", "channel": w["general"]}),
     ]:
-        shown = {
-            k: f"<{'@&' if k == 'role' else '#'}{v}>" if isinstance(v, int) else v for k, v in options.items()
-        }
+        shown = {k: _option(k, v) for k, v in options.items()}
         t.said(admin, w["general"], f"/{command} " + " ".join(f"{k}:{v}" for k, v in shown.items()))
         t.private(admin, await emu.user_runs_slash(admin, w["general"], command, options=options))
 
@@ -153,20 +162,23 @@ async def _play(emu: Emulator, clock: FakeClock, runner: BotRunner, w: dict[str,
     answer = (
         "The path is relative to where you run Python. Try `pd.read_csv(Path(__file__).parent / 'data.csv')`."
     )
-    await emu.user_says(helen, forum_thread, answer)
+    helen_answer = int((await emu.user_says(helen, forum_thread, answer))["id"])
     t.said(helen, forum_thread, answer)
     await t.flush()
     await _state(runner, forum_thread, "answered")
     t.note("thread state: answered (first response after 12 min, by helen)")
 
-    t.heading("Mallory tries to close Bob's thread; Alice closes hers")
+    t.heading("Mallory tries to close Bob's thread; Alice marks Helen's answer with ✅")
     t.said(mallory, text_thread, "/close reason:stale")
     t.private(mallory, await emu.user_runs_slash(mallory, text_thread, "close", options={"reason": "stale"}))
     await emu.user_says(alice, forum_thread, "That was it, thank you!")
     t.said(alice, forum_thread, "That was it, thank you!")
-    t.said(alice, forum_thread, "/close reason:solved")
-    t.private(alice, await emu.user_runs_slash(alice, forum_thread, "close", options={"reason": "solved"}))
+    await emu.user_reacts(alice, forum_thread, helen_answer, "✅")
+    t.said(alice, forum_thread, "(reacts ✅ on Helen's answer)")
+    await _state(runner, forum_thread, "solved")
+    await emu.wait_for_bot_message(forum_thread, contains="Solved!")
     await t.flush()
+    t.note("the post got the Solved tag instead of Unanswered; Helen earned 10 points")
 
     t.heading("Three quiet days later")
     clock.advance(timedelta(days=3))
@@ -190,6 +202,29 @@ async def _play(emu: Emulator, clock: FakeClock, runner: BotRunner, w: dict[str,
     await _state(runner, text_thread, "answered")
     await t.flush()
     t.note("thread state: answered")
+    t.said(bob, text_thread, "(Mark as solution on Sam's message)")
+    sam_answer = emu.messages(text_thread)[-1]["id"]
+    reply = await emu.user_uses_context_menu(bob, text_thread, "Mark as solution", int(sam_answer))
+    t.private(bob, reply)
+    await emu.wait_for_bot_message(text_thread, contains="Solved!")
+    await t.flush()
+    t.note(f"the thread is now named {emu.channel(text_thread)['name']!r}")
+
+    t.heading("Helen checks her points")
+    t.said(helen, w["general"], "/points show")
+    t.private(helen, await emu.user_runs_slash(helen, w["general"], "points show"))
+
+    t.heading("Monday 09:00: the weekly leaderboard")
+    clock.set(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
+    await runner.bot.run_sweeps()  # type: ignore[union-attr]
+    await t.flush()
+
+
+def _option(name: str, value: object) -> object:
+    """How Discord shows an option value: roles and channels by name (rendered later)."""
+    if not isinstance(value, int):
+        return value
+    return f"<@&{value}>" if name == "role" else f"<#{value}>"
 
 
 async def _state(runner: BotRunner, thread_id: int, state: str) -> None:

@@ -97,8 +97,12 @@ async def test_the_demo_plays_the_whole_flow() -> None:
         "Welcome to your help thread",
         "the bot opened a thread named 'Why does pip install fail with Permission denied?'",
         "(only mallory sees this): Only the person who asked, or staff, can close this thread.",
-        "🔒 Closed by @alice: solved.",
         "💤 This thread has been quiet for 3 days",
         "Bob's message reopened the thread",
+        "🤖 Unstuck (only bob sees this): ✅ Solution marked as @sam's answer.",
+        "✅ **Solved!** @helen's answer was marked as the solution by @alice.",
+        "the thread is now named '✅ Why does pip install fail with Permission denied?'",
+        "Top helpers of the week (Jan 5–11)",
+        "Rank this week: #1",
     ]:
         assert expected in transcript
