@@ -13,7 +13,7 @@ from bot.clock import FakeClock
 from bot.local import BotRunner
 from emulator import Emulator
 from tests.conftest import sqlite_copy
-from tests.e2e.harness import Community, build_community
+from tests.e2e.harness import Community, LogGuard, build_community, unexpected_pings
 
 
 @dataclass
@@ -67,12 +67,29 @@ async def emu(clock: FakeClock) -> AsyncIterator[Emulator]:
 async def world(
     emu: Emulator, clock: FakeClock, tmp_path: Path, sqlite_template: Path
 ) -> AsyncIterator[World]:
-    """A running bot in a configured server. Ends by checking the emulator recorded no problem."""
+    """A running bot in a configured server.
+
+    Ends by checking what a user would never accept: problems the emulator recorded (invalid or
+    unknown requests, broken limits), errors that reached the log, and pings of anyone the
+    configuration does not name (@everyone/@here, users, or roles that are not escalation targets).
+    """
     community = build_community(emu)
     runner = BotRunner(emu, clock, sqlite_copy(sqlite_template, tmp_path))
-    await runner.start({community.guild})
-    w = World(emu=emu, clock=clock, runner=runner, c=community)
-    await w.configure()
-    yield w
-    await w.stop()
+    with LogGuard() as guard:
+        await runner.start({community.guild})
+        w = World(emu=emu, clock=clock, runner=runner, c=community)
+        await w.configure()
+        yield w
+        allowed = await configured_ping_roles(w) if w.runner.bot else set()
+        await w.stop()
     assert emu.problems == [], f"the emulator recorded problems: {emu.problems}"
+    assert guard.messages() == [], "errors reached the log"
+    assert unexpected_pings(emu, allowed) == [], "the bot pinged someone it was not configured to ping"
+
+
+async def configured_ping_roles(w: World) -> set[int]:
+    """Roles the server's configuration names as escalation targets (helper/staff roles, tier roles)."""
+    config = await w.bot.services.configs.get(w.c.guild)
+    roles = set(config.roles.helper_roles | config.roles.staff_roles)
+    roles |= {tier.role for tier in config.settings.escalation.tiers if isinstance(tier.role, int)}
+    return roles

@@ -7,6 +7,7 @@ state and the database. The bot is the production ``UnstuckBot``; only the clock
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,3 +80,36 @@ async def eventually(check, timeout: float = 5.0, what: str = "condition"):
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+class LogGuard(logging.Handler):
+    """Collects every ERROR (or worse) record: an e2e test fails if anything reached the log that way."""
+
+    WATCHED = ("bot", "cogs", "storage", "discord", "apscheduler")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in self.WATCHED:
+            self.records.append(record)
+
+    def __enter__(self) -> LogGuard:
+        logging.getLogger().addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeHandler(self)
+
+    def messages(self) -> list[str]:
+        return [f"{r.name}: {r.getMessage()} {r.exc_info[1] if r.exc_info else ''}" for r in self.records]
+
+
+def unexpected_pings(emu: Emulator, allowed_roles: set[int]) -> list[dict[str, object]]:
+    """Bot messages that would ping @everyone/@here, any user, or a role nobody configured."""
+    return [
+        ping
+        for ping in emu.pings
+        if ping["everyone"] or ping["users"] or not set(ping["roles"]) <= allowed_roles
+    ]
