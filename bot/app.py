@@ -146,6 +146,7 @@ class UnstuckBot(commands.AutoShardedBot):
         self.unexpected_errors: list[BaseException] = []
         self.reconciled_guilds: set[int] = set()
         self._reconciled = asyncio.Event()
+        self._closing = False
         self.scheduler: object | None = None
         self._services: Services | None = None
 
@@ -204,6 +205,7 @@ class UnstuckBot(commands.AutoShardedBot):
         scheduler = self.scheduler
         if scheduler is not None:
             scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        self._closing = True
         await self._drain_handlers()
         await super().close()
         if self._services is not None:
@@ -212,6 +214,12 @@ class UnstuckBot(commands.AutoShardedBot):
     def mark_reconciled(self, guild_id: int) -> None:
         self.reconciled_guilds.add(guild_id)
         self._reconciled.set()
+
+    def dispatch(self, event_name: str, /, *args: object, **kwargs: object) -> None:
+        # Once closing, start no new handler: it would find the HTTP session closed under it.
+        # Whatever arrives now is caught up from history by the next start-up.
+        if not self._closing:
+            super().dispatch(event_name, *args, **kwargs)
 
     async def _drain_handlers(self, timeout: float = 5.0) -> None:
         """Let event handlers already running finish before the HTTP session closes under them.
