@@ -110,9 +110,12 @@ class PointsRepo:
         )
         return {member: int(total) for member, total in rows.tuples()}
 
-    async def thread_repliers(self, thread_id: int) -> list[int]:
+    async def thread_repliers(self, thread_id: int, before_message_id: int) -> list[int]:
+        """Humans who wrote in the thread before the given message (ids grow with time)."""
         rows = await self.session.scalars(
-            select(ThreadMessage.author_id).where(ThreadMessage.thread_id == thread_id).distinct()
+            select(ThreadMessage.author_id)
+            .where(ThreadMessage.thread_id == thread_id, ThreadMessage.id < before_message_id)
+            .distinct()
         )
         return list(rows.all())
 

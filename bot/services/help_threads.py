@@ -147,7 +147,9 @@ class HelpThreadService:
         message_id: int,
         config: ServerConfig,
     ) -> None:
-        if outcome.first_response:
+        if outcome.first_response or self._earlier_response(thread, author_id, at):
+            # The earliest reply wins, whatever order the events were processed in (a catch-up
+            # after downtime may read an older reply after a newer live one).
             thread.answered_at = at
             thread.first_responder_id = author_id
         thread.state = outcome.state.value
@@ -157,6 +159,12 @@ class HelpThreadService:
         if outcome.reopened:
             thread.dormant_note_pending = False
         self._reschedule(thread, config)
+
+    @staticmethod
+    def _earlier_response(thread: HelpThread, author_id: int, at: datetime) -> bool:
+        return (
+            author_id != thread.asker_id and thread.answered_at is not None and at < thread.answered_at
+        )
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         live = ThreadState(thread.state) in ACTIVE_STATES

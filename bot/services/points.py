@@ -104,7 +104,9 @@ class PointsService:
         """Write the awards a solved thread earns, following every anti-abuse rule."""
         rules, repo, now = rules_for(config), PointsRepo(session), self.clock.now()
         since = now - rules.pair_window
-        repliers = await repo.thread_repliers(thread_id) if with_assists else []
+        # Assists thank those who helped before the answer came: replies after it ("+1, thanks")
+        # earn nothing, and the result does not depend on when the mark was processed.
+        repliers = await repo.thread_repliers(thread_id, message_id) if with_assists and message_id else []
         candidates = set(repliers) | ({author_id} if author_id else set())
         pairs = await repo.pair_counts(config.guild_id, asker_id, candidates, ASKER_AWARDS, since)
         awards: list[Award] = []

@@ -244,3 +244,21 @@ async def test_help_channels_and_roles_round_trip(services) -> None:
     config = await configs.get(GUILD)
     assert config.help_channels == {}
     assert config.roles.helper_roles == frozenset()
+
+
+async def test_the_earliest_reply_is_the_first_response_whatever_the_processing_order(
+    services: tuple[ServerConfigService, HelpThreadService], clock: FakeClock
+) -> None:
+    _, threads = services
+    start = clock.now()
+    await threads.open_thread(new_thread(1, start), FakePort())
+    later, earlier = start + timedelta(minutes=10), start + timedelta(minutes=5)
+    await threads.record_message(
+        thread_id=1, message_id=3, author_id=HELPER, author_is_bot=False, created_at=later
+    )
+    await threads.record_message(
+        thread_id=1, message_id=2, author_id=STRANGER, author_is_bot=False, created_at=earlier
+    )
+    thread = await threads.get(1)
+    assert thread is not None
+    assert (thread.first_responder_id, thread.answered_at) == (STRANGER, earlier)

@@ -70,8 +70,9 @@ async def test_marking_awards_solution_and_assists_and_totals_match_the_ledger(
     svc: Svc, db: Database
 ) -> None:
     thread = await ask(svc, 1)
+    await reply(svc, thread, 10, OTHER)  # helped before the answer: an assist
     answer = await reply(svc, thread, 11, HELPER)
-    await reply(svc, thread, 12, OTHER)
+    await reply(svc, thread, 12, 400)  # "+1, thanks" after the answer: nothing
     outcome = await svc.solutions.mark(thread, answer, Actor(ASKER), Via.COMMAND)
     assert outcome.kind is MarkKind.MARKED
     assert {(a.member_id, a.amount) for a in outcome.awards.awards} == {(HELPER, 10), (OTHER, 2)}
