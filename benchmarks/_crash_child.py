@@ -1,0 +1,100 @@
+"""The bot as its own OS process, for the crash benchmark: it is killed with SIGKILL and restarted.
+
+It runs the production ``UnstuckBot`` against the emulator of the parent process. Time comes from
+a file the parent writes (the script's clock). A tiny line protocol on stdin/stdout lets the parent
+know when everything sent so far has been handled:
+
+- the parent posts ``sync N`` in the sync channel; once that message is handled and no other
+  handler is running, the child prints ``synced N``;
+- ``sweep N`` on stdin runs one tick of timed work, then prints ``swept N``;
+- ``ready`` is printed once start-up caught up with the guild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+
+from bot.app import UnstuckBot
+from bot.config import load_settings
+
+BUSY_TASKS = ("discord.py: on_", "CommandTree-invoker", "discord-ui-view-dispatch")
+
+
+class FileClock:
+    """The parent's script clock, shared through a file holding a POSIX timestamp."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(float(self.path.read_text()), tz=UTC)
+
+
+async def idle() -> None:
+    """Wait until no event, command or button handler is running any more."""
+    me = asyncio.current_task()
+    while busy := [
+        t for t in asyncio.all_tasks() if t is not me and not t.done() and t.get_name().startswith(BUSY_TASKS)
+    ]:
+        await asyncio.wait(busy)
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def serve_commands(bot: UnstuckBot) -> None:
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        command, _, number = line.strip().partition(" ")
+        if command == "sweep":
+            await bot.run_sweeps()
+            await idle()
+            say(f"swept {number}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    discord.http.Route.BASE = args.base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
+    env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": "WARNING"}
+    bot = UnstuckBot(
+        load_settings(None, env=env),
+        clock=FileClock(Path(args.clock)),
+        start_scheduler=False,
+        guild_ready_timeout=0.1,
+    )
+
+    async def on_message(message: discord.Message) -> None:
+        if message.channel.id == args.sync_channel and message.content.startswith("sync "):
+            await idle()
+            say(f"synced {message.content.split()[1]}")
+
+    bot.add_listener(on_message)
+    runner = asyncio.create_task(bot.start(args.token))
+    await bot.wait_until_reconciled({args.guild})
+    await idle()
+    say("ready")
+    commands = asyncio.create_task(serve_commands(bot))
+    await runner
+    commands.cancel()
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("base-url", "gateway-url", "token", "database", "clock"):
+        parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--guild", type=int, required=True)
+    parser.add_argument("--sync-channel", type=int, required=True)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))
