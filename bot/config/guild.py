@@ -196,7 +196,8 @@ class SimilarSettings(SettingsSection):
 
     enabled: bool = True
     max_suggestions: Annotated[WholeNumber, Field(ge=0, le=5)] = 3
-    threshold: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.5
+    # bot.domain.matching.DEFAULT_MIN_SCORE, tuned by `python -m benchmarks.similar`.
+    threshold: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.4
     scope: Annotated[Literal["all", "channel"], LowerCase] = "all"
 
 

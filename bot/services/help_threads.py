@@ -8,6 +8,7 @@ recorded when done. A crash in between leaves a marker (``welcome_message_id IS 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -69,6 +70,8 @@ class HelpThreadService:
         self.configs = configs
         self.scope = scope
         configs.listeners.append(self.reschedule_guild)
+        # Told the thread id after its question, title or existence changed (the similar index).
+        self.listeners: list[Callable[[int], Awaitable[None]]] = []
 
     def _owned(self) -> ColumnElement[bool]:
         return owned_by_shards(HelpThread.guild_id, self.scope.shard_ids, self.scope.shard_count)
@@ -183,6 +186,7 @@ class HelpThreadService:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
             if thread is not None:
                 thread.question = content
+        await self._notify(thread_id)
 
     async def starter_deleted(self, thread_id: int) -> None:
         async with self.db.session() as session:
@@ -198,12 +202,18 @@ class HelpThreadService:
                 thread.deleted = True
                 thread.dormant_due_at = None
                 thread.dormant_note_pending = False
+        await self._notify(thread_id)
 
     async def renamed(self, thread_id: int, name: str) -> None:
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
             if thread is not None:
                 thread.title = name[:100]
+        await self._notify(thread_id)
+
+    async def _notify(self, thread_id: int) -> None:
+        for listener in self.listeners:
+            await listener(thread_id)
 
     async def close(self, thread_id: int, actor: Actor, reason: str) -> HelpThread:
         """Close a thread with a reason; only its asker, staff or Manage Threads may."""

@@ -79,7 +79,7 @@ def test_guild_defaults_match_the_documented_values() -> None:
     assert (lb.enabled, lb.weekday, lb.time, lb.size) == (True, "monday", dt.time(9, 0), 10)
     assert (lb.post_empty_week, lb.health_report, lb.weekday_index) == (True, False, 0)
     s = g.similar
-    assert (s.enabled, s.max_suggestions, s.threshold, s.scope) == (True, 3, 0.5, "all")
+    assert (s.enabled, s.max_suggestions, s.threshold, s.scope) == (True, 3, 0.4, "all")
     assert g.stats.visibility == "staff"
     assert str(g.zone) == "UTC"
 
@@ -614,7 +614,7 @@ def test_override_dict_keeps_only_changes_and_round_trips() -> None:
     assert base.override_dict(server) == {
         "help": {"dormant_after": "3d", "close_reasons": ["solved", "duplicate", "stale", "off-topic"]},
         "escalation": {"tiers": base.as_json()["escalation"]["tiers"], "quiet_hours": None},
-        "similar": {"threshold": 0.5},
+        "similar": {"threshold": 0.4},
     }
 
 

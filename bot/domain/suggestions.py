@@ -1,0 +1,67 @@
+"""How a similar solved thread is presented: a one-line answer excerpt, "how long ago", the threshold.
+
+Pure functions, free of Discord types: the cog turns their output into embeds and buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
+
+EXCERPT_LENGTH = 140
+
+_FENCE = re.compile(r"```(?:[\w+#.-]*\n)?(.*?)(?:```|\Z)", re.S)
+_USER_MENTION = re.compile(r"<@!?\d+>")
+_ROLE_MENTION = re.compile(r"<@&\d+>")
+_MASS_MENTION = re.compile(r"@(everyone|here)\b", re.I)
+_MASKED_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?https?://[^)\s]*>?\s*\)")
+_LINE_MARKUP = re.compile(r"^\s*(?:#{1,3}\s+|>{1,3}\s+|-#\s+)", re.M)
+
+
+def answer_excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """One line of an accepted answer, safe to show anywhere.
+
+    Code fences are unwrapped, masked links keep their text, lines are joined, and nothing can
+    ping: user and role mentions become plain ``@member``/``@role`` and ``@everyone``/``@here`` are
+    broken with a zero-width space, so even a copy-paste of the excerpt pings nobody. Cut at a word
+    boundary with an ellipsis; an inline-code span cut in half loses its backticks.
+    """
+    text = _FENCE.sub(lambda m: " " + m.group(1) + " ", text)
+    text = _MASKED_LINK.sub(lambda m: m.group(1), text)
+    text = _LINE_MARKUP.sub("", text)
+    text = _USER_MENTION.sub("@member", text)
+    text = _ROLE_MENTION.sub("@role", text)
+    text = _MASS_MENTION.sub(lambda m: "@\u200b" + m.group(1), text)
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text[: limit - 1]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.-") + "…"
+    if text.count("`") % 2:
+        text = text.replace("`", "")
+    return text
+
+
+def time_ago(delta: timedelta) -> str:
+    """A coarse "how long ago": ``"just now"``, ``"3 h ago"``, ``"2 weeks ago"``, ``"1 year ago"``."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((365 * 86_400, "year"), (30 * 86_400, "month"), (7 * 86_400, "week"), (86_400, "day")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    if seconds >= 3_600:
+        return f"{seconds // 3_600} h ago"
+    return f"{seconds // 60} min ago"
+
+
+def effective_threshold(configured: float, *, titles_only: bool) -> float:
+    """The score a suggestion needs.
+
+    Titles-only scores run higher than full-text ones (the same threshold would let weak matches
+    through), so without the message-content intent the tuned titles-only threshold is the floor.
+    """
+    return max(configured, DEFAULT_MIN_SCORE_TITLES_ONLY) if titles_only else configured

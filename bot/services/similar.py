@@ -1,0 +1,278 @@
+"""Similar solved threads: the in-memory index, suggestions, `/similar`, and "This solved it".
+
+The index (:class:`bot.domain.matching.SimilarityIndex`) holds the solved threads of the guilds
+this process owns. It is built once from the database at start-up and kept current by listeners:
+a solution marked, moved or removed, a question edited or renamed, a thread deleted, a thread
+imported by the backfill. Every listener re-reads the thread from the database, so the index
+always converges on what the database says, whatever order events arrive in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.domain.lifecycle import ThreadState
+from bot.domain.matching import Match, SimilarityIndex, SolvedThreadDoc, query_terms
+from bot.domain.permissions import Actor, can_moderate_thread
+from bot.domain.points import AwardKind
+from bot.domain.sharding import ShardScope
+from bot.domain.suggestions import answer_excerpt, effective_threshold, time_ago
+from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.points import AwardsGiven, PointsService
+from bot.services.server_config import ServerConfig, ServerConfigService
+from storage.engine import Database
+from storage.models import HelpThread
+from storage.points_repo import SolutionRepo
+from storage.repositories import ThreadRepo, owned_by_shards
+from storage.similar_repo import REUSE_VIA, IndexedThread, SimilarRepo, SolvedCard
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 5  # results of `/similar`
+MAX_QUERY_CHARS = 6000  # longer input adds nothing to a search (its first terms are used anyway)
+DUPLICATE_REASON = "duplicate"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One similar solved thread, ready to show."""
+
+    thread_id: int
+    guild_id: int
+    channel_id: int
+    title: str
+    excerpt: str  # one line of the accepted answer, ping-free ("" when unknown)
+    answer_message_id: int | None
+    solved_ago: str
+    helped: int  # later threads it solved
+    score: float
+
+
+class ReuseResult(StrEnum):
+    CLOSED = "closed"  # the thread was closed as solved by the earlier one, just now
+    ALREADY = "already"  # it had been already (a second click, a repeated event)
+
+
+@dataclass(frozen=True)
+class ReuseOutcome:
+    result: ReuseResult
+    thread: HelpThread
+    source: Suggestion
+    awards: AwardsGiven
+
+
+def _doc(row: IndexedThread) -> SolvedThreadDoc:
+    return SolvedThreadDoc(row.thread_id, row.guild_id, row.channel_id, row.title, row.question, row.answer)
+
+
+class SimilarService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        configs: ServerConfigService,
+        points: PointsService,
+        scope: ShardScope,
+        *,
+        titles_only: bool,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.configs = configs
+        self.points = points
+        self.scope = scope
+        self.index = SimilarityIndex(titles_only=titles_only)
+
+    @property
+    def titles_only(self) -> bool:
+        return self.index.titles_only
+
+    # ---- keeping the index current ------------------------------------------------------------
+
+    async def build(self) -> int:
+        """Load every solved thread of the owned guilds (start-up); returns how many."""
+        owned = owned_by_shards(HelpThread.guild_id, self.scope.shard_ids, self.scope.shard_count)
+        async with self.db.session() as session:
+            rows = await SimilarRepo(session).indexable(owned)
+        self.index.add_many(_doc(row) for row in rows)
+        log.info("similar-thread index built: %d solved threads", len(rows))
+        return len(rows)
+
+    async def refresh(self, thread_id: int) -> None:
+        """Bring one thread's entry in line with the database (listener of every change)."""
+        async with self.db.session() as session:
+            row = await SimilarRepo(session).indexable_one(thread_id)
+            if row is None:
+                await self._forget_lost_reuse(session, thread_id)
+        if row is None:
+            self.index.remove(thread_id)
+        else:
+            self.index.add(_doc(row))
+
+    @staticmethod
+    async def _forget_lost_reuse(session: AsyncSession, thread_id: int) -> None:
+        """A thread closed by "This solved it" whose reuse solution was removed or replaced no longer
+        counts as helped by the earlier thread (its points were revoked with the solution)."""
+        repo = SimilarRepo(session)
+        if await repo.reuse_of(thread_id) is None:
+            return
+        solution = await SolutionRepo(session).get(thread_id)
+        if solution is None or solution.via != REUSE_VIA:
+            await repo.drop_reuse(thread_id)
+
+    async def answer_edited(self, thread_id: int, message_id: int, content: str) -> None:
+        """The accepted answer's message was edited: suggestions quote the new text."""
+        async with self.db.session() as session:
+            changed = await SimilarRepo(session).update_answer(thread_id, message_id, content)
+        if changed:
+            await self.refresh(thread_id)
+
+    # ---- suggesting ---------------------------------------------------------------------------
+
+    def threshold(self, config: ServerConfig) -> float:
+        return effective_threshold(config.settings.similar.threshold, titles_only=self.titles_only)
+
+    async def suggest_for(self, thread: HelpThread, config: ServerConfig) -> list[Suggestion]:
+        """What the welcome note of a new thread suggests: nothing below the threshold, ever."""
+        settings = config.settings.similar
+        if not settings.enabled or settings.max_suggestions <= 0:
+            return []
+        channels = [thread.channel_id] if settings.scope == "channel" else list(config.help_channels)
+        matches = self.index.search(
+            thread.guild_id,
+            f"{thread.title}\n{thread.question}",
+            limit=settings.max_suggestions,
+            channel_ids=channels,
+            exclude={thread.id},
+            min_score=self.threshold(config),
+        )
+        return await self._suggestions(matches)
+
+    async def search(self, guild_id: int, text: str, limit: int = SEARCH_LIMIT) -> list[Suggestion]:
+        """`/similar`: the solved threads of the server closest to ``text``, above the threshold.
+
+        Raises a :class:`UserFacingError` for input with nothing to search for (only punctuation,
+        emoji, mentions or filler words), so the user learns why instead of seeing "no match".
+        """
+        text = text[:MAX_QUERY_CHARS]
+        if not query_terms(text):
+            raise UserFacingError(
+                "I need a few meaningful words to search for, e.g. `pip install permission denied`."
+            )
+        config = await self.configs.get(guild_id)
+        matches = self.index.search(
+            guild_id,
+            text,
+            limit=limit,
+            channel_ids=list(config.help_channels),
+            min_score=self.threshold(config),
+        )
+        return await self._suggestions(matches)
+
+    async def _suggestions(self, matches: list[Match]) -> list[Suggestion]:
+        if not matches:
+            return []
+        async with self.db.session() as session:
+            cards = await SimilarRepo(session).cards([m.thread_id for m in matches])
+        return [self._suggestion(cards[m.thread_id], m.score) for m in matches if m.thread_id in cards]
+
+    def _suggestion(self, card: SolvedCard, score: float) -> Suggestion:
+        return Suggestion(
+            thread_id=card.thread_id,
+            guild_id=card.guild_id,
+            channel_id=card.channel_id,
+            title=card.title,
+            excerpt=answer_excerpt(card.answer),
+            answer_message_id=card.answer_message_id,
+            solved_ago=time_ago(self.clock.now() - card.solved_at),
+            helped=card.helped,
+            score=score,
+        )
+
+    # ---- "This solved it" -----------------------------------------------------------------------
+
+    async def reuse(self, thread_id: int, source_id: int, actor: Actor) -> ReuseOutcome:
+        """Close ``thread_id`` as solved by the earlier thread ``source_id``, crediting its answer.
+
+        One transaction holding the new thread's row; the ``thread_reuses`` primary key and the
+        ledger's one-live-award-per-thread index make a second click or a repeated event a no-op.
+        """
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is None or thread.deleted:
+                raise NotFound("This works inside a help thread that Unstuck tracks.")
+            config = await self.configs.get(thread.guild_id, session)
+            if not can_moderate_thread(actor, thread.asker_id, config.roles):
+                raise NotAllowed(
+                    "Only the person who asked, or staff, can say that an earlier thread solved it."
+                )
+            repo = SimilarRepo(session)
+            earlier = await repo.reuse_of(thread_id)
+            if earlier is not None:
+                source = await self._source(repo, earlier.source_thread_id, thread)
+                return ReuseOutcome(ReuseResult.ALREADY, thread, source, AwardsGiven([], []))
+            if thread.state in (ThreadState.SOLVED.value, ThreadState.CLOSED.value):
+                raise UserFacingError(f"This thread is already {thread.state}.")
+            source = await self._source(repo, source_id, thread)
+            now = self.clock.now()
+            await repo.add_reuse(
+                {
+                    "thread_id": thread.id,
+                    "source_thread_id": source.thread_id,
+                    "guild_id": thread.guild_id,
+                    "reused_by_id": actor.user_id,
+                    "created_at": now,
+                }
+            )
+            awards = await self._solve_by_reuse(session, thread, config, source_id, actor.user_id)
+            source = await self._source(repo, source_id, thread)  # "helped" now counts this thread
+        return ReuseOutcome(ReuseResult.CLOSED, thread, source, awards)
+
+    async def _source(self, repo: SimilarRepo, source_id: int, thread: HelpThread) -> Suggestion:
+        cards = await repo.cards([source_id]) if source_id != thread.id else {}
+        card = cards.get(source_id)
+        if card is None or card.guild_id != thread.guild_id:
+            raise UserFacingError("That earlier thread is no longer solved, so it can't close this one.")
+        return self._suggestion(card, 1.0)
+
+    async def _solve_by_reuse(
+        self, session: AsyncSession, thread: HelpThread, config: ServerConfig, source_id: int, by: int
+    ) -> AwardsGiven:
+        """Give the thread the earlier answer as its solution, close it as a duplicate, award reuse."""
+        solutions = SolutionRepo(session)
+        answer = await solutions.get(source_id)
+        assert answer is not None  # _source checked it is solved
+        now = self.clock.now()
+        await solutions.insert(
+            {
+                "thread_id": thread.id,
+                "guild_id": thread.guild_id,
+                "message_id": answer.message_id,
+                "author_id": answer.author_id,
+                "marked_by_id": by,
+                "via": REUSE_VIA,
+                "emoji": None,
+                "answer": answer.answer,
+                "source_thread_id": source_id,
+                "marked_at": now,
+            }
+        )
+        thread.state, thread.solved_at = ThreadState.CLOSED.value, now
+        thread.closed_at, thread.closed_by_id, thread.close_reason = now, by, DUPLICATE_REASON
+        thread.dormant_due_at, thread.dormant_note_pending = None, False
+        return await self.points.award_for_answer(
+            session,
+            config,
+            kind=AwardKind.REUSE,
+            thread_id=thread.id,
+            asker_id=thread.asker_id,
+            author_id=answer.author_id,
+            author_is_bot=False,  # a bot's message can never be an accepted answer
+            message_id=answer.message_id,
+            with_assists=False,
+        )
