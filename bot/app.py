@@ -15,6 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.sharding import ShardScope
 from bot.services.errors import UserFacingError
+from bot.services.escalation import EscalationService
 from bot.services.help_threads import HelpThreadService
 from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
@@ -23,13 +24,14 @@ from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database, is_sqlite
 
 if TYPE_CHECKING:
+    from cogs.escalation import DiscordEscalationPort
     from cogs.help_threads import DiscordThreadPort
     from cogs.points import DiscordWeeklyPostPort
     from cogs.solutions import DiscordSolutionPort
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.server_config", "cogs.help_threads", "cogs.solutions", "cogs.points")
+EXTENSIONS = ("cogs.server_config", "cogs.help_threads", "cogs.solutions", "cogs.points", "cogs.escalation")
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
 
@@ -45,6 +47,7 @@ class Services:
     points: PointsService
     solutions: SolutionService
     weekly: WeeklyPostService
+    escalation: EscalationService
 
 
 def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
@@ -52,6 +55,8 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     configs = ServerConfigService(db, clock, settings.guild_defaults())
     threads = HelpThreadService(db, clock, configs, scope)
     points = PointsService(db, clock, configs)
+    escalation = EscalationService(db, clock, configs, scope)
+    threads.opened.append(escalation.schedule_new_thread)
     return Services(
         db=db,
         clock=clock,
@@ -61,6 +66,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         points=points,
         solutions=SolutionService(db, clock, configs, points),
         weekly=WeeklyPostService(db, clock, configs, points, scope),
+        escalation=escalation,
     )
 
 
@@ -69,6 +75,7 @@ class Ports:
     threads: DiscordThreadPort
     solutions: DiscordSolutionPort
     weekly: DiscordWeeklyPostPort
+    escalation: DiscordEscalationPort
 
 
 class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
@@ -177,7 +184,11 @@ class UnstuckBot(commands.AutoShardedBot):
     async def run_sweeps(self) -> None:
         """One tick of timed work; the scheduler calls this, tests call it after moving the clock."""
         await self.services.threads.sweep_dormant(self.ports.threads)
+        await self.run_escalations()
         await self.run_weekly_posts()
+
+    async def run_escalations(self) -> None:
+        await self.services.escalation.sweep(self.ports.escalation)
 
     async def run_weekly_posts(self, only_guild: int | None = None) -> None:
         await self.services.weekly.sweep(self.ports.weekly, only_guild)
@@ -191,7 +202,16 @@ class UnstuckBot(commands.AutoShardedBot):
 
         threads, solutions = self.get_cog("HelpThreads"), self.get_cog("Solutions")
         assert isinstance(threads, HelpThreads) and isinstance(solutions, Solutions)
-        return Ports(threads=threads.port, solutions=solutions.port, weekly=DiscordWeeklyPostPort(self))
+        from cogs.escalation import Escalation
+
+        escalation = self.get_cog("Escalation")
+        assert isinstance(escalation, Escalation)
+        return Ports(
+            threads=threads.port,
+            solutions=solutions.port,
+            weekly=DiscordWeeklyPostPort(self),
+            escalation=escalation.port,
+        )
 
     async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
         log.exception("unhandled error in %s", event_method)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60
+ESCALATION_TICK_SECONDS = 30
 
 
 def start_scheduler(bot: UnstuckBot) -> AsyncIOScheduler:
@@ -20,6 +21,10 @@ def start_scheduler(bot: UnstuckBot) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     once = {"max_instances": 1, "coalesce": True}
     scheduler.add_job(_tick, "interval", seconds=SWEEP_SECONDS, args=[bot, "sweep"], id="sweep", **once)
+    # Escalations tick often; each server is swept once per its own `escalation.sweep_interval`.
+    scheduler.add_job(
+        _tick, "interval", seconds=ESCALATION_TICK_SECONDS, args=[bot, "escalation"], id="escalation", **once
+    )
     # Every minute: each server's weekly post is due at its own weekday, time and
     # zone, so one cron tick checks them all; the database makes each post happen once.
     scheduler.add_job(_tick, "cron", second=5, args=[bot, "weekly"], id="weekly-leaderboard", **once)
@@ -33,6 +38,8 @@ async def _tick(bot: UnstuckBot, job: str) -> None:
     try:
         if job == "weekly":
             await bot.run_weekly_posts()
+        elif job == "escalation":
+            await bot.run_escalations()
         else:
             await bot.services.threads.sweep_dormant(bot.ports.threads)
     except Exception:

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.permissions import can_configure
+from bot.config import humanize_duration
+from bot.domain.permissions import can_configure, is_staff
 from bot.services.errors import NotAllowed
-from bot.services.server_config import ServerConfig, ServerConfigService, settable_keys
+from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService, settable_keys
 from cogs._common import actor_from_interaction
 
 if TYPE_CHECKING:
@@ -176,6 +177,87 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
     async def _keys(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         keys = settable_keys(self.configs.defaults)
         return [app_commands.Choice(name=k, value=k) for k in keys if current.lower() in k][:25]
+
+    # ---- escalation: tiers, quiet hours and the queue ----------------------------------------
+
+    @config.command(name="tier-set", description="Change an escalation tier, or add one after the last")
+    @app_commands.describe(
+        tier="Which tier (1 = first); one past the last adds a tier",
+        after="How long a question waits unanswered before this tier, e.g. 4h",
+        who="Ping the server's helper or staff roles…",
+        role="…or this role instead",
+        channel="Where to post (default: the escalation channel)",
+    )
+    async def tier_set(
+        self,
+        interaction: discord.Interaction,
+        tier: app_commands.Range[int, 1, 5],
+        after: app_commands.Range[str, 1, 20],
+        who: RoleKind | None = None,
+        role: discord.Role | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        _require_configure(interaction)
+        if (who is None) == (role is None):
+            raise InvalidSetting(
+                "Say whom this tier pings: pick `who` (helper or staff) or a `role`, not both."
+            )
+        escalation = self.bot.services.escalation
+        config = await escalation.set_tier(
+            interaction.guild_id or 0,
+            tier,
+            after,
+            role.id if role else who,  # type: ignore[arg-type]
+            channel.id if channel else "escalation",
+            self.bot.ports.escalation,
+        )
+        await self._reply(interaction, "✅ Escalation tiers are now:\n" + tiers_text(config))
+
+    @config.command(name="tier-remove", description="Remove an escalation tier")
+    async def tier_remove(
+        self, interaction: discord.Interaction, tier: app_commands.Range[int, 1, 5]
+    ) -> None:
+        _require_configure(interaction)
+        config = await self.bot.services.escalation.remove_tier(interaction.guild_id or 0, tier)
+        await self._reply(interaction, "✅ Escalation tiers are now:\n" + tiers_text(config))
+
+    @config.command(name="quiet-hours", description="Hold escalations back daily (server time); empty = off")
+    @app_commands.describe(start="When quiet hours start, e.g. 22:00", end="When they end, e.g. 07:00")
+    async def quiet_hours(
+        self, interaction: discord.Interaction, start: str | None = None, end: str | None = None
+    ) -> None:
+        _require_configure(interaction)
+        config = await self.bot.services.escalation.set_quiet_hours(interaction.guild_id or 0, start, end)
+        quiet = config.settings.escalation.quiet_hours
+        if quiet is None:
+            text = "✅ Quiet hours are off: escalations go out as soon as they are due."
+        else:
+            text = (
+                f"✅ Quiet hours: {quiet.start:%H:%M} to {quiet.end:%H:%M} ({config.settings.timezone}). "
+                "Escalations due in between go out when they end."
+            )
+        await self._reply(interaction, text)
+
+    @app_commands.command(name="escalations", description="Staff: the questions waiting to be escalated")
+    @app_commands.guild_only()
+    async def escalations(self, interaction: discord.Interaction) -> None:
+        from cogs.escalation import queue_embed
+
+        config = await self.configs.get(interaction.guild_id or 0)
+        if not is_staff(actor_from_interaction(interaction), config.roles):
+            raise NotAllowed("Sorry, only staff can see the escalation queue.")
+        report = await self.bot.services.escalation.queue_report(config.guild_id, self.bot.ports.escalation)
+        await interaction.response.send_message(embed=queue_embed(report), ephemeral=True)
+
+
+def tiers_text(config: ServerConfig) -> str:
+    """The tiers as a numbered list admins can check at a glance."""
+    lines = []
+    for index, tier in enumerate(config.settings.escalation.tiers, start=1):
+        who = f"<@&{tier.role}>" if isinstance(tier.role, int) else f"the {tier.role} roles"
+        where = f"<#{tier.channel}>" if isinstance(tier.channel, int) else "the escalation channel"
+        lines.append(f"{index}. after {humanize_duration(tier.after)}: ping {who} in {where}")
+    return "\n".join(lines)
 
 
 def _lookup(data: dict[str, object], dotted: str) -> object:

@@ -228,3 +228,77 @@ class BackfillProgress(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class EscalationDelivery(Base):
+    """One tier of one thread's escalation: due at a time, then listed in exactly one digest.
+
+    Rows are written when the thread is opened, one per tier (``tier`` is the 0-based position in the
+    server's tier list). ``pending`` rows are the queue; a sweep claims a row by moving it to
+    ``sending`` with a conditional UPDATE, so it is delivered once whatever runs twice.
+    """
+
+    __tablename__ = "escalation_deliveries"
+    __table_args__ = (
+        # The sweep reads only due pending rows: a partial index keeps delivered history out of it.
+        Index(
+            "ix_escalation_deliveries_due",
+            "due_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_escalation_deliveries_guild_status", "guild_id", "status"),
+        Index("ix_escalation_deliveries_digest", "digest_id", "position"),
+    )
+
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("help_threads.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    guild_id: Mapped[int]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10))  # pending | sending | sent | cancelled
+    digest_id: Mapped[int | None]
+    position: Mapped[int | None] = mapped_column(Integer)  # order within the digest
+    message_id: Mapped[int | None]  # the digest message that lists it (a digest may span several)
+    updated_at: Mapped[datetime]
+
+
+class EscalationDigest(Base):
+    """One digest: the threads of one tier that one sweep brought to one channel, pinging once."""
+
+    __tablename__ = "escalation_digests"
+    __table_args__ = (
+        Index(
+            "ix_escalation_digests_sending",
+            "guild_id",
+            sqlite_where=text("status = 'sending'"),
+            postgresql_where=text("status = 'sending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(LedgerId, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int]
+    tier: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[int]
+    role_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10))  # sending | sent
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    # Ids of the messages sent so far, by part: a retry after a crash sends only what is missing.
+    message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
+class EscalationThread(Base):
+    """What people did about one thread's escalation: the asker's `/escalate` and the claim."""
+
+    __tablename__ = "escalation_threads"
+
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("help_threads.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    guild_id: Mapped[int]
+    requested_by_id: Mapped[int | None]
+    requested_at: Mapped[datetime | None]
+    claimed_by_id: Mapped[int | None]
+    claimed_at: Mapped[datetime | None]

@@ -70,6 +70,9 @@ class HelpThreadService:
         self.configs = configs
         self.scope = scope
         configs.listeners.append(self.reschedule_guild)
+        # Called inside the transaction that tracks a new thread, so what they write (e.g. its
+        # escalation due times) exists exactly when the thread does, even across a crash.
+        self.opened: list[Callable[[AsyncSession, NewThread, ServerConfig], Awaitable[None]]] = []
         # Told the thread id after its question, title or existence changed (the similar index).
         self.listeners: list[Callable[[int], Awaitable[None]]] = []
 
@@ -100,6 +103,9 @@ class HelpThreadService:
                     "dormant_due_at": new.created_at + config.settings.help.dormant_after,
                 }
             )
+            if created:
+                for hook in self.opened:
+                    await hook(session, new, config)
         if created:
             thread = await self.get(new.thread_id)
             if thread is not None:

@@ -1,0 +1,320 @@
+"""Escalation on Discord: digests with Claim buttons, `/escalate`, and the queue staff can read."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import humanize_duration
+from bot.domain.escalation import TierTarget, tier_label, waiting_roles
+from bot.services.errors import UserFacingError
+from bot.services.escalation import (
+    DigestEntry,
+    DigestPart,
+    DigestView,
+    EscalationService,
+    QueuedThread,
+    QueueReport,
+)
+from cogs._common import actor_from_interaction, thread_link
+
+if TYPE_CHECKING:
+    from bot.app import UnstuckBot
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+FIELD_LIMIT = 1024
+DESCRIPTION_LIMIT = 4096
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _timestamp(moment: Any, style: str = "R") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ClaimButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"esc:claim:(?P<thread>\d+)"):
+    """A digest's Claim button: the thread id lives in the custom id, so it works after a restart."""
+
+    def __init__(self, thread_id: int, number: int = 0, claimed: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Claimed" if claimed else f"Claim #{number}",
+                custom_id=f"esc:claim:{thread_id}",
+                style=discord.ButtonStyle.secondary if claimed else discord.ButtonStyle.primary,
+                emoji="✋",
+                disabled=claimed,
+            )
+        )
+        self.thread_id = thread_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> ClaimButton:
+        return cls(int(match["thread"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Escalation")
+        assert isinstance(cog, Escalation)
+        await cog.claim_clicked(interaction, self.thread_id)
+
+
+def entry_field(number: int, entry: DigestEntry, tags: list[str]) -> tuple[str, str]:
+    """One waiting question: title, link, how long it waited, where, its tags, and any claim."""
+    name = _clip(f"{number}. {entry.title}", 256)
+    parts = [
+        f"[Open the thread]({thread_link(entry.guild_id, entry.thread_id)})",
+        f"waiting {humanize_duration(entry.waited)}",
+        f"in <#{entry.channel_id}>",
+    ]
+    if tags:
+        parts.append("🏷️ " + ", ".join(discord.utils.escape_markdown(t) for t in tags))
+    value = " · ".join(parts)
+    if entry.claimed_by_id:
+        value += f"\n✋ **Claimed by <@{entry.claimed_by_id}>**"
+    return name, _clip(value, FIELD_LIMIT)
+
+
+def digest_content(view: DigestView, part: DigestPart) -> str:
+    """The message text: the role ping and a headline in the first part, a continuation note after."""
+    total = sum(len(p.entries) for p in view.parts)
+    if part.index > 0:
+        return f"(continued, {part.index + 1}/{part.count})"
+    waited = f" for over {humanize_duration(view.tier_after)}" if view.tier_after else ""
+    noun = "question has" if total == 1 else "questions have"
+    return f"{waiting_roles(view.role_ids)} {total} {noun} been waiting{waited} without an answer."
+
+
+def digest_embed(view: DigestView, part: DigestPart, tags_of: dict[int, list[str]]) -> discord.Embed:
+    title = f"🆘 Waiting for help · {tier_label(view.tier)}"
+    if part.count > 1:
+        title += f" ({part.index + 1}/{part.count})"
+    embed = discord.Embed(title=title, colour=discord.Colour.orange(), timestamp=view.created_at)
+    first = sum(len(p.entries) for p in view.parts[: part.index]) + 1
+    for offset, entry in enumerate(part.entries):
+        name, value = entry_field(first + offset, entry, tags_of.get(entry.thread_id, []))
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text="Claim a question to take it off the queue and let others know you're on it.")
+    return embed
+
+
+def digest_buttons(view: DigestView, part: DigestPart) -> discord.ui.View:
+    buttons = discord.ui.View(timeout=None)
+    first = sum(len(p.entries) for p in view.parts[: part.index]) + 1
+    for offset, entry in enumerate(part.entries):
+        buttons.add_item(
+            ClaimButton(entry.thread_id, first + offset, claimed=entry.claimed_by_id is not None)
+        )
+    return buttons
+
+
+class DiscordEscalationPort:
+    """Escalation's window on Discord: checks targets, posts digests, edits them after claims."""
+
+    def __init__(self, bot: UnstuckBot) -> None:
+        self.bot = bot
+
+    async def target_problem(self, guild_id: int, target: TierTarget) -> str | None:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return "the server is not available to the bot right now."
+        for role_id in target.role_ids:
+            role = guild.get_role(role_id)
+            if role is None:
+                return f"the role it pings (id {role_id}) no longer exists."
+            if not role.mentionable and not guild.me.guild_permissions.mention_everyone:
+                return (
+                    f"{role.mention} cannot be pinged: make it mentionable, or let Unstuck mention all roles."
+                )
+        channel = guild.get_channel(target.channel_id)
+        if channel is None:
+            return f"its channel (id {target.channel_id}) no longer exists."
+        if not isinstance(channel, discord.TextChannel):
+            return f"{channel.mention} is not a text channel."
+        permissions = channel.permissions_for(guild.me)
+        if not (permissions.view_channel and permissions.send_messages):
+            return f"Unstuck cannot post in {channel.mention}."
+        return None
+
+    def tags(self, view: DigestView, part: DigestPart) -> dict[int, list[str]]:
+        """Forum tags of the listed threads, from the cache (a digest must not fetch 50 threads)."""
+        tags: dict[int, list[str]] = {}
+        for entry in part.entries:
+            thread = self.bot.get_channel(entry.thread_id)
+            if isinstance(thread, discord.Thread):
+                tags[entry.thread_id] = [tag.name for tag in thread.applied_tags]
+        return tags
+
+    def _channel(self, channel_id: int) -> discord.TextChannel | None:
+        channel = self.bot.get_channel(channel_id)
+        return channel if isinstance(channel, discord.TextChannel) else None
+
+    async def send_digest_part(self, view: DigestView, part: DigestPart) -> int | None:
+        channel = self._channel(view.channel_id)
+        if channel is None:
+            return None
+        # The roles are pinged once per digest: in its first message, and nobody else ever.
+        mentions = (
+            discord.AllowedMentions(
+                everyone=False,
+                users=False,
+                replied_user=False,
+                roles=[discord.Object(r) for r in view.role_ids],
+            )
+            if part.index == 0
+            else NO_PINGS
+        )
+        try:
+            message = await channel.send(
+                digest_content(view, part),
+                embed=digest_embed(view, part, self.tags(view, part)),
+                view=digest_buttons(view, part),
+                nonce=part.nonce,
+                allowed_mentions=mentions,
+            )
+        except (discord.NotFound, discord.Forbidden):
+            log.warning("could not post escalation digest %s in %s", view.digest_id, view.channel_id)
+            return None
+        return message.id
+
+    async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
+        channel = self._channel(view.channel_id)
+        if channel is None:
+            return
+        try:
+            await channel.get_partial_message(message_id).edit(
+                embed=digest_embed(view, part, self.tags(view, part)),
+                view=digest_buttons(view, part),
+                allowed_mentions=NO_PINGS,
+            )
+        except (discord.NotFound, discord.Forbidden):
+            log.info("could not update escalation digest message %s", message_id)
+
+
+def _link(queued: QueuedThread) -> str:
+    return thread_link(queued.thread.guild_id, queued.thread.thread_id)
+
+
+def queue_embed(report: QueueReport) -> discord.Embed:
+    """What `/unstuck escalations` shows: each tier with its next delivery, then the waiting questions."""
+    embed = discord.Embed(title="📣 Escalation queue", colour=discord.Colour.orange())
+    status = []
+    if not report.enabled:
+        status.append("⏸️ Escalation is **off** on this server (`escalation.enabled`).")
+    if report.quiet_now and report.quiet_until:
+        status.append(f"🌙 Quiet hours now: deliveries wait until {_timestamp(report.quiet_until, 't')}.")
+    for tier in report.tiers:
+        who = (
+            f"{waiting_roles(tier.target.role_ids)} in <#{tier.target.channel_id}>"
+            if tier.target
+            else f"⚠️ {tier.problem}"
+        )
+        when = f"next {_timestamp(tier.next_fire)}" if tier.next_fire else "nothing scheduled"
+        embed.add_field(
+            name=f"Tier {tier.index + 1} · after {humanize_duration(tier.tier.after)}",
+            value=_clip(f"{who}\n{_plural(tier.waiting, 'question')} waiting · {when}", FIELD_LIMIT),
+            inline=False,
+        )
+    lines = [
+        f"[{discord.utils.escape_markdown(q.thread.title)}]({_link(q)}) · waiting "
+        f"{humanize_duration(q.waited)} · {tier_label(q.next_tier)} {_timestamp(q.fires_at)}"
+        for q in report.threads
+    ]
+    shown: list[str] = []
+    for line in lines:
+        if sum(len(s) + 1 for s in shown) + len(line) > DESCRIPTION_LIMIT - 600:
+            shown.append(f"… and {len(lines) - len(shown)} more")
+            break
+        shown.append(line)
+    body = "\n".join(shown) if shown else "No question is waiting. 🎉"
+    embed.description = "\n".join([*status, "", body]) if status else body
+    embed.set_footer(text=f"{_plural(len(report.threads), 'question')} waiting for an answer")
+    return embed
+
+
+class Escalation(commands.Cog):
+    """Brings unanswered questions to helpers and maintainers, and lets them claim one."""
+
+    def __init__(self, bot: UnstuckBot) -> None:
+        self.bot = bot
+        self.port = DiscordEscalationPort(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ClaimButton)
+
+    @property
+    def service(self) -> EscalationService:
+        return self.bot.services.escalation
+
+    @app_commands.command(name="escalate", description="Nobody answered? Bring your question to the helpers")
+    @app_commands.guild_only()
+    async def escalate(self, interaction: discord.Interaction) -> None:
+        result = await self.service.escalate(
+            interaction.channel_id or 0, actor_from_interaction(interaction), self.port
+        )
+        who = interaction.user.mention
+        if result.delivered:
+            where = f" in <#{result.channel_id}>" if result.channel_id else ""
+            text = f"📣 {who} escalated this question: the helpers have been notified{where}."
+        elif result.release_at is not None:
+            text = (
+                f"📣 {who} escalated this question. It is quiet hours on this server, so the helpers "
+                f"will be notified {_timestamp(result.release_at)}."
+            )
+        else:
+            text = (
+                f"📣 {who} escalated this question. Escalation is not fully set up on this server yet, "
+                "so it waits in the queue; staff can see why with `/unstuck escalations`."
+            )
+        await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
+
+    async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:
+        """A Claim button was clicked: record it, update every digest listing the thread, confirm."""
+        from bot.app import respond_ephemeral
+
+        try:
+            result = await self.service.claim(
+                interaction.guild_id or 0, thread_id, actor_from_interaction(interaction)
+            )
+        except UserFacingError as error:
+            await respond_ephemeral(interaction, str(error))
+            return
+        clicked = interaction.message.id if interaction.message else 0
+        edited_clicked = False
+        for digest_id, message_id in result.digest_messages:
+            view = await self.service.digest_view(digest_id)
+            part = view.part_of_message(message_id) if view else None
+            if view is None or part is None:
+                continue
+            if message_id == clicked:
+                await interaction.response.edit_message(
+                    embed=digest_embed(view, part, self.port.tags(view, part)),
+                    view=digest_buttons(view, part),
+                    allowed_mentions=NO_PINGS,
+                )
+                edited_clicked = True
+            else:
+                await self.port.refresh_digest_message(view, part, message_id)
+        link = thread_link(interaction.guild_id or 0, thread_id)
+        text = f"✋ You claimed [this question]({link}). Thanks for taking it!"
+        if edited_clicked:
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await respond_ephemeral(interaction, text)
+
+
+async def setup(bot: UnstuckBot) -> None:
+    await bot.add_cog(Escalation(bot))

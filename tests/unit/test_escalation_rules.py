@@ -1,0 +1,147 @@
+"""Escalation rules: tier targets, tier order, quiet hours, `/escalate`, claims and digest splitting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import QuietHours, Tier
+from bot.domain.escalation import (
+    NONCE_LIMIT,
+    Refusal,
+    TierProblem,
+    TierTarget,
+    can_claim,
+    check_escalate,
+    digest_nonce,
+    due_times,
+    is_quiet,
+    release_time,
+    resolve_tier,
+    split_messages,
+    tier_order_problems,
+)
+from bot.domain.permissions import Actor, ServerRoles
+
+UTC = dt.UTC
+BERLIN = ZoneInfo("Europe/Berlin")
+ROLES = ServerRoles(helper_roles=frozenset({11, 12}), staff_roles=frozenset({21}))
+ASKED = dt.datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def tier(after: str, role: str | int = "helper", channel: str | int = "escalation") -> Tier:
+    return Tier(after=after, role=role, channel=channel)  # type: ignore[arg-type]
+
+
+def test_helper_and_staff_tiers_ping_every_configured_role_in_the_escalation_channel() -> None:
+    assert resolve_tier(0, tier("4h"), ROLES, 99) == TierTarget(role_ids=(11, 12), channel_id=99)
+    assert resolve_tier(1, tier("1d", "staff"), ROLES, 99) == TierTarget(role_ids=(21,), channel_id=99)
+    assert resolve_tier(0, tier("1h", 555, 777), ROLES, None) == TierTarget(role_ids=(555,), channel_id=777)
+
+
+def test_a_tier_without_its_role_or_channel_says_what_to_set() -> None:
+    no_roles = resolve_tier(0, tier("4h"), ServerRoles(), 99)
+    assert isinstance(no_roles, TierProblem) and "no helper role is set" in no_roles.text
+    no_channel = resolve_tier(1, tier("1d", "staff"), ROLES, None)
+    assert isinstance(no_channel, TierProblem)
+    assert no_channel.text.startswith("Tier 2") and "/unstuck config channel escalation" in no_channel.text
+
+
+def test_tiers_must_wait_longer_each_time() -> None:
+    assert tier_order_problems([tier("4h"), tier("1d", "staff")]) == []
+    [problem] = tier_order_problems([tier("4h"), tier("3h", "staff")])
+    assert problem == "Tier 2 waits 3 h, but it must wait longer than tier 1 (4 h)."
+
+
+def test_due_times_count_from_the_question() -> None:
+    assert due_times(ASKED, [tier("4h"), tier("1d", "staff")]) == [
+        ASKED + dt.timedelta(hours=4),
+        ASKED + dt.timedelta(days=1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("local", "quiet"),
+    [("21:59", False), ("22:00", True), ("23:30", True), ("03:00", True), ("06:59", True), ("07:00", False)],
+)
+def test_quiet_hours_wrap_past_midnight_in_the_servers_zone(local: str, quiet: bool) -> None:
+    window = QuietHours(start="22:00", end="07:00")  # type: ignore[arg-type]
+    hour, minute = map(int, local.split(":"))
+    moment = dt.datetime(2026, 1, 5, hour, minute, tzinfo=BERLIN)
+    assert is_quiet(moment.astimezone(UTC), window, BERLIN) is quiet
+
+
+def test_a_delivery_due_in_quiet_hours_waits_until_they_end() -> None:
+    window = QuietHours(start="22:00", end="07:00")  # type: ignore[arg-type]
+    due = dt.datetime(2026, 1, 5, 23, 0, tzinfo=BERLIN).astimezone(UTC)
+    end = dt.datetime(2026, 1, 6, 7, 0, tzinfo=BERLIN).astimezone(UTC)
+    assert release_time(due, due, window, BERLIN) == end
+    early_morning = dt.datetime(2026, 1, 6, 3, 0, tzinfo=BERLIN).astimezone(UTC)
+    assert release_time(early_morning, early_morning, window, BERLIN) == end
+    daytime = dt.datetime(2026, 1, 6, 12, 0, tzinfo=BERLIN).astimezone(UTC)
+    assert release_time(daytime, due, window, BERLIN) == daytime
+    assert release_time(due, due, None, BERLIN) == due
+
+
+def test_a_daytime_quiet_window_ends_the_same_day() -> None:
+    window = QuietHours(start="12:00", end="14:00")  # type: ignore[arg-type]
+    due = dt.datetime(2026, 1, 5, 13, 0, tzinfo=UTC)
+    assert release_time(due, due, window, ZoneInfo("UTC")) == dt.datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+
+
+def escalate(**changes: object) -> Refusal | None:
+    facts: dict[str, object] = {
+        "now": ASKED + dt.timedelta(minutes=45),
+        "asked_at": ASKED,
+        "escalate_after": dt.timedelta(minutes=30),
+        "is_asker": True,
+        "is_open": True,
+        "already_used": False,
+        "first_tier_sent": False,
+    }
+    facts.update(changes)
+    return check_escalate(**facts).refusal  # type: ignore[arg-type]
+
+
+def test_escalate_is_allowed_once_to_the_asker_of_an_unanswered_question_after_waiting() -> None:
+    assert escalate() is None
+    assert escalate(is_asker=False) is Refusal.NOT_ASKER
+    assert escalate(already_used=True) is Refusal.ALREADY_USED
+    assert escalate(is_open=False) is Refusal.NOT_OPEN
+    assert escalate(first_tier_sent=True) is Refusal.ALREADY_ESCALATED
+    assert escalate(enabled=False) is Refusal.DISABLED
+
+
+def test_escalate_too_early_says_when_it_will_be_allowed() -> None:
+    check = check_escalate(
+        now=ASKED + dt.timedelta(minutes=10),
+        asked_at=ASKED,
+        escalate_after=dt.timedelta(minutes=30),
+        is_asker=True,
+        is_open=True,
+        already_used=False,
+        first_tier_sent=False,
+    )
+    assert check.refusal is Refusal.TOO_EARLY and check.allowed_at == ASKED + dt.timedelta(minutes=30)
+
+
+def test_helpers_staff_and_thread_moderators_may_claim() -> None:
+    assert can_claim(Actor(1, role_ids=frozenset({11})), ROLES)
+    assert can_claim(Actor(1, role_ids=frozenset({21})), ROLES)
+    assert can_claim(Actor(1, manage_threads=True), ROLES)
+    assert not can_claim(Actor(1), ROLES)
+    assert not can_claim(Actor(1, role_ids=frozenset({11}), is_bot=True), ROLES)
+
+
+def test_digests_are_split_into_message_sized_parts_in_order() -> None:
+    parts = split_messages(list(range(23)), per_message=10)
+    assert [len(p) for p in parts] == [10, 10, 3]
+    assert [x for p in parts for x in p] == list(range(23))
+    assert split_messages([], per_message=10) == []
+
+
+def test_digest_nonces_are_stable_and_fit_discords_limit() -> None:
+    assert digest_nonce(7, 0) == digest_nonce(7, 0) != digest_nonce(7, 1)
+    assert len(digest_nonce(2**62, 4)) <= NONCE_LIMIT
