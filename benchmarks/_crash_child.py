@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +57,12 @@ async def serve_commands(bot: UnstuckBot) -> None:
     while line := await asyncio.to_thread(sys.stdin.readline):
         command, _, number = line.strip().partition(" ")
         if command == "sweep":
-            await bot.run_sweeps()
+            try:
+                await bot.run_sweeps()
+            except Exception as error:  # report it: the parent fails the run with this process's log
+                logging.getLogger(__name__).exception("sweep failed")
+                say(f"failed {number} {error!r}")
+                continue
             await idle()
             say(f"swept {number}")
 

@@ -66,14 +66,29 @@ class BotProcess:
     async def expect(self, wanted: str, timeout: float = SYNC_TIMEOUT) -> None:
         """Read lines until ``wanted``; raise ChildDied if the process ends first."""
         assert self.proc is not None and self.proc.stdout is not None
+        try:
+            await self._expect(wanted, timeout)
+        except TimeoutError:
+            raise RuntimeError(
+                f"no {wanted!r} from the bot process in {timeout} s; its log:\n{self.tail()}"
+            ) from None
+
+    async def _expect(self, wanted: str, timeout: float) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
         async with asyncio.timeout(timeout):
             while True:
                 line = await self.proc.stdout.readline()
                 if not line:
                     await self.proc.wait()
                     raise ChildDied
-                if line.decode().strip() == wanted:
+                text = line.decode().strip()
+                if text == wanted:
                     return
+                if text.startswith("failed "):
+                    raise RuntimeError(f"the bot process reported {text!r}; its log:\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     async def send(self, line: str) -> None:
         assert self.proc is not None and self.proc.stdin is not None

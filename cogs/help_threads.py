@@ -180,13 +180,13 @@ class HelpThreads(commands.Cog):
     async def _open_text_thread(self, message: discord.Message) -> None:
         """A top-level message in a help text channel becomes a public thread named after it."""
         name = thread_name_from_message(message.content, f"Help for {message.author.display_name}")
-        try:
-            thread = await message.create_thread(name=name, auto_archive_duration=10080)
-            thread_id = thread.id
-        except discord.HTTPException as error:
-            if error.code != THREAD_ALREADY_CREATED:
-                raise
-            thread_id = message.id  # a thread made from a message shares its id
+        if await self.service.get(message.id) is not None:
+            # An event delivered twice, or history read again after a restart.
+            await self._note_channel_seen(message.channel.id, message.id)
+            return
+        thread_id = (
+            message.thread.id if message.thread is not None else await self._create_thread(message, name)
+        )
         await self.service.open_thread(
             NewThread(
                 thread_id=thread_id,
@@ -201,6 +201,14 @@ class HelpThreads(commands.Cog):
             self.port,
         )
         await self._note_channel_seen(message.channel.id, message.id)
+
+    async def _create_thread(self, message: discord.Message, name: str) -> int:
+        try:
+            return (await message.create_thread(name=name, auto_archive_duration=10080)).id
+        except discord.HTTPException as error:
+            if error.code != THREAD_ALREADY_CREATED:
+                raise
+            return message.id  # made just before a crash: a thread started from a message shares its id
 
     async def _note_channel_seen(self, channel_id: int, message_id: int) -> None:
         from storage.repositories import HelpChannelRepo

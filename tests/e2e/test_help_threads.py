@@ -167,7 +167,11 @@ async def test_events_delivered_twice_change_nothing_twice(world: World) -> None
     message = await world.emu.user_says(world.c.bob, world.c.text, "Question about asyncio")
     thread_id = int(message["id"])
     await world.emu.wait_for_bot_message(thread_id, contains=WELCOME)
-    await world.emu.redeliver_last("MESSAGE_CREATE")
+    # The question's own MESSAGE_CREATE again (the last one dispatched is the bot's welcome).
+    question = world.emu.world.message(world.c.text, thread_id)
+    await world.emu.dispatch_raw(
+        "MESSAGE_CREATE", world.emu.message_payload(question, gateway=True), world.c.guild
+    )
     forum_id = await forum_question(world)
     await world.emu.redeliver_last("THREAD_CREATE")
     await world.emu.settle()
