@@ -302,3 +302,42 @@ class EscalationThread(Base):
     requested_at: Mapped[datetime | None]
     claimed_by_id: Mapped[int | None]
     claimed_at: Mapped[datetime | None]
+
+
+class SolutionReaction(Base):
+    """A solved-emoji reaction in a help thread, as the bot last handled it.
+
+    Discord does not replay reactions added or removed while the bot was down; comparing these rows
+    with the reactions Discord shows after a restart tells exactly what changed.
+    """
+
+    __tablename__ = "solution_reactions"
+
+    message_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("help_threads.id", ondelete="CASCADE"), index=True)
+
+
+class OutboxMessage(Base):
+    """A bot message owed to a channel, written in the same transaction as the change behind it.
+
+    The key doubles as the Discord nonce, so a resend after a crash cannot post it twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_unsent",
+            "guild_id",
+            sqlite_where=text("sent_message_id IS NULL"),
+            postgresql_where=text("sent_message_id IS NULL"),
+        ),
+    )
+
+    key: Mapped[str] = mapped_column(String(25), primary_key=True)
+    guild_id: Mapped[int]
+    channel_id: Mapped[int]
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_message_id: Mapped[int | None]

@@ -1,0 +1,80 @@
+"""Tables that make restarts lossless: the ✅ reactions last seen, and bot messages still owed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, SolutionReaction
+from storage.repositories import insert_ignoring_duplicates
+
+
+class ReactionRepo:
+    """The solved-emoji reactions the bot has handled, per thread (what it believes Discord shows)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, thread_id: int, message_id: int, user_id: int, emoji: str) -> bool:
+        return await insert_ignoring_duplicates(
+            self.session,
+            SolutionReaction,
+            {"thread_id": thread_id, "message_id": message_id, "user_id": user_id, "emoji": emoji},
+        )
+
+    async def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
+        result = await self.session.execute(
+            delete(SolutionReaction).where(
+                SolutionReaction.message_id == message_id,
+                SolutionReaction.user_id == user_id,
+                SolutionReaction.emoji == emoji,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def for_thread(self, thread_id: int, emoji: str) -> set[tuple[int, int]]:
+        rows = await self.session.execute(
+            select(SolutionReaction.message_id, SolutionReaction.user_id).where(
+                SolutionReaction.thread_id == thread_id, SolutionReaction.emoji == emoji
+            )
+        )
+        return {(message, user) for message, user in rows.tuples()}
+
+
+class OutboxRepo:
+    """Bot messages written in the same transaction as the change that owes them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, key: str, guild_id: int, channel_id: int, content: str, now: datetime) -> bool:
+        return await insert_ignoring_duplicates(
+            self.session,
+            OutboxMessage,
+            {
+                "key": key,
+                "guild_id": guild_id,
+                "channel_id": channel_id,
+                "content": content,
+                "created_at": now,
+            },
+        )
+
+    async def get(self, key: str) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, key, populate_existing=True)
+
+    async def unsent(self, guild_id: int) -> Sequence[OutboxMessage]:
+        rows = await self.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.guild_id == guild_id, OutboxMessage.sent_message_id.is_(None))
+            .order_by(OutboxMessage.created_at, OutboxMessage.key)
+        )
+        return rows.all()
+
+    async def mark_sent(self, key: str, message_id: int) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.key == key).values(sent_message_id=message_id)
+        )
