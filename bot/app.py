@@ -13,12 +13,14 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.sharding import ShardScope
 from bot.services.errors import UserFacingError
 from bot.services.escalation import EscalationService
 from bot.services.help_threads import HelpThreadService
 from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
+from bot.services.similar import SimilarService
 from bot.services.solutions import SolutionService
 from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database, is_sqlite
@@ -31,7 +33,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.server_config", "cogs.help_threads", "cogs.solutions", "cogs.points", "cogs.escalation")
+EXTENSIONS = (
+    "cogs.server_config",
+    "cogs.help_threads",
+    "cogs.solutions",
+    "cogs.points",
+    "cogs.escalation",
+    "cogs.similar",
+)
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
 
@@ -46,6 +55,7 @@ class Services:
     threads: HelpThreadService
     points: PointsService
     solutions: SolutionService
+    similar: SimilarService
     weekly: WeeklyPostService
     escalation: EscalationService
 
@@ -55,6 +65,11 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     configs = ServerConfigService(db, clock, settings.guild_defaults())
     threads = HelpThreadService(db, clock, configs, scope)
     points = PointsService(db, clock, configs)
+    solutions = SolutionService(db, clock, configs, points)
+    titles_only = not settings.intents.message_content
+    similar = SimilarService(db, clock, configs, points, scope, titles_only=titles_only)
+    solutions.listeners.append(similar.refresh)
+    threads.listeners.append(similar.refresh)
     escalation = EscalationService(db, clock, configs, scope)
     threads.opened.append(escalation.schedule_new_thread)
     return Services(
@@ -64,7 +79,8 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         configs=configs,
         threads=threads,
         points=points,
-        solutions=SolutionService(db, clock, configs, points),
+        solutions=solutions,
+        similar=similar,
         weekly=WeeklyPostService(db, clock, configs, points, scope),
         escalation=escalation,
     )
@@ -167,6 +183,7 @@ class UnstuckBot(commands.AutoShardedBot):
         db = Database(self.settings.database.url, echo=self.settings.database.echo)
         await db.prepare(auto_upgrade=is_sqlite(db.url))
         self._services = build_services(db, self.clock, self.scope, self.settings)
+        await self._services.similar.build()  # once: listeners keep it current from here on
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.sync_commands:
@@ -178,7 +195,9 @@ class UnstuckBot(commands.AutoShardedBot):
         if not self.settings.intents.message_content:
             log.warning(
                 "The message content intent is off: Unstuck matches similar threads on titles only "
-                "and cannot read answers. Turn it on in the Developer Portal and in config.toml."
+                "(with a stricter threshold, at least %.2f) and cannot read questions or answers. "
+                "Turn it on in the Developer Portal and in config.toml.",
+                DEFAULT_MIN_SCORE_TITLES_ONLY,
             )
 
     async def run_sweeps(self) -> None:

@@ -14,6 +14,7 @@ from bot.domain.naming import thread_name_from_message, with_prefix, without_pre
 from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.server_config import ServerConfig
 from cogs._common import actor_from_interaction
+from cogs.similar import welcome_message
 from storage.models import HelpThread
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ class DiscordThreadPort:
         return message.id
 
     async def post_welcome(self, thread: HelpThread, config: ServerConfig) -> int | None:
-        return await self._post(thread.id, f"w{thread.id}", embed=welcome_embed(config))
+        """The welcome note, with the similar solved threads worth suggesting (if any)."""
+        suggestions = await self.bot.services.similar.suggest_for(thread, config)
+        embeds, view = welcome_message(welcome_embed(config), suggestions, thread.id)
+        return await self._post(thread.id, f"w{thread.id}", embeds=embeds, view=view)
 
     async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None:
         hours = config.settings.help.dormant_after
@@ -135,8 +139,16 @@ def welcome_embed(config: ServerConfig) -> discord.Embed:
     return embed
 
 
-def _starter_content(message: discord.Message | None) -> str:
-    return message.content if message is not None else ""
+async def _forum_question(thread: discord.Thread) -> str:
+    """A forum post's text. THREAD_CREATE often arrives before its starter message is cached: fetch
+    it then, so that the welcome note's suggestions are matched on the whole question."""
+    starter = thread.starter_message
+    if starter is None:
+        try:
+            starter = await thread.fetch_message(thread.id)
+        except discord.HTTPException:
+            return ""
+    return starter.content
 
 
 class HelpThreads(commands.Cog):
@@ -162,7 +174,7 @@ class HelpThreads(commands.Cog):
         config = await self._config(thread.guild.id)
         if config is None or config.help_channels.get(thread.parent_id or 0) != "forum":
             return
-        await self._open_forum_thread(thread, _starter_content(thread.starter_message))
+        await self._open_forum_thread(thread, await _forum_question(thread))
 
     async def _open_forum_thread(self, thread: discord.Thread, question: str) -> bool:
         new = NewThread(
