@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -22,6 +22,7 @@ from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
 from bot.services.similar import SimilarService
 from bot.services.solutions import SolutionService
+from bot.services.stats import StatsService
 from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database, is_sqlite
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from cogs.help_threads import DiscordThreadPort
     from cogs.points import DiscordWeeklyPostPort
     from cogs.solutions import DiscordSolutionPort
+    from cogs.stats import DiscordHealthReportPort
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ EXTENSIONS = (
     "cogs.solutions",
     "cogs.points",
     "cogs.escalation",
+    "cogs.stats",
     "cogs.similar",
 )
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
@@ -58,6 +61,7 @@ class Services:
     similar: SimilarService
     weekly: WeeklyPostService
     escalation: EscalationService
+    stats: StatsService
 
 
 def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
@@ -72,6 +76,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     threads.listeners.append(similar.refresh)
     escalation = EscalationService(db, clock, configs, scope)
     threads.opened.append(escalation.schedule_new_thread)
+    weekly = WeeklyPostService(db, clock, configs, points, scope)
     return Services(
         db=db,
         clock=clock,
@@ -81,8 +86,9 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         points=points,
         solutions=solutions,
         similar=similar,
-        weekly=WeeklyPostService(db, clock, configs, points, scope),
+        weekly=weekly,
         escalation=escalation,
+        stats=StatsService(db, clock, configs, weekly, scope),
     )
 
 
@@ -92,6 +98,7 @@ class Ports:
     solutions: DiscordSolutionPort
     weekly: DiscordWeeklyPostPort
     escalation: DiscordEscalationPort
+    health: DiscordHealthReportPort
 
 
 class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
@@ -211,26 +218,29 @@ class UnstuckBot(commands.AutoShardedBot):
 
     async def run_weekly_posts(self, only_guild: int | None = None) -> None:
         await self.services.weekly.sweep(self.ports.weekly, only_guild)
+        await self.services.stats.sweep_health_reports(self.ports.health, only_guild)
 
     @property
     def ports(self) -> Ports:
         """The Discord adapters the services act through, owned by the loaded cogs."""
-        from cogs.help_threads import HelpThreads
         from cogs.points import DiscordWeeklyPostPort
-        from cogs.solutions import Solutions
+        from cogs.stats import DiscordHealthReportPort
 
-        threads, solutions = self.get_cog("HelpThreads"), self.get_cog("Solutions")
-        assert isinstance(threads, HelpThreads) and isinstance(solutions, Solutions)
-        from cogs.escalation import Escalation
-
-        escalation = self.get_cog("Escalation")
-        assert isinstance(escalation, Escalation)
         return Ports(
-            threads=threads.port,
-            solutions=solutions.port,
+            threads=self._cog_port("HelpThreads"),
+            solutions=self._cog_port("Solutions"),
             weekly=DiscordWeeklyPostPort(self),
-            escalation=escalation.port,
+            escalation=self._cog_port("Escalation"),
+            health=DiscordHealthReportPort(self),
         )
+
+    def _cog_port(self, cog_name: str) -> Any:
+        """A loaded cog's port. Looked up by name, not class: ``load_extension`` re-imports a cog's
+        module, so with two bots in one process (shard tests) each holds its own class objects."""
+        cog = self.get_cog(cog_name)
+        if cog is None:
+            raise RuntimeError(f"the {cog_name} cog is not loaded")
+        return cog.port  # type: ignore[attr-defined]
 
     async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
         log.exception("unhandled error in %s", event_method)

@@ -7,7 +7,7 @@ than 24 h late (the bot was down) is recorded as skipped instead of surprising p
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -43,9 +43,15 @@ class WeeklyPostPort(Protocol):
     async def post_weekly(self, view: WeeklyPostView) -> int | None: ...
 
 
-def weekly_nonce(guild_id: int, week: str) -> str:
-    """A per-(server, week) nonce within Discord's 25 characters: ``l2603`` + the guild id."""
-    return f"l{week[2:4]}{week[-2:]}{guild_id}"[:25]
+def weekly_nonce(guild_id: int, week: str, kind: str = KIND) -> str:
+    """A per-(server, week, kind) nonce within Discord's 25 characters: ``l2603`` + the guild id."""
+    return f"{kind[0]}{week[2:4]}{week[-2:]}{guild_id}"[:25]
+
+
+#: Decides whether a claimed week's post goes out: ("posting", "") or ("skipped", why).
+Decide = Callable[[WeeklySlot], Awaitable[tuple[str, str]]]
+#: Sends the post with the given nonce; returns its message id (None if it could not be sent).
+Send = Callable[[WeeklySlot, str], Awaitable[int | None]]
 
 
 class WeeklyPostService:
@@ -85,42 +91,67 @@ class WeeklyPostService:
         return latest_weekly_slot(self.clock.now(), config.settings.zone, board.weekday_index, board.time)
 
     async def _guild(self, port: WeeklyPostPort, config: ServerConfig, since: datetime) -> int:
+        async def decide(slot: WeeklySlot) -> tuple[str, str]:
+            return await self._decide(port, config, slot)
+
+        async def send(slot: WeeklySlot, nonce: str) -> int | None:
+            return await self._send(port, config, slot, nonce)
+
+        return await self.post_once(config, KIND, config.leaderboard_channel_id or 0, since, decide, send)
+
+    async def post_once(
+        self, config: ServerConfig, kind: str, channel_id: int, since: datetime, decide: Decide, send: Send
+    ) -> int:
+        """Post the server's ``kind`` post of this week's slot exactly once; 1 when it went out now.
+
+        The (server, week, kind) row is the claim; a post left ``posting`` by a crash is sent again
+        with the same nonce. Other weekly posts (the health report) reuse this with their own kind.
+        """
         now, slot = self.clock.now(), self.slot(config)
         if slot.due_at < since:
             return 0  # that week ended before Unstuck joined the server
         async with self.db.session() as session:
-            existing = await WeeklyPostRepo(session).get(config.guild_id, slot.week, KIND)
+            existing = await WeeklyPostRepo(session).get(config.guild_id, slot.week, kind)
         if existing is not None and existing.status != "posting":
             return 0
         if existing is None:
-            status, note = await self._decide(port, config, slot, now)
-            claimed = await self._claim(config, slot, status, note, now)
+            late = now - slot.due_at >= LATE_LIMIT
+            status, note = ("skipped", "missed: more than 24 h late") if late else await decide(slot)
+            claimed = await self._claim(config, slot, kind, channel_id, status, note, now)
             if not claimed or status != "posting":
                 return 0
-        return await self._post(port, config, slot)
+        message_id = await send(slot, weekly_nonce(config.guild_id, slot.week, kind))
+        async with self.db.session() as session:
+            await WeeklyPostRepo(session).finish(
+                config.guild_id, slot.week, kind, message_id, self.clock.now()
+            )
+        return 1
 
-    async def _decide(
-        self, port: WeeklyPostPort, config: ServerConfig, slot: WeeklySlot, now: datetime
-    ) -> tuple[str, str]:
-        if now - slot.due_at >= LATE_LIMIT:
-            return "skipped", "missed: more than 24 h late"
+    async def _decide(self, port: WeeklyPostPort, config: ServerConfig, slot: WeeklySlot) -> tuple[str, str]:
         page = await self._page(port, config, slot)
         if not page.rows and not config.settings.leaderboard.post_empty_week:
             return "skipped", "no points that week"
         return "posting", ""
 
     async def _claim(
-        self, config: ServerConfig, slot: WeeklySlot, status: str, note: str, now: datetime
+        self,
+        config: ServerConfig,
+        slot: WeeklySlot,
+        kind: str,
+        channel_id: int,
+        status: str,
+        note: str,
+        now: datetime,
     ) -> bool:
         async with self.db.session() as session:
             return await WeeklyPostRepo(session).claim(
                 {
                     "guild_id": config.guild_id,
                     "week": slot.week,
-                    "kind": KIND,
+                    "kind": kind,
                     "status": status,
                     "scheduled_for": slot.due_at,
-                    "channel_id": config.leaderboard_channel_id,
+                    "channel_id": channel_id,
                     "note": note,
                     "updated_at": now,
                 }
@@ -130,19 +161,16 @@ class WeeklyPostService:
         excluded = await port.excluded_members(config.guild_id, config.settings.points.excluded_roles)
         return await self.points.leaderboard(config.guild_id, Window.WEEK, excluded=excluded, span=slot.span)
 
-    async def _post(self, port: WeeklyPostPort, config: ServerConfig, slot: WeeklySlot) -> int:
-        """Send the claimed post (again, after a crash: the nonce keeps it single) and record it."""
+    async def _send(
+        self, port: WeeklyPostPort, config: ServerConfig, slot: WeeklySlot, nonce: str
+    ) -> int | None:
+        """Send the claimed post (again, after a crash: the nonce keeps it single)."""
         page = await self._page(port, config, slot)
         view = WeeklyPostView(
             guild_id=config.guild_id,
             channel_id=config.leaderboard_channel_id or 0,
             week=slot.week,
             page=page,
-            nonce=weekly_nonce(config.guild_id, slot.week),
+            nonce=nonce,
         )
-        message_id = await port.post_weekly(view)
-        async with self.db.session() as session:
-            await WeeklyPostRepo(session).finish(
-                config.guild_id, slot.week, KIND, message_id, self.clock.now()
-            )
-        return 1
+        return await port.post_weekly(view)

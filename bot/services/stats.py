@@ -1,0 +1,122 @@
+"""Help-channel health: `/stats` for a period, and the optional weekly health report for maintainers.
+
+The weekly report rides on :class:`WeeklyPostService` with its own kind (``"health"``): the same
+(server, week, kind) claim makes it exactly once, at the leaderboard's weekday and time, and it
+goes to the escalation (maintainers') channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.domain.permissions import Actor, is_staff
+from bot.domain.sharding import ShardScope
+from bot.domain.stats import HealthStats, Period, ThreadFacts, health
+from bot.domain.windows import Span, WeeklySlot
+from bot.services.errors import NotAllowed
+from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.weekly_posts import WeeklyPostService
+from storage.engine import Database
+from storage.models import Guild
+from storage.repositories import owned_by_shards
+from storage.stats_repo import StatsRepo, questions
+
+HEALTH_KIND = "health"
+
+
+@dataclass(frozen=True)
+class HealthReportView:
+    """The weekly health report of one server, ready to render."""
+
+    guild_id: int
+    channel_id: int
+    span: Span
+    stats: HealthStats
+    nonce: str
+
+
+class HealthReportPort(Protocol):
+    async def post_health_report(self, view: HealthReportView) -> int | None: ...
+
+
+class StatsService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        configs: ServerConfigService,
+        weekly: WeeklyPostService,
+        scope: ShardScope,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.configs = configs
+        self.weekly = weekly
+        self.scope = scope
+
+    async def require_viewer(self, guild_id: int, actor: Actor) -> ServerConfig:
+        """`/stats` is for staff, or for everyone when the server's ``stats.visibility`` says so."""
+        config = await self.configs.get(guild_id)
+        if config.settings.stats.visibility != "everyone" and not is_staff(actor, config.roles):
+            raise NotAllowed("Sorry, on this server only staff can see the help-channel stats.")
+        return config
+
+    async def stats(
+        self, guild_id: int, period: Period, channel_id: int | None = None, span: Span | None = None
+    ) -> HealthStats:
+        """The figures for questions asked in ``period`` (or in ``span``), optionally in one channel."""
+        now = self.clock.now()
+        since = span.start if span else period.since(now)
+        until = (span.end if span else None) or now
+        selection = questions(guild_id, since, until, channel_id)
+        async with self.db.session() as session:
+            repo = StatsRepo(session)
+            rows = await repo.thread_facts(selection)
+            escalated = await repo.escalated_per_tier(selection)
+        facts = [
+            ThreadFacts(
+                asked_at=row.created_at,
+                answered_at=row.answered_at,
+                first_responder_id=row.first_responder_id,
+                solved_at=row.solved_at,
+                dormant_at=row.dormant_at,
+            )
+            for row in rows
+        ]
+        return health(facts, escalated)
+
+    async def sweep_health_reports(self, port: HealthReportPort, only_guild: int | None = None) -> int:
+        """Post every weekly health report that is due (servers with ``leaderboard.health_report``)."""
+        async with self.db.session() as session:
+            statement = select(Guild).where(
+                Guild.escalation_channel_id.is_not(None),
+                owned_by_shards(Guild.id, self.scope.shard_ids, self.scope.shard_count),
+            )
+            if only_guild is not None:
+                statement = statement.where(Guild.id == only_guild)
+            guilds = (await session.scalars(statement)).all()
+        posted = 0
+        for guild in guilds:
+            config = await self.configs.get(guild.id)
+            if config.settings.leaderboard.health_report and config.escalation_channel_id:
+                posted += await self._report(port, config, guild.created_at)
+        return posted
+
+    async def _report(self, port: HealthReportPort, config: ServerConfig, since: datetime) -> int:
+        async def decide(slot: WeeklySlot) -> tuple[str, str]:
+            return "posting", ""
+
+        async def send(slot: WeeklySlot, nonce: str) -> int | None:
+            stats = await self.stats(config.guild_id, Period.WEEK, span=slot.span)
+            view = HealthReportView(
+                config.guild_id, config.escalation_channel_id or 0, slot.span, stats, nonce
+            )
+            return await port.post_health_report(view)
+
+        channel_id = config.escalation_channel_id or 0
+        return await self.weekly.post_once(config, HEALTH_KIND, channel_id, since, decide, send)
