@@ -24,10 +24,8 @@ import discord.gateway
 import discord.http
 import yarl
 
-from bot.app import UnstuckBot
+from bot.app import HANDLER_TASKS, UnstuckBot
 from bot.config import load_settings
-
-BUSY_TASKS = ("discord.py: on_", "CommandTree-invoker", "discord-ui-view-dispatch")
 
 
 class FileClock:
@@ -44,7 +42,9 @@ async def idle() -> None:
     """Wait until no event, command or button handler is running any more."""
     me = asyncio.current_task()
     while busy := [
-        t for t in asyncio.all_tasks() if t is not me and not t.done() and t.get_name().startswith(BUSY_TASKS)
+        t
+        for t in asyncio.all_tasks()
+        if t is not me and not t.done() and t.get_name().startswith(HANDLER_TASKS)
     ]:
         await asyncio.wait(busy)
 

@@ -18,6 +18,7 @@ from bot.domain.sharding import ShardScope
 from bot.services.errors import UserFacingError
 from bot.services.escalation import EscalationService
 from bot.services.help_threads import HelpThreadService
+from bot.services.outbox import OutboxService
 from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
 from bot.services.similar import SimilarService
@@ -44,6 +45,8 @@ EXTENSIONS = (
     "cogs.stats",
     "cogs.similar",
 )
+# The names discord.py gives the tasks running event, command and component handlers.
+HANDLER_TASKS = ("discord.py: on_", "CommandTree-invoker", "discord-ui-view-dispatch")
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
 
@@ -61,13 +64,15 @@ class Services:
     similar: SimilarService
     weekly: WeeklyPostService
     escalation: EscalationService
+    outbox: OutboxService
     stats: StatsService
 
 
 def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
     """Wire the use cases together; also used by benchmarks and tools that run without Discord."""
     configs = ServerConfigService(db, clock, settings.guild_defaults())
-    threads = HelpThreadService(db, clock, configs, scope)
+    outbox = OutboxService(db, clock)
+    threads = HelpThreadService(db, clock, configs, scope, outbox)
     points = PointsService(db, clock, configs)
     solutions = SolutionService(db, clock, configs, points)
     titles_only = not settings.intents.message_content
@@ -88,6 +93,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         similar=similar,
         weekly=weekly,
         escalation=escalation,
+        outbox=outbox,
         stats=StatsService(db, clock, configs, weekly, scope),
     )
 
@@ -273,14 +279,14 @@ class UnstuckBot(commands.AutoShardedBot):
     async def _drain_handlers(self, timeout: float = 5.0) -> None:
         """Let event handlers already running finish before the HTTP session closes under them.
 
-        discord.py names each handler task ``discord.py: <event>``; anything unfinished after the
+        discord.py names the tasks it runs handlers in (HANDLER_TASKS); anything unfinished after the
         timeout is left to the start-up catch-up of the next run.
         """
         current = asyncio.current_task()
         running = [
             t
             for t in asyncio.all_tasks()
-            if t is not current and not t.done() and t.get_name().startswith("discord.py: on_")
+            if t is not current and not t.done() and t.get_name().startswith(HANDLER_TASKS)
         ]
         if running:
             await asyncio.wait(running, timeout=timeout)

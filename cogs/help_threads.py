@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.config import HelpSettings
 from bot.domain.naming import thread_name_from_message, with_prefix, without_prefix
 from bot.services.help_threads import HelpThreadService, NewThread
+from bot.services.outbox import Note
 from bot.services.server_config import ServerConfig
 from cogs._common import actor_from_interaction
 from cogs.similar import welcome_message
@@ -86,6 +87,16 @@ class DiscordThreadPort:
                     await thread.edit(name=name)
         except (discord.NotFound, discord.Forbidden):
             log.info("could not update the look of thread %s", row.id)
+
+    async def send(self, channel_id: int, content: str, nonce: str) -> int | None:
+        """Post an owed message (the outbox's port); ``None`` when the channel is gone."""
+        channel = self.bot.get_channel(channel_id) or await self.thread(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            return None
+        try:
+            return (await channel.send(content, nonce=nonce)).id
+        except (discord.NotFound, discord.Forbidden):
+            return None
 
     async def archive(self, thread_id: int) -> None:
         thread = await self.thread(thread_id)
@@ -297,13 +308,12 @@ class HelpThreads(commands.Cog):
     @app_commands.describe(reason="Why: solved, duplicate, stale, off-topic, or your own words")
     @app_commands.guild_only()
     async def close(self, interaction: discord.Interaction, reason: app_commands.Range[str, 1, 200]) -> None:
-        thread = await self.service.close(
-            interaction.channel_id or 0, actor_from_interaction(interaction), reason
-        )
-        reason_text = discord.utils.escape_markdown(thread.close_reason or "")
-        await interaction.response.send_message(
-            f"🔒 Closed by {interaction.user.mention}: {reason_text}. Use `/reopen` if you need more help."
-        )
+        reason_text = discord.utils.escape_markdown(" ".join(reason.split())[:200])
+        text = f"🔒 Closed by {interaction.user.mention}: {reason_text}. Use `/reopen` if you need more help."
+        note = Note(key=f"i{interaction.id}", channel_id=interaction.channel_id or 0, content=text)
+        thread = await self.service.close(note.channel_id, actor_from_interaction(interaction), reason, note)
+        await interaction.response.send_message("Done: the thread is closed.", ephemeral=True)
+        await self.bot.services.outbox.send(note.key, self.port)
         await self.port.archive(thread.id)
 
     @close.autocomplete("reason")
@@ -317,8 +327,11 @@ class HelpThreads(commands.Cog):
     @app_commands.command(name="reopen", description="Reopen this help thread")
     @app_commands.guild_only()
     async def reopen(self, interaction: discord.Interaction) -> None:
-        thread = await self.service.reopen(interaction.channel_id or 0, actor_from_interaction(interaction))
-        await interaction.response.send_message(f"🔓 Reopened by {interaction.user.mention}. Ask away!")
+        text = f"🔓 Reopened by {interaction.user.mention}. Ask away!"
+        note = Note(key=f"i{interaction.id}", channel_id=interaction.channel_id or 0, content=text)
+        thread = await self.service.reopen(note.channel_id, actor_from_interaction(interaction), note)
+        await interaction.response.send_message("Done: the thread is open again.", ephemeral=True)
+        await self.bot.services.outbox.send(note.key, self.port)
         channel = interaction.channel
         if isinstance(channel, discord.Thread) and channel.archived:
             await channel.edit(archived=False)
@@ -344,6 +357,7 @@ class HelpThreads(commands.Cog):
         try:
             await reconcile_guild(self, guild, config)
             await self.service.deliver_pending_notes(self.port)
+            await self.bot.services.outbox.send_owed(guild.id, self.port)
             await self.bot.services.solutions.sync_pending(guild.id, self.bot.ports.solutions)
             await self.bot.run_weekly_posts(guild.id)  # a post missed while down goes out now
         finally:

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How far back the restart catch-up looks for solved-emoji reactions in each active thread.
+REACTION_HISTORY = 200
+
 
 async def reconcile_guild(cog: HelpThreads, guild: discord.Guild, config: ServerConfig) -> None:
     if not config.help_channels:
@@ -40,6 +43,8 @@ async def reconcile_guild(cog: HelpThreads, guild: discord.Guild, config: Server
         if thread.id not in tracked and config.help_channels.get(thread.parent_id or 0) == "forum":
             await cog._open_forum_thread(thread, await _starter_text(thread))
         await _catch_up_thread(cog, thread, tracked.get(thread.id))
+    for thread in active:
+        await _catch_up_reactions(cog, thread, config)
     active_ids = {t.id for t in active}
     for thread_id, row in tracked.items():
         if thread_id not in active_ids:
@@ -80,6 +85,51 @@ async def _catch_up_thread(cog: HelpThreads, thread: discord.Thread, row: HelpTh
             await cog._thread_message(thread, message, await cog.bot.services.configs.get(thread.guild.id))
     except discord.HTTPException:
         log.warning("could not read the history of thread %s", thread.id)
+
+
+async def _catch_up_reactions(cog: HelpThreads, thread: discord.Thread, config: ServerConfig) -> None:
+    """Apply the solved-emoji reactions added or removed while the bot was away.
+
+    Discord sends no events for them later, so the reactions it shows now are compared with the
+    ones the bot last handled: removals first, then additions in message order.
+    """
+    emoji = config.settings.help.solved_emoji
+    solutions = cog.bot.get_cog("Solutions")
+    if solutions is None:
+        return
+    try:
+        shown, window = await _shown_reactions(thread, emoji)
+    except discord.HTTPException:
+        log.warning("could not read the reactions of thread %s", thread.id)
+        return
+    seen = {
+        (m, u) for m, u in await cog.bot.services.solutions.seen_reactions(thread.id, emoji) if m in window
+    }
+    for message_id, user_id in sorted(seen - shown):
+        await solutions.reaction_removed(thread.id, user_id, message_id, emoji)  # type: ignore[attr-defined]
+    for message_id, user_id in sorted(shown - seen):
+        member = thread.guild.get_member(user_id) or await _member(thread.guild, user_id)
+        if member is not None:
+            await solutions.reaction_added(thread, message_id, member, emoji)  # type: ignore[attr-defined]
+
+
+async def _shown_reactions(thread: discord.Thread, emoji: str) -> tuple[set[tuple[int, int]], set[int]]:
+    """(message, user) pairs of human solved-emoji reactions on the thread's recent messages."""
+    shown: set[tuple[int, int]] = set()
+    window: set[int] = set()
+    async for message in thread.history(limit=REACTION_HISTORY):
+        window.add(message.id)
+        for reaction in message.reactions:
+            if str(reaction.emoji) == emoji:
+                shown |= {(message.id, user.id) async for user in reaction.users() if not user.bot}
+    return shown, window
+
+
+async def _member(guild: discord.Guild, user_id: int) -> discord.Member | None:
+    try:
+        return await guild.fetch_member(user_id)
+    except discord.HTTPException:
+        return None
 
 
 async def _check_inactive_thread(cog: HelpThreads, thread_id: int, row: HelpThread) -> None:

@@ -147,29 +147,32 @@ class Solutions(commands.Cog):
         if thread is None:
             return
         channel = self.bot.get_channel(payload.channel_id)
-        if not isinstance(channel, discord.Thread):
-            return
+        if isinstance(channel, discord.Thread):
+            await self.reaction_added(channel, payload.message_id, payload.member, str(payload.emoji))
+
+    async def reaction_added(
+        self, thread: discord.Thread, message_id: int, member: discord.Member, emoji: str
+    ) -> None:
+        """A solved-emoji reaction appeared (live, or found by the catch-up after a restart)."""
         try:
-            message = await channel.fetch_message(payload.message_id)
+            message = await thread.fetch_message(message_id)
             await self.service.mark(
-                thread.id,
-                answer_ref(message),
-                actor_from_member(payload.member),
-                Via.REACTION,
-                str(payload.emoji),
+                thread.id, answer_ref(message), actor_from_member(member), Via.REACTION, emoji
             )
         except (UserFacingError, discord.NotFound):
             return  # a reaction that may not mark changes nothing, quietly
         await self._after(thread.id)
 
+    async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
+        if await self.service.unmark_by_reaction(thread_id, user_id, message_id, emoji):
+            await self._after(thread_id)
+
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        if await self._reaction_config(payload) is None:
-            return
-        if await self.service.unmark_by_reaction(
-            payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
-        ):
-            await self._after(payload.channel_id)
+        if await self._reaction_config(payload) is not None:
+            await self.reaction_removed(
+                payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
+            )
 
     async def _reaction_config(self, payload: discord.RawReactionActionEvent) -> ServerConfig | None:
         if payload.guild_id is None or not self.bot.scope.owns(payload.guild_id):

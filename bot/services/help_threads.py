@@ -29,6 +29,7 @@ from bot.domain.lifecycle import (
 from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound
+from bot.services.outbox import Note, OutboxService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.models import HelpThread
@@ -64,11 +65,19 @@ class ThreadPort(Protocol):
 
 
 class HelpThreadService:
-    def __init__(self, db: Database, clock: Clock, configs: ServerConfigService, scope: ShardScope) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        configs: ServerConfigService,
+        scope: ShardScope,
+        outbox: OutboxService | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.configs = configs
         self.scope = scope
+        self.outbox = outbox  # where owed public notes (close, reopen) are written
         configs.listeners.append(self.reschedule_guild)
         # Called inside the transaction that tracks a new thread, so what they write (e.g. its
         # escalation due times) exists exactly when the thread does, even across a crash.
@@ -221,8 +230,11 @@ class HelpThreadService:
         for listener in self.listeners:
             await listener(thread_id)
 
-    async def close(self, thread_id: int, actor: Actor, reason: str) -> HelpThread:
-        """Close a thread with a reason; only its asker, staff or Manage Threads may."""
+    async def close(self, thread_id: int, actor: Actor, reason: str, note: Note | None = None) -> HelpThread:
+        """Close a thread with a reason; only its asker, staff or Manage Threads may.
+
+        ``note`` (the public "Closed by …" message) is owed in the same transaction, see outbox.
+        """
         async with self.db.session() as session:
             thread = await self._locked(session, thread_id)
             config = await self.configs.get(thread.guild_id, session)
@@ -235,9 +247,11 @@ class HelpThreadService:
             thread.close_reason = reason[:200]
             thread.dormant_due_at = None
             thread.dormant_note_pending = False
+            if note is not None and self.outbox is not None:
+                await self.outbox.add(session, thread.guild_id, note)
             return thread
 
-    async def reopen(self, thread_id: int, actor: Actor) -> HelpThread:
+    async def reopen(self, thread_id: int, actor: Actor, note: Note | None = None) -> HelpThread:
         """Bring a closed or dormant thread back; its asker, staff or Manage Threads may."""
         async with self.db.session() as session:
             thread = await self._locked(session, thread_id)
@@ -250,6 +264,8 @@ class HelpThreadService:
             thread.dormant_note_pending = False
             thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
             self._reschedule(thread, config)
+            if note is not None and self.outbox is not None:
+                await self.outbox.add(session, thread.guild_id, note)
             return thread
 
     async def _locked(self, session: AsyncSession, thread_id: int) -> HelpThread:

@@ -24,6 +24,7 @@ from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.models import HelpThread, Solution
 from storage.points_repo import SolutionRepo
+from storage.reliability_repo import ReactionRepo
 from storage.repositories import ThreadRepo
 
 ANSWER_KEEP = 4000  # characters of the answer kept for similar-thread search
@@ -90,7 +91,11 @@ class SolutionService:
     async def mark(
         self, thread_id: int, answer: AnswerRef | None, actor: Actor, via: Via, emoji: str | None = None
     ) -> MarkOutcome:
-        """Accept ``answer`` (or, with ``None``, just mark solved) as the thread's solution."""
+        """Accept ``answer`` (or, with ``None``, just mark solved) as the thread's solution.
+
+        A mark by reaction also records the reaction as seen, in the same transaction: after a
+        crash, the restart's diff against Discord then neither loses nor repeats it.
+        """
         async with self.db.session() as session:
             thread = await self._thread(session, thread_id)
             config = await self.configs.get(thread.guild_id, session)
@@ -98,6 +103,8 @@ class SolutionService:
                 raise NotAllowed("Only the person who asked, a helper or staff can mark the solution here.")
             if answer is not None:
                 _check_answer(thread, answer)
+            if via is Via.REACTION and answer is not None and emoji is not None:
+                await ReactionRepo(session).add(thread.id, answer.message_id, actor.user_id, emoji)
             outcome = await self._mark_locked(session, thread, config, answer, actor, via, emoji)
         if outcome.kind is not MarkKind.UNCHANGED:
             await self._notify(thread_id)
@@ -171,8 +178,11 @@ class SolutionService:
         """Removing the very reaction that made the mark takes it back; any other removal does nothing."""
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is None:
+                return False
+            await ReactionRepo(session).remove(message_id, user_id, emoji)
             solution = await SolutionRepo(session).get(thread_id)
-            if thread is None or solution is None:
+            if solution is None:
                 return False
             made_it = (solution.via, solution.marked_by_id, solution.message_id, solution.emoji) == (
                 Via.REACTION.value,
@@ -186,6 +196,11 @@ class SolutionService:
             await self._unmark_locked(session, thread, config, user_id, "solution reaction removed")
         await self._notify(thread_id)
         return True
+
+    async def seen_reactions(self, thread_id: int, emoji: str) -> set[tuple[int, int]]:
+        """(message id, user id) of the solved-emoji reactions handled in a thread."""
+        async with self.db.session() as session:
+            return await ReactionRepo(session).for_thread(thread_id, emoji)
 
     async def _unmark_locked(
         self, session: AsyncSession, thread: HelpThread, config: ServerConfig, by: int, reason: str

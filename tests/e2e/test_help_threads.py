@@ -80,14 +80,16 @@ async def test_the_first_reply_from_someone_else_marks_the_thread_answered(world
 async def test_the_asker_closes_and_reopens_their_thread(world: World) -> None:
     thread_id = await forum_question(world)
     reply = await world.emu.user_runs_slash(world.c.alice, thread_id, "close", options={"reason": "solved"})
-    assert not reply.ephemeral
-    assert "Closed by" in reply.text() and "solved" in reply.text()
+    assert reply.ephemeral and "closed" in reply.text()
+    note = await world.emu.wait_for_bot_message(thread_id, contains="Closed by")
+    assert f"Closed by <@{world.c.alice}>: solved." in note["content"]
     await thread_state(world, thread_id, ThreadState.CLOSED)
     await world.emu.wait_for(
         lambda: world.emu.channel(thread_id)["thread_metadata"]["archived"], what="archive"
     )
     reply = await world.emu.user_runs_slash(world.c.alice, thread_id, "reopen")
-    assert "Reopened" in reply.text()
+    assert reply.ephemeral and "open again" in reply.text()
+    await world.emu.wait_for_bot_message(thread_id, contains="Reopened by")
     await thread_state(world, thread_id, ThreadState.OPEN)
     await world.emu.wait_for(
         lambda: not world.emu.channel(thread_id)["thread_metadata"]["archived"], what="unarchive"
@@ -102,13 +104,13 @@ async def test_staff_and_moderators_may_close_but_other_members_may_not(world: W
     assert refused.ephemeral
     assert "Only the person who asked, or staff" in refused.text()
     assert (await world.bot.services.threads.get(thread_id)).state == ThreadState.OPEN
-    closed = await world.emu.user_runs_slash(world.c.sam, thread_id, "close", options={"reason": "duplicate"})
-    assert "duplicate" in closed.text()
+    await world.emu.user_runs_slash(world.c.sam, thread_id, "close", options={"reason": "duplicate"})
+    await world.emu.wait_for_bot_message(thread_id, contains="duplicate")
     other = await forum_question(world, "Second question", who=world.c.bob)
     by_mod = await world.emu.user_runs_slash(
         world.c.moderator, other, "close", options={"reason": "off-topic"}
     )
-    assert not by_mod.ephemeral
+    assert "closed" in by_mod.text()
     await thread_state(world, other, ThreadState.CLOSED)
 
 
@@ -158,8 +160,8 @@ async def test_a_restart_in_the_middle_of_a_conversation_keeps_going(world: Worl
     await world.restart()
     await world.emu.user_says(world.c.helen, thread_id, "Here is the fix")
     await thread_state(world, thread_id, ThreadState.ANSWERED)
-    reply = await world.emu.user_runs_slash(world.c.alice, thread_id, "close", options={"reason": "solved"})
-    assert "Closed by" in reply.text()
+    await world.emu.user_runs_slash(world.c.alice, thread_id, "close", options={"reason": "solved"})
+    await world.emu.wait_for_bot_message(thread_id, contains="Closed by")
     assert welcome_count(world, thread_id) == 1
 
 

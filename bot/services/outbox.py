@@ -1,0 +1,58 @@
+"""Bot messages that must appear exactly once, even if the process dies right after a change.
+
+The message is written to the outbox in the same transaction as the change that owes it, then
+sent with its key as the Discord nonce and marked sent. After a crash, start-up sends what is
+left; the nonce makes a resend of a message that did go out return the first one instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from storage.engine import Database
+from storage.reliability_repo import OutboxRepo
+
+
+@dataclass(frozen=True)
+class Note:
+    """A message owed to a channel. ``key`` is unique per reason to post (it is also the nonce)."""
+
+    key: str
+    channel_id: int
+    content: str
+
+
+class OutboxPort(Protocol):
+    async def send(self, channel_id: int, content: str, nonce: str) -> int | None:
+        """Post it; the message id, or ``None`` when the channel is gone (nothing left to do)."""
+        ...
+
+
+class OutboxService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def add(self, session: AsyncSession, guild_id: int, note: Note) -> None:
+        """Owe ``note`` as part of the caller's transaction."""
+        await OutboxRepo(session).add(note.key, guild_id, note.channel_id, note.content, self.clock.now())
+
+    async def send(self, key: str, port: OutboxPort) -> None:
+        async with self.db.session() as session:
+            row = await OutboxRepo(session).get(key)
+        if row is None or row.sent_message_id is not None:
+            return
+        message_id = await port.send(row.channel_id, row.content, row.key)
+        async with self.db.session() as session:
+            await OutboxRepo(session).mark_sent(key, message_id or 0)
+
+    async def send_owed(self, guild_id: int, port: OutboxPort) -> None:
+        """At start-up: everything a crash left unsent, oldest first."""
+        async with self.db.session() as session:
+            keys = [row.key for row in await OutboxRepo(session).unsent(guild_id)]
+        for key in keys:
+            await self.send(key, port)
