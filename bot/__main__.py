@@ -1,4 +1,4 @@
-"""The `unstuck` command line: run, demo, db upgrade, config check."""
+"""The `unstuck` command line: run, backfill, demo, db upgrade, config check."""
 
 from __future__ import annotations
 
@@ -87,6 +87,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_TOKEN_BACKFILL = """\
+No Discord token found: `unstuck backfill` logs in as your bot with the DISCORD_TOKEN
+environment variable (the same token `unstuck run` uses), reads the server's history and exits.
+
+  export DISCORD_TOKEN=...   then   unstuck backfill --guild <server id>
+"""
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
+    from cogs.backfill import backfill_from_command_line
+    from storage.engine import SchemaOutOfDate
+
+    settings = _load(args)
+    token = settings.token_value()
+    if not token:
+        print(NO_TOKEN_BACKFILL, file=sys.stderr)
+        return 2
+    setup_logging(settings.logging.level, secrets=[token])
+    try:
+        return asyncio.run(backfill_from_command_line(settings, token, args.guild, sys.stdout))
+    except SchemaOutOfDate as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -99,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("run", help="run the bot on Discord (needs DISCORD_TOKEN)").set_defaults(func=cmd_run)
+
+    backfill = commands.add_parser(
+        "backfill", help="import a server's solved help threads from its history (needs DISCORD_TOKEN)"
+    )
+    backfill.add_argument("--guild", type=int, required=True, help="the server's id")
+    backfill.set_defaults(func=cmd_backfill)
 
     demo = commands.add_parser("demo", help="play a scripted community on a local Discord emulator")
     demo.add_argument("--speed", type=float, default=0.0, help="seconds to pause between steps (default 0)")

@@ -15,6 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.sharding import ShardScope
+from bot.services.backfill import BackfillService
 from bot.services.errors import UserFacingError
 from bot.services.escalation import EscalationService
 from bot.services.help_threads import HelpThreadService
@@ -62,6 +63,7 @@ class Services:
     points: PointsService
     solutions: SolutionService
     similar: SimilarService
+    backfill: BackfillService
     weekly: WeeklyPostService
     escalation: EscalationService
     outbox: OutboxService
@@ -79,6 +81,8 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     similar = SimilarService(db, clock, configs, points, scope, titles_only=titles_only)
     solutions.listeners.append(similar.refresh)
     threads.listeners.append(similar.refresh)
+    backfill = BackfillService(db, clock, configs)
+    backfill.listeners.append(similar.refresh)
     escalation = EscalationService(db, clock, configs, scope)
     threads.opened.append(escalation.schedule_new_thread)
     weekly = WeeklyPostService(db, clock, configs, points, scope)
@@ -91,6 +95,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         points=points,
         solutions=solutions,
         similar=similar,
+        backfill=backfill,
         weekly=weekly,
         escalation=escalation,
         outbox=outbox,

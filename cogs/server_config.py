@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import humanize_duration
+from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.permissions import can_configure, is_staff
 from bot.services.errors import NotAllowed
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService, settable_keys
@@ -58,7 +59,10 @@ def show_embed(config: ServerConfig, message_content: bool) -> discord.Embed:
     if not message_content:
         embed.add_field(
             name="⚠️ Message content intent is off",
-            value="Similar-thread matching uses titles only until it is turned on.",
+            value=(
+                "Similar threads are matched on titles only (with a stricter threshold, at least "
+                f"{DEFAULT_MIN_SCORE_TITLES_ONLY:.2f}) until it is turned on."
+            ),
             inline=False,
         )
     embed.set_footer(text="Change a value with /unstuck config set, undo with /unstuck config reset")
@@ -248,6 +252,15 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
             raise NotAllowed("Sorry, only staff can see the escalation queue.")
         report = await self.bot.services.escalation.queue_report(config.guild_id, self.bot.ports.escalation)
         await interaction.response.send_message(embed=queue_embed(report), ephemeral=True)
+
+    @app_commands.command(name="backfill", description="Import solved threads from help-channel history")
+    @app_commands.guild_only()
+    async def backfill(self, interaction: discord.Interaction) -> None:
+        """Manage Server: import archived solved threads (resumable; nothing is imported twice)."""
+        from cogs.backfill import backfill_from_command
+
+        _require_configure(interaction)
+        await backfill_from_command(self.bot, interaction)
 
 
 def tiers_text(config: ServerConfig) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -150,11 +150,3 @@ class SimilarRepo:
         row = await self.progress(guild_id, channel_id)
         assert row is not None
         return row
-
-    async def progress_for_guild(self, guild_id: int) -> Sequence[BackfillProgress]:
-        rows = await self.session.scalars(
-            select(BackfillProgress)
-            .where(BackfillProgress.guild_id == guild_id)
-            .order_by(BackfillProgress.channel_id)
-        )
-        return rows.all()
