@@ -253,20 +253,34 @@ class EscalationRepo:
         await self.session.flush()
         return digest.id
 
-    async def claim_delivery(
-        self, thread_id: int, tier: int, digest_id: int, position: int, now: datetime
-    ) -> bool:
-        """Put a pending delivery into a digest; only one sweep (of any process) can win it."""
-        result = await self.session.execute(
+    async def claim_deliveries(
+        self, tier: int, thread_ids: Sequence[int], digest_id: int, now: datetime
+    ) -> list[int]:
+        """Put pending deliveries of one tier into a digest, in the given order; returns the threads
+        won. One conditional UPDATE: only one sweep (of any process) can win each delivery."""
+        if not thread_ids:
+            return []
+        await self.session.execute(
             update(EscalationDelivery)
             .where(
-                EscalationDelivery.thread_id == thread_id,
+                EscalationDelivery.thread_id.in_(list(thread_ids)),
                 EscalationDelivery.tier == tier,
                 EscalationDelivery.status == PENDING,
             )
-            .values(status=SENDING, digest_id=digest_id, position=position, updated_at=now)
+            .values(
+                status=SENDING,
+                digest_id=digest_id,
+                position=case({t: i for i, t in enumerate(thread_ids)}, value=EscalationDelivery.thread_id),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        won = await self.session.scalars(
+            select(EscalationDelivery.thread_id)
+            .where(EscalationDelivery.digest_id == digest_id)
+            .order_by(EscalationDelivery.position)
+        )
+        return list(won.all())
 
     async def drop_digest(self, digest_id: int) -> None:
         digest = await self.session.get(EscalationDigest, digest_id)
@@ -298,18 +312,19 @@ class EscalationRepo:
         )
 
     async def finish_digest(
-        self, digest_id: int, message_of_position: dict[int, int | None], now: datetime
+        self, digest_id: int, message_of_thread: dict[int, int | None], now: datetime
     ) -> None:
         """Mark the digest and its deliveries sent, each delivery with the message that lists it."""
         await self.session.execute(
             update(EscalationDigest).where(EscalationDigest.id == digest_id).values(status=SENT, sent_at=now)
         )
-        if message_of_position:
-            message = case(message_of_position, value=EscalationDelivery.position)
+        if message_of_thread:
+            message = case(message_of_thread, value=EscalationDelivery.thread_id)
             await self.session.execute(
                 update(EscalationDelivery)
                 .where(EscalationDelivery.digest_id == digest_id)
                 .values(status=SENT, message_id=message, updated_at=now)
+                .execution_options(synchronize_session=False)
             )
 
     async def digest_messages_of(self, thread_id: int) -> list[tuple[int, int, int]]:

@@ -21,9 +21,9 @@ from bot.domain.permissions import Actor, ServerRoles, is_helper
 #: budget (titles are up to 100 characters, plus link, channel and tags), and 10 Claim buttons
 #: fit in two of the five component rows.
 THREADS_PER_MESSAGE = 10
-#: Threads one digest lists at most; the rest wait for the next sweep (a backlog after downtime
-#: should not flood a channel with dozens of messages at once).
-MAX_THREADS_PER_DIGEST = 50
+#: Threads one digest lists at most (ten messages); the rest wait for the next sweep, so a backlog
+#: after long downtime cannot flood a channel.
+MAX_THREADS_PER_DIGEST = 100
 #: Discord's limit for a message nonce.
 NONCE_LIMIT = 25
 

@@ -338,11 +338,7 @@ class EscalationService:
         async with self.db.session() as session:
             repo = EscalationRepo(session)
             digest_id = await repo.open_digest(guild_id, tier, target.channel_id, target.role_ids, now)
-            position = 0
-            for row in rows:
-                if await repo.claim_delivery(row.thread_id, row.tier, digest_id, position, now):
-                    position += 1
-            if position == 0:
+            if not await repo.claim_deliveries(tier, [row.thread_id for row in rows], digest_id, now):
                 await repo.drop_digest(digest_id)
                 return None
             return digest_id
@@ -370,14 +366,11 @@ class EscalationService:
             message_ids.append(await port.send_digest_part(view, part) or 0)
             async with self.db.session() as session:
                 await EscalationRepo(session).record_part(digest_id, message_ids)
-        positions: dict[int, int | None] = {}
-        position = 0
-        for part in view.parts:
-            for _ in part.entries:
-                positions[position] = message_ids[part.index] or None
-                position += 1
+        message_of_thread = {
+            entry.thread_id: message_ids[part.index] or None for part in view.parts for entry in part.entries
+        }
         async with self.db.session() as session:
-            await EscalationRepo(session).finish_digest(digest_id, positions, self.clock.now())
+            await EscalationRepo(session).finish_digest(digest_id, message_of_thread, self.clock.now())
 
     async def digest_view(self, digest_id: int) -> DigestView | None:
         """A digest as stored, ready to render (the same on every retry)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from emulator import InteractionReply
 from tests.e2e.conftest import World
 
 DIGEST = "Waiting for help"
@@ -47,6 +48,11 @@ def claim_ids(message: dict[str, Any]) -> list[str]:
         for component in row["components"]
         if component.get("custom_id", "").startswith("esc:claim:")
     ]
+
+
+def confirmed(reply: InteractionReply) -> bool:
+    """The private "You claimed …" follow-up arrived (it comes after the digest edit)."""
+    return any("You claimed" in followup["content"] for followup in reply.followups)
 
 
 def pings_of(w: World, message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -143,12 +149,11 @@ async def test_claiming_takes_the_thread_off_the_queue_even_after_a_restart(worl
     await world.emu.settle()
     edited = world.emu.message(world.c.escalations, int(digest["id"]))
     assert f"Claimed by <@{world.c.helen}>" in listed(edited)
-    assert any("You claimed" in followup["content"] for followup in reply.followups)
+    await world.emu.wait_for(lambda: confirmed(reply), what="the claim confirmation")
     again = await world.emu.user_clicks_button(
         world.c.sam, world.c.escalations, int(digest["id"]), f"esc:claim:{other}"
     )
-    await world.emu.settle()
-    assert any("You claimed" in followup["content"] for followup in again.followups)
+    await world.emu.wait_for(lambda: confirmed(again), what="the claim confirmation")
     world.clock.advance(timedelta(days=1))
     await tick(world)
     assert len(digests(world)) == 1  # both claimed: neither reaches tier 2
