@@ -210,6 +210,21 @@ async def _play(emu: Emulator, clock: FakeClock, runner: BotRunner, w: dict[str,
     await t.flush()
     t.note(f"the thread is now named {emu.channel(text_thread)['name']!r}")
 
+    t.heading("Mallory asks what Alice already asked")
+    title, text = "Reading a CSV file with pandas fails", "pd.read_csv gives FileNotFoundError"
+    repeat = int((await emu.user_posts_in_forum(mallory, w["forum"], title, text))["id"])
+    t.said(mallory, repeat, f"(new post) {text}")
+    welcome = await emu.wait_for_bot_message(repeat, contains="Solved threads that look like yours")
+    await t.flush()
+    t.note("each suggestion has buttons: open the thread, jump to the answer, and ✅ This solved it")
+    buttons = [b for row in welcome["components"] for b in row["components"]]
+    reuse = next(b["custom_id"] for b in buttons if "custom_id" in b)  # the others are links
+    t.said(mallory, repeat, "(clicks ✅ This solved it under Alice's thread)")
+    t.private(mallory, await emu.user_clicks_button(mallory, repeat, int(welcome["id"]), reuse))
+    await emu.wait_for_bot_message(repeat, contains="Solved by an earlier thread")
+    await t.flush()
+    t.note("Mallory's post is closed as a duplicate and archived; Alice's thread helped 1 more person")
+
     t.heading("Helen checks her points")
     t.said(helen, w["general"], "/points show")
     t.private(helen, await emu.user_runs_slash(helen, w["general"], "points show"))

@@ -102,6 +102,11 @@ async def test_the_demo_plays_the_whole_flow() -> None:
         "🤖 Unstuck (only bob sees this): ✅ Solution marked as @sam's answer.",
         "✅ **Solved!** @helen's answer was marked as the solution by @alice.",
         "the thread is now named '✅ Why does pip install fail with Permission denied?'",
+        "🔎 Solved threads that look like yours",
+        "1. How do I read a CSV file with pandas?: 💡 The path is relative to where you run Python.",
+        "(only mallory sees this): ✅ Closed as solved by **How do I read a CSV file with pandas?**.",
+        "• @helen earned 5 points (answer reused).",
+        "**Solved by an earlier thread:** @mallory found the answer in **How do I read a CSV file",
         "Top helpers of the week (Jan 5–11)",
         "Rank this week: #1",
     ]:
