@@ -118,6 +118,7 @@ def _build_world(emu: Emulator) -> dict[str, Any]:
         "forum": emu.create_forum_channel(guild, "help-forum", tags=["Solved", "Unanswered", "pandas"]),
         "text": emu.create_text_channel(guild, "help"),
         "general": emu.create_text_channel(guild, "general"),
+        "escalations": emu.create_text_channel(guild, "escalations"),
         **people,
     }
 
@@ -134,6 +135,7 @@ async def _play(emu: Emulator, clock: FakeClock, runner: BotRunner, w: dict[str,
         ("unstuck config add-role", {"role": w["helper"], "kind": "helper"}),
         ("unstuck config add-role", {"role": w["staff"], "kind": "staff"}),
         ("unstuck config channel", {"purpose": "leaderboard", "channel": w["general"]}),
+        ("unstuck config channel", {"purpose": "escalation", "channel": w["escalations"]}),
     ]:
         shown = {k: _option(k, v) for k, v in options.items()}
         t.said(admin, w["general"], f"/{command} " + " ".join(f"{k}:{v}" for k, v in shown.items()))
@@ -233,6 +235,35 @@ async def _play(emu: Emulator, clock: FakeClock, runner: BotRunner, w: dict[str,
     clock.set(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
     await runner.bot.run_sweeps()  # type: ignore[union-attr]
     await t.flush()
+
+    await _escalation(emu, clock, runner, w, t)
+
+
+async def _escalation(
+    emu: Emulator, clock: FakeClock, runner: BotRunner, w: dict[str, Any], t: Transcript
+) -> None:
+    """A question nobody answers reaches the helpers in a digest after 4 h; Helen claims it."""
+    bob, helen = w["bob"], w["helen"]
+    t.heading("Nobody answers Bob's next question: after 4 hours it is escalated")
+    title = "Tkinter window freezes during a long loop"
+    text = "The window stops responding until the loop ends."
+    thread = int((await emu.user_posts_in_forum(bob, w["forum"], title, text))["id"])
+    t.said(bob, thread, f"(new post) {text}")
+    await emu.wait_for_bot_message(thread, contains="Welcome")
+    await t.flush()
+    clock.advance(timedelta(hours=4))
+    assert runner.bot is not None
+    await runner.bot.run_sweeps()
+    digest = await emu.wait_for_bot_message(w["escalations"], contains="Waiting for help")
+    await t.flush()
+    t.note("one digest per tier and channel: the Helpers role is pinged once, whatever the number of threads")
+    t.said(helen, w["escalations"], "(clicks ✋ Claim #1)")
+    reply = await emu.user_clicks_button(helen, w["escalations"], int(digest["id"]), f"esc:claim:{thread}")
+    await emu.wait_for(lambda: bool(reply.followups), what="the claim confirmation")
+    t.note(f"only helen sees: {t.render(reply.followups[-1]['content'])}")
+    claimed = emu.message(w["escalations"], int(digest["id"]))
+    t.note("the digest now reads: " + t.render(claimed["embeds"][0]["fields"][0]["value"].splitlines()[-1]))
+    t.note("claimed threads leave the queue: the maintainers are not pinged about it at 24 h")
 
 
 def _option(name: str, value: object) -> object:

@@ -109,5 +109,8 @@ async def test_the_demo_plays_the_whole_flow() -> None:
         "**Solved by an earlier thread:** @mallory found the answer in **How do I read a CSV file",
         "Top helpers of the week (Jan 5–11)",
         "Rank this week: #1",
+        "@Helpers 1 question has been waiting for over 4 h without an answer.",
+        "1. Tkinter window freezes during a long loop: [Open the thread]",
+        "(the digest now reads: ✋ **Claimed by @helen**)",
     ]:
         assert expected in transcript
