@@ -12,13 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, case, func, literal_column, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EscalationDelivery, EscalationDigest, EscalationThread, HelpThread
 from storage.repositories import insert_ignoring_duplicates
 
 PENDING, SENDING, SENT, CANCELLED = "pending", "sending", "sent", "cancelled"
+
+
+def _is_pending() -> ColumnElement[bool]:
+    """``status = 'pending'`` with the value inlined: PostgreSQL can use the partial due index only
+    when it sees the literal, not a parameter of a prepared (generic) plan."""
+    return EscalationDelivery.status == literal_column(f"'{PENDING}'")
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ class EscalationRepo:
             )
             .join(HelpThread, HelpThread.id == EscalationDelivery.thread_id)
             .outerjoin(EscalationThread, EscalationThread.thread_id == EscalationDelivery.thread_id)
-            .where(EscalationDelivery.status == PENDING, EscalationDelivery.due_at <= now, owned)
+            .where(_is_pending(), EscalationDelivery.due_at <= now, owned)
             .order_by(EscalationDelivery.due_at)
             .limit(limit)
         )
