@@ -1,4 +1,4 @@
-"""The bot as its own OS process, for the crash benchmark: it is killed with SIGKILL and restarted.
+"""The bot as its own OS process, for the crash and ingest benchmarks (killed, restarted, timed).
 
 It runs the production ``UnstuckBot`` against the emulator of the parent process. Time comes from
 a file the parent writes (the script's clock). A tiny line protocol on stdin/stdout lets the parent
@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,6 +72,11 @@ async def main(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = args.base_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
     env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": "WARNING"}
+    if args.shard_count:
+        env |= {
+            "UNSTUCK_SHARDING__SHARD_COUNT": str(args.shard_count),
+            "UNSTUCK_SHARDING__SHARD_IDS": args.shard_ids,
+        }
     bot = UnstuckBot(
         load_settings(None, env=env),
         clock=FileClock(Path(args.clock)),
@@ -85,7 +91,9 @@ async def main(args: argparse.Namespace) -> None:
 
     bot.add_listener(on_message)
     runner = asyncio.create_task(bot.start(args.token))
-    await bot.wait_until_reconciled({args.guild})
+    await bot.wait_until_reconciled(set(args.guild))
+    if args.report_commits:
+        report_commits(bot)
     await idle()
     say("ready")
     commands = asyncio.create_task(serve_commands(bot))
@@ -93,12 +101,31 @@ async def main(args: argparse.Namespace) -> None:
     commands.cancel()
 
 
+def report_commits(bot: UnstuckBot) -> None:
+    """For the ingest benchmark: print ``c <message id> <perf_counter>`` once a message is committed.
+
+    ``perf_counter`` is the system's monotonic clock, so the parent can compare it with its own.
+    """
+    service = bot.services.threads
+    original = service.record_message
+
+    async def timed(**kwargs: object) -> object:
+        result = await original(**kwargs)  # type: ignore[arg-type]
+        say(f"c {kwargs['message_id']} {time.perf_counter()}")
+        return result
+
+    service.record_message = timed  # type: ignore[method-assign]
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     for name in ("base-url", "gateway-url", "token", "database", "clock"):
         parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("--guild", type=int, required=True)
-    parser.add_argument("--sync-channel", type=int, required=True)
+    parser.add_argument("--guild", type=int, action="append", required=True, help="repeat for several")
+    parser.add_argument("--sync-channel", type=int, default=0)
+    parser.add_argument("--shard-count", type=int, default=0)
+    parser.add_argument("--shard-ids", default="")
+    parser.add_argument("--report-commits", action="store_true")
     return parser.parse_args(argv)
 
 

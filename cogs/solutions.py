@@ -146,8 +146,9 @@ class Solutions(commands.Cog):
         thread = await self._tracked(payload.channel_id)
         if thread is None:
             return
-        channel = self.bot.get_channel(payload.channel_id)
-        if isinstance(channel, discord.Thread):
+        # Not every thread is in discord.py's cache (archived ones, or right after a restart).
+        channel = await self.port.threads.thread(payload.channel_id)
+        if channel is not None:
             await self.reaction_added(channel, payload.message_id, payload.member, str(payload.emoji))
 
     async def reaction_added(

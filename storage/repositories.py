@@ -147,13 +147,25 @@ class ThreadRepo:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).first()
 
-    async def record_message(self, message_id: int, thread_id: int, author_id: int, at: datetime) -> bool:
-        """Store a human message once; False when it had been stored already."""
-        return await insert_ignoring_duplicates(
-            self.session,
-            ThreadMessage,
-            {"id": message_id, "thread_id": thread_id, "author_id": author_id, "created_at": at},
+    async def get_many(self, thread_ids: Collection[int]) -> dict[int, HelpThread]:
+        """Several threads at once, held for this transaction (in id order, so that two processes
+        locking overlapping sets cannot deadlock)."""
+        rows = await self.session.scalars(
+            select(HelpThread)
+            .where(HelpThread.id.in_(sorted(thread_ids)))
+            .order_by(HelpThread.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
+        return {thread.id: thread for thread in rows}
+
+    async def record_messages(self, rows: list[dict[str, Any]]) -> set[int]:
+        """Store many human messages at once; returns the ids that were new (not seen before)."""
+        if not rows:
+            return set()
+        insert = postgresql.insert if self.session.bind.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(ThreadMessage).values(rows).on_conflict_do_nothing().returning(ThreadMessage.id)
+        return set((await self.session.scalars(statement)).all())
 
     async def live_for_guild(self, guild_id: int) -> Sequence[HelpThread]:
         """Threads that may still change on Discord's side: everything not deleted and not dormant."""

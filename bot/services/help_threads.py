@@ -28,6 +28,7 @@ from bot.domain.lifecycle import (
 )
 from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.sharding import ShardScope
+from bot.services.batching import Batcher
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.outbox import Note, OutboxService
 from bot.services.server_config import ServerConfig, ServerConfigService
@@ -36,6 +37,16 @@ from storage.models import HelpThread
 from storage.repositories import GuildRepo, ThreadRepo, owned_by_shards
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A human message in a help thread, as much of it as the lifecycle needs."""
+
+    thread_id: int
+    message_id: int
+    author_id: int
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,7 @@ class HelpThreadService:
         self.configs = configs
         self.scope = scope
         self.outbox = outbox  # where owed public notes (close, reopen) are written
+        self._writer: Batcher[IncomingMessage, ReplyOutcome | None] = Batcher(self._record_batch)
         configs.listeners.append(self.reschedule_guild)
         # Called inside the transaction that tracks a new thread, so what they write (e.g. its
         # escalation due times) exists exactly when the thread does, even across a crash.
@@ -134,27 +146,49 @@ class HelpThreadService:
     async def record_message(
         self, *, thread_id: int, message_id: int, author_id: int, author_is_bot: bool, created_at: datetime
     ) -> ReplyOutcome | None:
-        """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked)."""
+        """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked).
+
+        Returns once the message is committed; under load, messages share transactions (batching).
+        """
         if author_is_bot:
             return None
+        return await self._writer.submit(IncomingMessage(thread_id, message_id, author_id, created_at))
+
+    async def _record_batch(self, items: list[IncomingMessage]) -> list[ReplyOutcome | None]:
         async with self.db.session() as session:
             repo = ThreadRepo(session)
-            thread = await repo.get(thread_id, lock=True)
-            if thread is None or thread.deleted:
-                return None
-            if message_id == thread.id or not await repo.record_message(
-                message_id, thread_id, author_id, created_at
-            ):
-                return None  # the starter message itself, or a message delivered twice
-            config = await self.configs.get(thread.guild_id, session)
-            outcome = apply_reply(
-                ThreadState(thread.state),
-                answered=thread.answered_at is not None,
-                author_is_asker=author_id == thread.asker_id,
-                author_is_bot=False,
+            threads = await repo.get_many({item.thread_id for item in items})
+            fresh = await repo.record_messages(
+                [
+                    {
+                        "id": i.message_id,
+                        "thread_id": i.thread_id,
+                        "author_id": i.author_id,
+                        "created_at": i.at,
+                    }
+                    for i in items
+                    if i.thread_id in threads
+                    and not threads[i.thread_id].deleted
+                    and i.message_id != i.thread_id
+                ]
             )
-            self._apply(thread, outcome, author_id, created_at, message_id, config)
-            return outcome
+            outcomes: list[ReplyOutcome | None] = []
+            for item in items:
+                thread = threads.get(item.thread_id)
+                if thread is None or item.message_id not in fresh:
+                    outcomes.append(None)  # untracked, the starter message, or seen before
+                    continue
+                fresh.discard(item.message_id)  # the same message twice in one batch counts once
+                config = await self.configs.get(thread.guild_id, session)
+                outcome = apply_reply(
+                    ThreadState(thread.state),
+                    answered=thread.answered_at is not None,
+                    author_is_asker=item.author_id == thread.asker_id,
+                    author_is_bot=False,
+                )
+                self._apply(thread, outcome, item.author_id, item.at, item.message_id, config)
+                outcomes.append(outcome)
+            return outcomes
 
     def _apply(
         self,
@@ -180,9 +214,7 @@ class HelpThreadService:
 
     @staticmethod
     def _earlier_response(thread: HelpThread, author_id: int, at: datetime) -> bool:
-        return (
-            author_id != thread.asker_id and thread.answered_at is not None and at < thread.answered_at
-        )
+        return author_id != thread.asker_id and thread.answered_at is not None and at < thread.answered_at
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         live = ThreadState(thread.state) in ACTIVE_STATES
