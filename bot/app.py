@@ -48,6 +48,7 @@ EXTENSIONS = (
 )
 # The names discord.py gives the tasks running event, command and component handlers.
 HANDLER_TASKS = ("discord.py: on_", "CommandTree-invoker", "discord-ui-view-dispatch")
+MESSAGE_LIMIT = 2000
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
 
@@ -134,6 +135,8 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
 
 async def respond_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Answer an interaction privately, whether or not it was answered or deferred already."""
+    if len(text) > MESSAGE_LIMIT:  # an error that quotes what someone typed must still fit
+        text = text[: MESSAGE_LIMIT - 1] + "…"
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)

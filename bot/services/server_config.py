@@ -58,6 +58,12 @@ def parse_setting_value(raw: str) -> Any:
         return text
 
 
+def shown_key(key: str, limit: int = 60) -> str:
+    """A key someone typed, safe to echo: one line, no backticks, at most ``limit`` characters."""
+    text = " ".join(key.split()).replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def settable_keys(settings: GuildSettings) -> list[str]:
     """Every dotted setting name an admin may set, for autocomplete and error messages."""
     keys: list[str] = []
@@ -161,14 +167,14 @@ class ServerConfigService:
         """Validate and store one setting; raises :class:`InvalidSetting` naming what is wrong."""
         key = dotted_key.strip()
         if key not in settable_keys(self.defaults):
-            raise InvalidSetting(f"`{key}` is not a setting. Pick one from the suggestions.")
+            raise InvalidSetting(f"`{shown_key(key)}` is not a setting. Pick one from the suggestions.")
         return await self._store(guild_id, key, parse_setting_value(raw_value))
 
     async def reset_value(self, guild_id: int, dotted_key: str) -> ServerConfig:
         """Forget a server's own value for a setting, so the default applies again."""
         key = dotted_key.strip()
         if key not in settable_keys(self.defaults):
-            raise InvalidSetting(f"`{key}` is not a setting.")
+            raise InvalidSetting(f"`{shown_key(key)}` is not a setting.")
         return await self._store(guild_id, key, None)
 
     async def _store(self, guild_id: int, key: str, value: Any) -> ServerConfig:
