@@ -208,14 +208,17 @@ class Player:
     # ---- playing -------------------------------------------------------------------------------
 
     async def play(self, events: list[Event]) -> None:
+        owed: list[float] = []  # kill moments that fell while the bot was already down
         for index, event in enumerate(events):
             await self.before(event)
-            killer = None
-            if index in self.kills and self.bot.alive:
-                killer = asyncio.get_running_loop().call_later(self.kills[index], self.kill)
+            if index in self.kills:
+                owed.append(self.kills[index])
+            delay = owed.pop(0) if owed and self.bot.alive else None
+            if delay is not None:
+                asyncio.get_running_loop().call_later(delay, self.kill)
             await self.apply(event)
-            if killer is not None:
-                await asyncio.sleep(max(0.0, self.kills[index]) + 0.001)
+            if delay is not None:
+                await asyncio.sleep(delay + 0.001)
             if self.bot.alive and not await self.sync():
                 pass  # it died while catching up; the next event decides when it comes back
         await self.ensure_up()
