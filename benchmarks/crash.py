@@ -34,6 +34,7 @@ from bot.clock import FakeClock
 from emulator import Emulator
 from emulator.interactions import flatten_text
 from storage.engine import Database
+from storage.migrate import upgrade
 from storage.models import HelpThread, PointEntry, Solution, WeeklyPost
 
 SNOWFLAKE = re.compile(r"\d{15,21}")
@@ -199,7 +200,9 @@ async def _fresh_database(kind: str, workdir: Path, label: str) -> tuple[str, An
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await conn.close()
 
-    return base.rsplit("/", 1)[0] + f"/{name}", drop
+    url = base.rsplit("/", 1)[0] + f"/{name}"
+    await asyncio.to_thread(upgrade, url)  # on PostgreSQL the bot refuses an out-of-date schema
+    return url, drop
 
 
 async def run(kills: int, events: int, seed: int, kind: str = "sqlite") -> Report:
