@@ -52,6 +52,21 @@ class GuildRepo:
     async def get(self, guild_id: int) -> Guild | None:
         return await self.session.get(Guild, guild_id)
 
+    async def owned_with_channel(
+        self,
+        channel: Any,
+        shard_ids: Collection[int] | None,
+        shard_count: int | None,
+        only: int | None = None,
+    ) -> Sequence[Guild]:
+        """Guilds of this process's shards that set the given channel (e.g. where weekly posts go)."""
+        statement = select(Guild).where(
+            channel.is_not(None), owned_by_shards(Guild.id, shard_ids, shard_count)
+        )
+        if only is not None:
+            statement = statement.where(Guild.id == only)
+        return (await self.session.scalars(statement)).all()
+
     async def save_settings(self, guild_id: int, overrides: dict[str, Any]) -> None:
         await self.session.execute(update(Guild).where(Guild.id == guild_id).values(settings=overrides))
 

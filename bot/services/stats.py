@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
-
 from bot.clock import Clock
 from bot.domain.permissions import Actor, is_staff
 from bot.domain.sharding import ShardScope
@@ -23,7 +21,7 @@ from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database
 from storage.models import Guild
-from storage.repositories import owned_by_shards
+from storage.repositories import GuildRepo
 from storage.stats_repo import StatsRepo, questions
 
 HEALTH_KIND = "health"
@@ -93,13 +91,9 @@ class StatsService:
     async def sweep_health_reports(self, port: HealthReportPort, only_guild: int | None = None) -> int:
         """Post every weekly health report that is due (servers with ``leaderboard.health_report``)."""
         async with self.db.session() as session:
-            statement = select(Guild).where(
-                Guild.escalation_channel_id.is_not(None),
-                owned_by_shards(Guild.id, self.scope.shard_ids, self.scope.shard_count),
+            guilds = await GuildRepo(session).owned_with_channel(
+                Guild.escalation_channel_id, self.scope.shard_ids, self.scope.shard_count, only_guild
             )
-            if only_guild is not None:
-                statement = statement.where(Guild.id == only_guild)
-            guilds = (await session.scalars(statement)).all()
         posted = 0
         for guild in guilds:
             config = await self.configs.get(guild.id)

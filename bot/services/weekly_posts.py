@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
-
 from bot.clock import Clock
 from bot.domain.sharding import ShardScope
 from bot.domain.windows import WeeklySlot, Window, latest_weekly_slot
@@ -22,7 +20,7 @@ from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.models import Guild
 from storage.points_repo import WeeklyPostRepo
-from storage.repositories import owned_by_shards
+from storage.repositories import GuildRepo
 
 LATE_LIMIT = timedelta(hours=24)
 KIND = "leaderboard"
@@ -72,13 +70,9 @@ class WeeklyPostService:
     async def sweep(self, port: WeeklyPostPort, only_guild: int | None = None) -> int:
         """Post every weekly leaderboard that is due; returns how many went out."""
         async with self.db.session() as session:
-            statement = select(Guild).where(
-                Guild.leaderboard_channel_id.is_not(None),
-                owned_by_shards(Guild.id, self.scope.shard_ids, self.scope.shard_count),
+            guilds = await GuildRepo(session).owned_with_channel(
+                Guild.leaderboard_channel_id, self.scope.shard_ids, self.scope.shard_count, only_guild
             )
-            if only_guild is not None:
-                statement = statement.where(Guild.id == only_guild)
-            guilds = (await session.scalars(statement)).all()
         posted = 0
         for guild in guilds:
             config = await self.configs.get(guild.id)
