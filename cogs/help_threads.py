@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import HelpSettings
+from bot.config import HelpSettings, humanize_duration
 from bot.domain.naming import thread_name_from_message, with_prefix, without_prefix
 from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.outbox import Note
@@ -62,9 +62,9 @@ class DiscordThreadPort:
         return await self._post(thread.id, f"w{thread.id}", embeds=embeds, view=view)
 
     async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None:
-        hours = config.settings.help.dormant_after
+        idle = config.settings.help.dormant_after
         text = (
-            f"💤 This thread has been quiet for {_human(hours)}, so I archived it. "
+            f"💤 This thread has been quiet for {humanize_duration(idle)}, so I archived it. "
             f"<@{thread.asker_id}>, just write here if you still need help and it opens again."
         )
         # The asker is named but not pinged: a dormancy note is no reason to wake anyone.
@@ -126,12 +126,6 @@ def desired_tags(
 def desired_name(name: str, state: str, prefix: str) -> str:
     """A text-channel thread is named with the ✅ prefix exactly while it is solved."""
     return with_prefix(name, prefix) if state == "solved" else without_prefix(name, prefix)
-
-
-def _human(delta: object) -> str:
-    from bot.config import humanize_duration
-
-    return humanize_duration(delta)  # type: ignore[arg-type]
 
 
 def welcome_embed(config: ServerConfig) -> discord.Embed:

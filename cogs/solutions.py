@@ -14,7 +14,7 @@ from bot.services.errors import UserFacingError
 from bot.services.server_config import ServerConfig
 from bot.services.solutions import AnswerRef, MarkKind, MarkOutcome, SolutionService, Via
 from cogs._common import actor_from_interaction, actor_from_member, thread_link
-from cogs.help_threads import DiscordThreadPort, HelpThreads
+from cogs.help_threads import DiscordThreadPort
 from storage.models import HelpThread, Solution
 
 if TYPE_CHECKING:
@@ -68,9 +68,7 @@ class DiscordSolutionPort:
 
     @property
     def threads(self) -> DiscordThreadPort:
-        cog = self.bot.get_cog("HelpThreads")
-        assert isinstance(cog, HelpThreads)
-        return cog.port
+        return self.bot.ports.threads
 
     async def sync_solution(
         self, thread: HelpThread, solution: Solution | None, config: ServerConfig
