@@ -21,6 +21,7 @@ from bot.domain.lifecycle import (
     ACTIVE_STATES,
     ReplyOutcome,
     ThreadState,
+    TransitionError,
     apply_reply,
     check_close,
     check_reopen,
@@ -29,7 +30,7 @@ from bot.domain.lifecycle import (
 from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.sharding import ShardScope
 from bot.services.batching import Batcher
-from bot.services.errors import NotAllowed, NotFound
+from bot.services.errors import NotAllowed, NotFound, UserFacingError
 from bot.services.outbox import Note, OutboxService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
@@ -272,7 +273,7 @@ class HelpThreadService:
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can close this thread.")
-            check_close(ThreadState(thread.state))
+            _allowed(check_close, ThreadState(thread.state))
             thread.state = ThreadState.CLOSED.value
             thread.closed_at = self.clock.now()
             thread.closed_by_id = actor.user_id
@@ -290,7 +291,7 @@ class HelpThreadService:
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can reopen this thread.")
-            check_reopen(ThreadState(thread.state))
+            _allowed(check_reopen, ThreadState(thread.state))
             thread.state = resting_state(thread.answered_at is not None).value
             thread.closed_at = thread.closed_by_id = thread.close_reason = None
             thread.dormant_note_pending = False
@@ -341,3 +342,11 @@ class HelpThreadService:
                 await self._welcome(thread, await self.configs.get(thread.guild_id), port)
             if thread.dormant_note_pending:
                 await self._finish_dormant(thread.id, port)
+
+
+def _allowed(check: Callable[[ThreadState], None], state: ThreadState) -> None:
+    """Run a lifecycle check; a step the state does not allow becomes a polite answer."""
+    try:
+        check(state)
+    except TransitionError as error:
+        raise UserFacingError(str(error)) from None

@@ -96,6 +96,15 @@ async def test_the_asker_closes_and_reopens_their_thread(world: World) -> None:
     )
 
 
+async def test_closing_twice_or_reopening_an_open_thread_is_explained(world: World) -> None:
+    thread_id = await forum_question(world)
+    nothing = await world.emu.user_runs_slash(world.c.alice, thread_id, "reopen")
+    assert nothing.ephemeral and "nothing to reopen" in nothing.text()
+    await world.emu.user_runs_slash(world.c.alice, thread_id, "close", options={"reason": "solved"})
+    again = await world.emu.user_runs_slash(world.c.alice, thread_id, "close", options={"reason": "solved"})
+    assert again.ephemeral and "already closed" in again.text()
+
+
 async def test_staff_and_moderators_may_close_but_other_members_may_not(world: World) -> None:
     thread_id = await forum_question(world)
     refused = await world.emu.user_runs_slash(
