@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -257,9 +258,8 @@ class UnstuckBot(commands.AutoShardedBot):
         return cog.port  # type: ignore[attr-defined]
 
     async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
+        """Log an event handler's crash; tests read ``unexpected_errors`` and fail on any."""
         log.exception("unhandled error in %s", event_method)
-        import sys
-
         error = sys.exc_info()[1]
         if error is not None:
             self.unexpected_errors.append(error)
