@@ -48,7 +48,7 @@ async def reconcile_guild(cog: HelpThreads, guild: discord.Guild, config: Server
     active_ids = {t.id for t in active}
     for thread_id, row in tracked.items():
         if thread_id not in active_ids:
-            await _check_inactive_thread(cog, thread_id, row)
+            await _check_inactive_thread(cog, thread_id, row, config)
 
 
 async def _starter_text(thread: discord.Thread) -> str:
@@ -132,7 +132,9 @@ async def _member(guild: discord.Guild, user_id: int) -> discord.Member | None:
         return None
 
 
-async def _check_inactive_thread(cog: HelpThreads, thread_id: int, row: HelpThread) -> None:
+async def _check_inactive_thread(
+    cog: HelpThreads, thread_id: int, row: HelpThread, config: ServerConfig
+) -> None:
     """A tracked thread that is no longer active was archived or deleted while the bot was away."""
     try:
         channel = await cog.bot.fetch_channel(thread_id)
@@ -143,3 +145,5 @@ async def _check_inactive_thread(cog: HelpThreads, thread_id: int, row: HelpThre
         return
     if isinstance(channel, discord.Thread):
         await _catch_up_thread(cog, channel, row)
+        # An archived thread's reactions changed too: a later restart must not find them "new".
+        await _catch_up_reactions(cog, channel, config)
