@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, false, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -231,10 +231,3 @@ class ThreadRepo:
         )
         return rows.all()
 
-    async def count_by_state(self, guild_id: int) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(HelpThread.state, func.count())
-            .where(HelpThread.guild_id == guild_id, HelpThread.deleted == false())
-            .group_by(HelpThread.state)
-        )
-        return {state: count for state, count in rows.tuples()}

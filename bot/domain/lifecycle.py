@@ -32,7 +32,6 @@ class ReplyOutcome:
     state: ThreadState
     first_response: bool = False  # this message is the first reply by someone other than the asker
     reopened: bool = False  # the asker came back to a dormant thread
-    counts_as_activity: bool = True
 
 
 def resting_state(answered: bool) -> ThreadState:
@@ -50,7 +49,7 @@ def apply_reply(
     The asker writing in a dormant thread reopens it.
     """
     if author_is_bot:
-        return ReplyOutcome(state, counts_as_activity=False)
+        return ReplyOutcome(state)
     if author_is_asker:
         if state is ThreadState.DORMANT:
             return ReplyOutcome(resting_state(answered), reopened=True)
@@ -61,10 +60,9 @@ def apply_reply(
     return ReplyOutcome(state, first_response=first)
 
 
-def is_dormant_due(state: ThreadState, last_activity: datetime, now: datetime, idle: timedelta) -> bool:
-    """A live thread goes dormant once it has been idle for ``idle``."""
-    return state in ACTIVE_STATES and now - last_activity >= idle
-
+def dormancy_due(state: ThreadState, last_activity: datetime, idle: timedelta) -> datetime | None:
+    """When a thread goes dormant if nobody writes: ``idle`` after its last activity, while live."""
+    return last_activity + idle if state in ACTIVE_STATES else None
 
 class TransitionError(Exception):
     """A lifecycle step that is not allowed from the thread's current state; the message is user-facing."""

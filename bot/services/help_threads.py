@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.lifecycle import (
-    ACTIVE_STATES,
     ReplyOutcome,
     ThreadState,
     TransitionError,
     apply_reply,
     check_close,
     check_reopen,
+    dormancy_due,
     resting_state,
 )
 from bot.domain.permissions import Actor, can_moderate_thread
@@ -218,8 +218,9 @@ class HelpThreadService:
         return author_id != thread.asker_id and thread.answered_at is not None and at < thread.answered_at
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
-        live = ThreadState(thread.state) in ACTIVE_STATES
-        thread.dormant_due_at = thread.last_activity_at + config.settings.help.dormant_after if live else None
+        thread.dormant_due_at = dormancy_due(
+            ThreadState(thread.state), thread.last_activity_at, config.settings.help.dormant_after
+        )
 
     async def reschedule_guild(self, guild_id: int) -> None:
         """Recompute every live thread's dormancy time after the server changed its idle setting."""

@@ -8,7 +8,7 @@ from bot.domain.lifecycle import (
     apply_reply,
     check_close,
     check_reopen,
-    is_dormant_due,
+    dormancy_due,
 )
 
 OPEN, ANSWERED, SOLVED, CLOSED, DORMANT = (
@@ -35,10 +35,9 @@ def test_the_asker_talking_to_themselves_keeps_the_thread_open() -> None:
     assert not reply(OPEN, asker=True).first_response
 
 
-def test_bots_change_nothing_and_are_not_activity() -> None:
+def test_bots_change_nothing() -> None:
     outcome = reply(OPEN, bot=True)
     assert outcome.state is OPEN
-    assert not outcome.counts_as_activity
 
 
 def test_later_replies_are_not_first_responses() -> None:
@@ -63,14 +62,14 @@ def test_a_first_reply_on_a_closed_unanswered_thread_is_recorded_without_reopeni
     assert outcome.first_response
 
 
-def test_dormancy_is_due_only_for_live_threads_idle_long_enough() -> None:
+def test_only_live_threads_have_a_dormancy_time() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     idle = timedelta(hours=72)
-    assert is_dormant_due(OPEN, start, start + idle, idle)
-    assert is_dormant_due(ANSWERED, start, start + idle + timedelta(days=3), idle)
-    assert not is_dormant_due(OPEN, start, start + idle - timedelta(seconds=1), idle)
-    assert not is_dormant_due(SOLVED, start, start + idle * 10, idle)
-    assert not is_dormant_due(CLOSED, start, start + idle * 10, idle)
+    assert dormancy_due(OPEN, start, idle) == start + idle
+    assert dormancy_due(ANSWERED, start, idle) == start + idle
+    assert dormancy_due(SOLVED, start, idle) is None
+    assert dormancy_due(CLOSED, start, idle) is None
+    assert dormancy_due(DORMANT, start, idle) is None
 
 
 def test_close_and_reopen_guards() -> None:
