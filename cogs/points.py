@@ -10,9 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.permissions import is_staff
 from bot.domain.windows import Window
-from bot.services.errors import NotAllowed
 from bot.services.points import LeaderboardPage, MemberStanding, PointsService
 from bot.services.weekly_posts import WeeklyPostView
 from cogs._common import actor_from_interaction
@@ -180,10 +178,8 @@ class Points(commands.Cog):
 
     @points_group.command(name="history", description="Staff: the latest points entries")
     async def history(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
-        config = await self.bot.services.configs.get(interaction.guild_id or 0)
-        if not is_staff(actor_from_interaction(interaction), config.roles):
-            raise NotAllowed("Only staff can read the points history.")
-        entries = await self.service.history(interaction.guild_id or 0, member.id if member else None)
+        actor, member_id = actor_from_interaction(interaction), member.id if member else None
+        entries = await self.service.history_for(interaction.guild_id or 0, actor, member_id)
         title = f"📜 Points history of {member.display_name}" if member else "📜 Latest points entries"
         embed = discord.Embed(
             title=title, description="\n".join(map(history_line, entries)) or "No entries yet."

@@ -184,6 +184,13 @@ class PointsService:
             total, _ = await repo.all_time(guild_id, member_id)
         return total
 
+    async def history_for(self, guild_id: int, actor: Actor, member_id: int | None) -> Sequence[PointEntry]:
+        """`/points history`: the latest ledger entries, for staff only."""
+        config = await self.configs.get(guild_id)
+        if not is_staff(actor, config.roles):
+            raise NotAllowed("Only staff can read the points history.")
+        return await self.history(guild_id, member_id)
+
     async def history(self, guild_id: int, member_id: int | None, limit: int = 10) -> Sequence[PointEntry]:
         async with self.db.session() as session:
             return await PointsRepo(session).history(guild_id, member_id, limit)
