@@ -13,7 +13,7 @@ from typing import Any
 
 from benchmarks._crash_script import HELPERS, PEOPLE, REACTION_KINDS, STAFF, Event
 from bot.clock import FakeClock
-from emulator import Emulator
+from emulator import Emulator, ThreadArchived
 
 MANAGE_THREADS = 1 << 34
 INTERACTION_TIMEOUT = 10.0
@@ -265,14 +265,16 @@ class Player:
         self.replies.append(int(message["id"]))
 
     async def _react(self, e: Event) -> None:
-        await self.emu.user_reacts(
-            self.user(e.user), self.questions[e.question], self.replies[e.message], "✅"
-        )
+        with contextlib.suppress(ThreadArchived):  # Discord refuses it; the user moves on
+            await self.emu.user_reacts(
+                self.user(e.user), self.questions[e.question], self.replies[e.message], "✅"
+            )
 
     async def _unreact(self, e: Event) -> None:
-        await self.emu.user_unreacts(
-            self.user(e.user), self.questions[e.question], self.replies[e.message], "✅"
-        )
+        with contextlib.suppress(ThreadArchived):
+            await self.emu.user_unreacts(
+                self.user(e.user), self.questions[e.question], self.replies[e.message], "✅"
+            )
 
     async def _clock_small(self, e: Event) -> None:
         self.set_clock(e.minutes)

@@ -1,6 +1,6 @@
 """A loopback Discord server (REST + gateway on aiohttp) that the real discord.py client connects to."""
 
-from emulator.driver import Emulator, Problem
+from emulator.driver import Emulator, Problem, ThreadArchived
 from emulator.interactions import InteractionReply
 
-__all__ = ["Emulator", "InteractionReply", "Problem"]
+__all__ = ["Emulator", "InteractionReply", "Problem", "ThreadArchived"]

@@ -45,6 +45,10 @@ from emulator.state import (
 log = logging.getLogger(__name__)
 
 
+class ThreadArchived(PermissionError):
+    """What a user meets reacting in an archived thread: Discord refuses it (50083)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something a green test must not hide: an invalid payload, unknown route, limit or permission."""
@@ -397,14 +401,22 @@ class Emulator:
         return msg
 
     async def user_reacts(self, user_id: int, channel_id: int, message_id: int, emoji: str) -> None:
-        """A user adds a reaction (MESSAGE_REACTION_ADD)."""
+        """A user adds a reaction (MESSAGE_REACTION_ADD); refused in an archived thread."""
         msg = self._message_or_raise(channel_id, message_id)
+        self._refuse_if_archived(channel_id)
         await self.add_reaction(msg, user_id, emoji)
 
     async def user_unreacts(self, user_id: int, channel_id: int, message_id: int, emoji: str) -> None:
-        """A user removes their reaction (MESSAGE_REACTION_REMOVE)."""
+        """A user removes their reaction (MESSAGE_REACTION_REMOVE); refused in an archived thread."""
         msg = self._message_or_raise(channel_id, message_id)
+        self._refuse_if_archived(channel_id)
         await self.remove_reaction(msg, user_id, emoji)
+
+    def _refuse_if_archived(self, channel_id: int) -> None:
+        """Discord answers 50083 "Thread is archived" to reaction changes there, for users and bots."""
+        channel = self._channel_or_raise(channel_id)
+        if channel.is_thread and channel.archived:
+            raise ThreadArchived(f"thread {channel_id} is archived: reactions can't change (50083)")
 
     async def add_reaction(self, msg: Message, user_id: int, emoji: str) -> None:
         """Record a reaction; dispatch only if it is new (Discord ignores duplicates)."""

@@ -581,6 +581,7 @@ class ChannelApi:
 
     async def add_reaction(self, call: Call) -> tuple[int, Any]:
         channel, msg, emoji = self._reaction_target(call)
+        refuse_if_archived(channel)
         missing_permissions(self.emu, channel.guild_id, Perm.READ_MESSAGE_HISTORY, "react")
         if emoji not in msg.reactions:
             missing_permissions(self.emu, channel.guild_id, Perm.ADD_REACTIONS, "add a new reaction")
@@ -588,12 +589,14 @@ class ChannelApi:
         return 204, None
 
     async def remove_own(self, call: Call) -> tuple[int, Any]:
-        _, msg, emoji = self._reaction_target(call)
+        channel, msg, emoji = self._reaction_target(call)
+        refuse_if_archived(channel)
         await self.emu.remove_reaction(msg, self.emu.bot_user_id, emoji)
         return 204, None
 
     async def remove_other(self, call: Call) -> tuple[int, Any]:
         channel, msg, emoji = self._reaction_target(call)
+        refuse_if_archived(channel)
         user_id = call.int_param("user_id")
         if user_id != self.emu.bot_user_id:
             missing_permissions(
@@ -601,6 +604,12 @@ class ChannelApi:
             )
         await self.emu.remove_reaction(msg, user_id, emoji)
         return 204, None
+
+
+def refuse_if_archived(channel: Channel) -> None:
+    """Reactions in an archived thread can't change until something reopens it."""
+    if channel.is_thread and channel.archived:
+        raise DiscordError(400, 50083, "Thread is archived", problem=False)
 
 
 async def apply_bot_edit(

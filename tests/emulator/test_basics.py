@@ -7,8 +7,9 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import discord
+import pytest
 
-from emulator import Emulator
+from emulator import Emulator, ThreadArchived
 from emulator.snowflake import snowflake_time
 from emulator.testing import connected_client
 from tests.emulator.conftest import Server, make_client
@@ -319,3 +320,24 @@ async def test_enforced_nonce_returns_the_first_message_within_minutes() -> None
         assert emu.problems == []
     finally:
         await emu.stop()
+
+
+async def test_reactions_in_an_archived_thread_are_refused(emu: Emulator, server: Server) -> None:
+    """Discord answers 50083 to reaction changes in an archived thread, for users and bots alike."""
+    post = await emu.user_posts_in_forum(server.alice, server.forum, "Q", "body")
+    thread_id = int(post["id"])
+    answer = await emu.user_says(server.bob, thread_id, "try this")
+    await emu.user_reacts(server.alice, thread_id, int(answer["id"]), "👍")
+    await emu.archive_thread(thread_id)
+    with pytest.raises(ThreadArchived):
+        await emu.user_reacts(server.alice, thread_id, int(answer["id"]), "✅")
+    with pytest.raises(ThreadArchived):
+        await emu.user_unreacts(server.alice, thread_id, int(answer["id"]), "👍")
+    client = make_client()
+    async with connected_client(emu, client):
+        thread = await client.fetch_channel(thread_id)
+        message = await thread.fetch_message(int(answer["id"]))
+        with pytest.raises(discord.HTTPException) as refused:
+            await message.add_reaction("✅")
+    assert refused.value.code == 50083
+    assert [r.emoji for r in message.reactions] == ["👍"]
