@@ -33,7 +33,7 @@ async def reconcile_guild(cog: HelpThreads, guild: discord.Guild, config: Server
     except discord.HTTPException:
         log.warning("could not list active threads of guild %s", guild.id)
         active = []
-    async with cog.bot.services.db.session() as session:
+    async with cog.bot.services.db.reading() as session:
         tracked = {t.id: t for t in await ThreadRepo(session).live_for_guild(guild.id)}
         channels = {c.channel_id: c for c in await HelpChannelRepo(session).for_guild(guild.id)}
     for channel_id, row in channels.items():

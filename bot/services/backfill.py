@@ -190,7 +190,7 @@ class BackfillService:
         status: BackfillStatus,
         on_progress: ProgressCallback | None,
     ) -> BackfillStatus:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             known = await SimilarRepo(session).tracked_ids(config.guild_id, channel_id)
         emoji = config.settings.help.solved_emoji
         for stub in stubs:

@@ -257,7 +257,7 @@ class EscalationService:
             sent = await self._resume_unfinished(port, only_guild)
             now = self.clock.now()
             owned = self._owned(EscalationDelivery.guild_id)
-            async with self.db.session() as session:
+            async with self.db.reading() as session:
                 due = await EscalationRepo(session).due(owned, now, SWEEP_LIMIT)
             by_guild: dict[int, list[DueDelivery]] = defaultdict(list)
             for row in due:
@@ -345,7 +345,7 @@ class EscalationService:
 
     async def _resume_unfinished(self, port: EscalationPort, only_guild: int | None) -> int:
         """Send digests a crash left claimed but unsent (the nonces keep them single)."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             unfinished = await EscalationRepo(session).unfinished_digests(
                 self._owned(EscalationDigest.guild_id)
             )
@@ -374,7 +374,7 @@ class EscalationService:
 
     async def digest_view(self, digest_id: int) -> DigestView | None:
         """A digest as stored, ready to render (the same on every retry)."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             repo = EscalationRepo(session)
             digest = await repo.digest(digest_id)
             if digest is None:
@@ -450,7 +450,7 @@ class EscalationService:
     async def _escalate_result(
         self, port: EscalationPort, config: ServerConfig, thread_id: int
     ) -> EscalateResult:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             status = (await EscalationRepo(session).tiers_reached(thread_id)).get(0)
         target = await self.usable_target(port, config, 0)
         channel_id = target.channel_id if isinstance(target, TierTarget) else None
@@ -559,7 +559,7 @@ class EscalationService:
         settings = config.settings
         quiet, zone = settings.escalation.quiet_hours, settings.zone
         now = self.clock.now()
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             waiting = await EscalationRepo(session).waiting(guild_id)
         next_of_thread: dict[int, ListedThread] = {}
         for row in waiting:

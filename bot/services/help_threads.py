@@ -102,7 +102,7 @@ class HelpThreadService:
         return owned_by_shards(HelpThread.guild_id, self.scope.shard_ids, self.scope.shard_count)
 
     async def get(self, thread_id: int) -> HelpThread | None:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             return await ThreadRepo(session).get(thread_id)
 
     async def open_thread(self, new: NewThread, port: ThreadPort) -> bool:
@@ -311,7 +311,7 @@ class HelpThreadService:
     async def sweep_dormant(self, port: ThreadPort) -> int:
         """Put every idle thread to rest: claim it, post the note, archive. Safe to run twice or late."""
         now = self.clock.now()
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             due = await ThreadRepo(session).due_dormant(self._owned(), now)
         done = 0
         for thread_id in due:
@@ -336,7 +336,7 @@ class HelpThreadService:
 
     async def deliver_pending_notes(self, port: ThreadPort) -> None:
         """Post what a crash left owed: welcomes never sent and dormancy notes never finished."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             pending = await ThreadRepo(session).pending_notes(self._owned())
         for thread in pending:
             if thread.welcome_message_id is None:

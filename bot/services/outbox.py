@@ -42,7 +42,7 @@ class OutboxService:
         await OutboxRepo(session).add(note.key, guild_id, note.channel_id, note.content, self.clock.now())
 
     async def send(self, key: str, port: OutboxPort) -> None:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             row = await OutboxRepo(session).get(key)
         if row is None or row.sent_message_id is not None:
             return
@@ -52,7 +52,7 @@ class OutboxService:
 
     async def send_owed(self, guild_id: int, port: OutboxPort) -> None:
         """At start-up: everything a crash left unsent, oldest first."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             keys = [row.key for row in await OutboxRepo(session).unsent(guild_id)]
         for key in keys:
             await self.send(key, port)

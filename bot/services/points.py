@@ -192,7 +192,7 @@ class PointsService:
         return await self.history(guild_id, member_id)
 
     async def history(self, guild_id: int, member_id: int | None, limit: int = 10) -> Sequence[PointEntry]:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             return await PointsRepo(session).history(guild_id, member_id, limit)
 
     # ---- reading ----------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ class PointsService:
         config = await self.configs.get(guild_id)
         week = window_span(Window.WEEK, self.clock.now(), config.settings.zone)
         assert week.start and week.end
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             repo = PointsRepo(session)
             total, solutions = await repo.all_time(guild_id, member_id)
             week_points = await repo.window_total(guild_id, member_id, week.start, week.end)
@@ -230,7 +230,7 @@ class PointsService:
         config = await self.configs.get(guild_id)
         span = span or window_span(window, self.clock.now(), config.settings.zone)
         size = PAGE_SIZE
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             repo = PointsRepo(session)
             if span.start is None or span.end is None:
                 count = await repo.count_all(guild_id, excluded)

@@ -101,7 +101,7 @@ class ServerConfigService:
         cached = self._cache.get(guild_id)
         if cached is None:
             if session is None:
-                async with self.db.session() as own:
+                async with self.db.reading() as own:
                     cached = await self._load(guild_id, own)
             else:
                 cached = await self._load(guild_id, session)

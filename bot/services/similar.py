@@ -97,7 +97,7 @@ class SimilarService:
     async def build(self) -> int:
         """Load every solved thread of the owned guilds (start-up); returns how many."""
         owned = owned_by_shards(HelpThread.guild_id, self.scope.shard_ids, self.scope.shard_count)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             rows = await SimilarRepo(session).indexable(owned)
         self.index.add_many(_doc(row) for row in rows)
         log.info("similar-thread index built: %d solved threads", len(rows))
@@ -177,7 +177,7 @@ class SimilarService:
     async def _suggestions(self, matches: list[Match]) -> list[Suggestion]:
         if not matches:
             return []
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             cards = await SimilarRepo(session).cards([m.thread_id for m in matches])
         return [self._suggestion(cards[m.thread_id], m.score) for m in matches if m.thread_id in cards]
 

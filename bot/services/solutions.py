@@ -85,7 +85,7 @@ class SolutionService:
         self.listeners: list[Listener] = []
 
     async def get(self, thread_id: int) -> Solution | None:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             return await SolutionRepo(session).get(thread_id)
 
     async def mark(
@@ -199,7 +199,7 @@ class SolutionService:
 
     async def seen_reactions(self, thread_id: int, emoji: str) -> set[tuple[int, int]]:
         """(message id, user id) of the solved-emoji reactions handled in a thread."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             return await ReactionRepo(session).for_thread(thread_id, emoji)
 
     async def _unmark_locked(
@@ -225,7 +225,7 @@ class SolutionService:
 
     async def sync(self, thread_id: int, port: SolutionPort) -> None:
         """Bring Discord in line (tags, name, note) and clear the pending flag."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             thread = await ThreadRepo(session).get(thread_id)
             solution = await SolutionRepo(session).get(thread_id)
         if thread is None or thread.deleted:
@@ -241,7 +241,7 @@ class SolutionService:
 
     async def sync_pending(self, guild_id: int, port: SolutionPort) -> None:
         """After a restart: finish the Discord side of marks made just before a crash."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             pending = await ThreadRepo(session).pending_sync(guild_id)
         for thread_id in pending:
             await self.sync(thread_id, port)

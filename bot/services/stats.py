@@ -72,7 +72,7 @@ class StatsService:
         since = span.start if span else period.since(now)
         until = (span.end if span else None) or now
         selection = questions(guild_id, since, until, channel_id)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             repo = StatsRepo(session)
             rows = await repo.thread_facts(selection)
             escalated = await repo.escalated_per_tier(selection)
@@ -90,7 +90,7 @@ class StatsService:
 
     async def sweep_health_reports(self, port: HealthReportPort, only_guild: int | None = None) -> int:
         """Post every weekly health report that is due (servers with ``leaderboard.health_report``)."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             guilds = await GuildRepo(session).owned_with_channel(
                 Guild.escalation_channel_id, self.scope.shard_ids, self.scope.shard_count, only_guild
             )

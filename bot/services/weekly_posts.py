@@ -69,7 +69,7 @@ class WeeklyPostService:
 
     async def sweep(self, port: WeeklyPostPort, only_guild: int | None = None) -> int:
         """Post every weekly leaderboard that is due; returns how many went out."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             guilds = await GuildRepo(session).owned_with_channel(
                 Guild.leaderboard_channel_id, self.scope.shard_ids, self.scope.shard_count, only_guild
             )
@@ -104,7 +104,7 @@ class WeeklyPostService:
         now, slot = self.clock.now(), self.slot(config)
         if slot.due_at < since:
             return 0  # that week ended before Unstuck joined the server
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             existing = await WeeklyPostRepo(session).get(config.guild_id, slot.week, kind)
         if existing is not None and existing.status != "posting":
             return 0
