@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 20
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -62,7 +63,11 @@ def create_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] 
     if is_sqlite(url):
         ensure_sqlite_directory(url)
         args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
-        engine = create_async_engine(url, echo=echo, connect_args=args)
+        # Enough pooled connections for the concurrent readers of a busy bot: a connection beyond
+        # the pool is closed after use, and opening one (a thread, the file, the pragmas) is slow.
+        in_memory = make_url(url).database in (None, "", ":memory:")  # one shared connection
+        pool = {} if in_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+        engine = create_async_engine(url, echo=echo, connect_args=args, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
@@ -80,12 +85,29 @@ class Database:
         self._readers = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # SQLite has one writer at a time. Writers of this process queue here, woken the moment the
+        # previous one commits, instead of polling in SQLite's busy handler (which sleeps 1, 2, 5,
+        # 10 ms ...); the busy timeout still arbitrates between processes.
+        self._write_turn = asyncio.Lock() if is_sqlite(url) else None
+        self._writing: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        if self._write_turn is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        me = asyncio.current_task()
+        if self._writing is me:
+            raise RuntimeError("a write transaction inside another one would wait for itself on SQLite")
+        async with self._write_turn:
+            self._writing = me
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                self._writing = None
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -179,8 +179,10 @@ class ThreadRepo:
         if not rows:
             return set()
         insert = postgresql.insert if self.session.bind.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(ThreadMessage).values(rows).on_conflict_do_nothing().returning(ThreadMessage.id)
-        return set((await self.session.scalars(statement)).all())
+        # Parameters passed separately (executemany): the statement compiles once and stays cached;
+        # a multi-row VALUES clause would be compiled afresh for every batch.
+        statement = insert(ThreadMessage).on_conflict_do_nothing().returning(ThreadMessage.id)
+        return set((await self.session.scalars(statement, rows)).all())
 
     async def live_for_guild(self, guild_id: int) -> Sequence[HelpThread]:
         """Threads that may still change on Discord's side: everything not deleted and not dormant."""
@@ -230,4 +232,3 @@ class ThreadRepo:
             )
         )
         return rows.all()
-

@@ -64,6 +64,7 @@ def dormancy_due(state: ThreadState, last_activity: datetime, idle: timedelta) -
     """When a thread goes dormant if nobody writes: ``idle`` after its last activity, while live."""
     return last_activity + idle if state in ACTIVE_STATES else None
 
+
 class TransitionError(Exception):
     """A lifecycle step that is not allowed from the thread's current state; the message is user-facing."""
 

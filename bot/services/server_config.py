@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -92,24 +93,46 @@ class ServerConfigService:
         self.clock = clock
         self.defaults = defaults
         self._cache: dict[int, ServerConfig] = {}
+        self._loading: dict[int, asyncio.Future[ServerConfig]] = {}
+        self._generation: dict[int, int] = {}  # bumped by every change, so a slow load can't undo it
         # Called with the guild id after its settings changed (e.g. to reschedule dormancy).
         self.listeners: list[Callable[[int], Awaitable[None]]] = []
 
     async def get(self, guild_id: int, session: AsyncSession | None = None) -> ServerConfig:
-        """The server's configuration. Pass the open ``session`` when inside a transaction: a
-        second connection would wait on SQLite's write lock that the caller itself holds."""
+        """The server's configuration. Inside a transaction, pass its ``session`` to read through it."""
         cached = self._cache.get(guild_id)
-        if cached is None:
-            if session is None:
-                async with self.db.reading() as own:
-                    cached = await self._load(guild_id, own)
-            else:
-                cached = await self._load(guild_id, session)
-            self._cache[guild_id] = cached
-        return cached
+        if cached is not None:
+            return cached
+        if session is not None:
+            generation = self._generation.get(guild_id, 0)
+            return self._remember(guild_id, generation, await self._load(guild_id, session))
+        # One load per server however many events ask at once (a burst right after start-up).
+        loading = self._loading.get(guild_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load_alone(guild_id))
+            self._loading[guild_id] = loading
+            loading.add_done_callback(lambda done: self._forget_load(guild_id, done))
+        return await asyncio.shield(loading)
+
+    async def _load_alone(self, guild_id: int) -> ServerConfig:
+        generation = self._generation.get(guild_id, 0)
+        async with self.db.reading() as session:
+            return self._remember(guild_id, generation, await self._load(guild_id, session))
+
+    def _forget_load(self, guild_id: int, done: asyncio.Future[ServerConfig]) -> None:
+        if self._loading.get(guild_id) is done:
+            del self._loading[guild_id]
+
+    def _remember(self, guild_id: int, generation: int, config: ServerConfig) -> ServerConfig:
+        """Cache ``config`` unless the server changed while it was being read (it would be stale)."""
+        if self._generation.get(guild_id, 0) == generation:
+            self._cache[guild_id] = config
+        return config
 
     def invalidate(self, guild_id: int) -> None:
+        self._generation[guild_id] = self._generation.get(guild_id, 0) + 1
         self._cache.pop(guild_id, None)
+        self._loading.pop(guild_id, None)  # a load already running may be stale: the next get reloads
 
     async def _load(self, guild_id: int, session: AsyncSession) -> ServerConfig:
         guild = await GuildRepo(session).get(guild_id)
