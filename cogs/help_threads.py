@@ -296,6 +296,13 @@ class HelpThreads(commands.Cog):
                 after.id, without_prefix(after.name, config.settings.help.solved_prefix)
             )
 
+    @commands.Cog.listener()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        # Raw: an archived thread is not in discord.py's cache, and its unarchiving matters most.
+        archived = payload.data.get("thread_metadata", {}).get("archived")
+        if archived is not None and self.bot.scope.owns(payload.guild_id):
+            await self.service.archived_changed(payload.thread_id, bool(archived))
+
     # ---- commands ------------------------------------------------------------------------------
 
     @app_commands.command(name="close", description="Close this help thread")

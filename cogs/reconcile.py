@@ -2,7 +2,9 @@
 
 For each help channel of a guild: track forum posts and text-channel questions that appeared, and
 feed every thread's messages after the last one seen through the same code path as live events.
-Everything it calls is idempotent, so running it while live events arrive is safe.
+Threads known to be archived are skipped: Discord lets an archived thread change only by making it
+active again, and active threads are all looked at. Everything it calls is idempotent, so running
+it while live events arrive is safe.
 """
 
 from __future__ import annotations
@@ -34,19 +36,26 @@ async def reconcile_guild(cog: HelpThreads, guild: discord.Guild, config: Server
         log.warning("could not list active threads of guild %s", guild.id)
         active = []
     async with cog.bot.services.db.reading() as session:
-        tracked = {t.id: t for t in await ThreadRepo(session).live_for_guild(guild.id)}
+        threads = ThreadRepo(session)
+        # Active threads whatever their state here (a dormant one may have been woken up), and
+        # the tracked ones that may have been archived or deleted meanwhile. Threads known to be
+        # archived are skipped: they change only by becoming active again.
+        rows = await threads.get_many({t.id for t in active}, lock=False)
+        unsettled = {t.id: t for t in await threads.not_known_archived(guild.id)}
         channels = {c.channel_id: c for c in await HelpChannelRepo(session).for_guild(guild.id)}
     for channel_id, row in channels.items():
         if row.kind == "text":
             await _catch_up_text_channel(cog, guild, channel_id, row.last_seen_message_id)
     for thread in active:
-        if thread.id not in tracked and config.help_channels.get(thread.parent_id or 0) == "forum":
+        if thread.id not in rows and config.help_channels.get(thread.parent_id or 0) == "forum":
             await cog._open_forum_thread(thread, await _starter_text(thread))
-        await _catch_up_thread(cog, thread, tracked.get(thread.id))
+        await _catch_up_thread(cog, thread, rows.get(thread.id))
     for thread in active:
         await _catch_up_reactions(cog, thread, config)
+        if thread.id in rows:
+            await cog.service.archived_changed(thread.id, False)
     active_ids = {t.id for t in active}
-    for thread_id, row in tracked.items():
+    for thread_id, row in unsettled.items():
         if thread_id not in active_ids:
             await _check_inactive_thread(cog, thread_id, row, config)
 
@@ -147,3 +156,5 @@ async def _check_inactive_thread(
         await _catch_up_thread(cog, channel, row)
         # An archived thread's reactions changed too: a later restart must not find them "new".
         await _catch_up_reactions(cog, channel, config)
+        if channel.archived:
+            await cog.service.archived_changed(thread_id, True)  # not looked at again until active

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -90,6 +90,9 @@ class HelpThread(Base):
     # Tags, name and solved note still have to be brought in line with the state (crash-safe).
     discord_sync_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str] = mapped_column(String(8), default="live")  # live | backfill (imported history)
+    # Known to be archived on Discord (from THREAD_UPDATE or a look at start-up): such a thread
+    # can't change until it becomes active again, so the restart catch-up skips it.
+    archived_on_discord: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ThreadMessage(Base):

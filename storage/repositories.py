@@ -162,16 +162,13 @@ class ThreadRepo:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).first()
 
-    async def get_many(self, thread_ids: Collection[int]) -> dict[int, HelpThread]:
-        """Several threads at once, held for this transaction (in id order, so that two processes
-        locking overlapping sets cannot deadlock)."""
-        rows = await self.session.scalars(
-            select(HelpThread)
-            .where(HelpThread.id.in_(sorted(thread_ids)))
-            .order_by(HelpThread.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+    async def get_many(self, thread_ids: Collection[int], *, lock: bool = True) -> dict[int, HelpThread]:
+        """Several threads at once, by default held for this transaction (in id order, so that two
+        processes locking overlapping sets cannot deadlock)."""
+        statement = select(HelpThread).where(HelpThread.id.in_(sorted(thread_ids))).order_by(HelpThread.id)
+        if lock:
+            statement = statement.with_for_update()
+        rows = await self.session.scalars(statement.execution_options(populate_existing=True))
         return {thread.id: thread for thread in rows}
 
     async def record_messages(self, rows: list[dict[str, Any]]) -> set[int]:
@@ -194,6 +191,27 @@ class ThreadRepo:
             )
         )
         return rows.all()
+
+    async def not_known_archived(self, guild_id: int) -> Sequence[HelpThread]:
+        """Threads whose Discord side may have changed while the bot was away: not deleted and not
+        known to be archived (an archived thread changes only by becoming active again)."""
+        rows = await self.session.scalars(
+            select(HelpThread).where(
+                HelpThread.guild_id == guild_id,
+                HelpThread.deleted == false(),
+                HelpThread.archived_on_discord == false(),
+            )
+        )
+        return rows.all()
+
+    async def set_archived(self, thread_id: int, archived: bool) -> bool:
+        """Record whether the thread is archived on Discord; True if that changed anything."""
+        result = await self.session.execute(
+            update(HelpThread)
+            .where(HelpThread.id == thread_id, HelpThread.archived_on_discord != archived)
+            .values(archived_on_discord=archived)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def due_dormant(self, owned: ColumnElement[bool], now: datetime) -> Sequence[int]:
         """Ids of live threads whose dormancy time has come, oldest first."""

@@ -259,6 +259,7 @@ class BackfillService:
                 "welcome_message_id": 0,  # no welcome is owed to history
                 "last_seen_message_id": history.last_message_id,
                 "origin": "backfill",
+                "archived_on_discord": True,  # backfill reads archived threads only
             }
         )
         if not created:

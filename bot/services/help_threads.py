@@ -253,6 +253,14 @@ class HelpThreadService:
                 thread.dormant_note_pending = False
         await self._notify(thread_id)
 
+    async def archived_changed(self, thread_id: int, archived: bool) -> None:
+        """Discord archived or unarchived a thread (start-up skips threads known to be archived)."""
+        known = await self.get(thread_id)
+        if known is None or known.archived_on_discord == archived:
+            return  # not ours, or nothing new: no write transaction for every thread update
+        async with self.db.session() as session:
+            await ThreadRepo(session).set_archived(thread_id, archived)
+
     async def renamed(self, thread_id: int, name: str) -> None:
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)

@@ -224,3 +224,44 @@ async def test_editing_the_starter_updates_the_stored_question(world: World) -> 
         return "PermissionError" in (await world.bot.services.threads.get(thread_id)).question
 
     await eventually(updated, what="question updated")
+
+
+async def archived_flag(w: World, thread_id: int, expected: bool) -> None:
+    async def check() -> bool:
+        thread = await w.bot.services.threads.get(thread_id)
+        return thread is not None and thread.archived_on_discord == expected
+
+    await eventually(check, what=f"thread {thread_id} archived_on_discord={expected}")
+
+
+def looked_up(w: World, since: int, thread_id: int) -> bool:
+    return ("GET", f"/channels/{thread_id}") in {(m, p) for m, p, _ in w.emu.requests[since:]}
+
+
+async def test_start_up_looks_only_at_threads_that_may_have_changed(world: World) -> None:
+    resting = await forum_question(world, "Goes dormant")
+    world.clock.advance(timedelta(days=4))
+    await world.bot.run_sweeps()
+    await archived_flag(world, resting, True)  # from the THREAD_UPDATE of the bot's own archive
+    woken = await forum_question(world, "Goes dormant too")
+    world.clock.advance(timedelta(days=4))
+    await world.bot.run_sweeps()
+    await archived_flag(world, woken, True)
+    archived_by_mod = await forum_question(world, "Archived by a moderator")
+    await world.stop()
+    await world.emu.archive_thread(archived_by_mod)
+    await world.emu.user_says(world.c.alice, woken, "Still stuck after all")  # unarchives it
+    since = len(world.emu.requests)
+    await world.start()
+    # The thread archived meanwhile is looked at once and remembered as archived ...
+    assert looked_up(world, since, archived_by_mod)
+    await archived_flag(world, archived_by_mod, True)
+    # ... the one woken up is active again and caught up from its last seen message ...
+    await thread_state(world, woken, ThreadState.OPEN)
+    await archived_flag(world, woken, False)
+    # ... and the one still resting costs no request at all.
+    assert not looked_up(world, since, resting)
+    since = len(world.emu.requests)
+    await world.restart()
+    assert not looked_up(world, since, archived_by_mod)
+    assert not looked_up(world, since, resting)

@@ -29,6 +29,14 @@ async def _fill_first_schema(db: Database) -> None:
             ),
             {"now": now},
         )
+        await session.execute(
+            text(
+                "INSERT INTO help_threads (id, guild_id, channel_id, kind, asker_id, title, question, state,"
+                " created_at, last_activity_at, dormant_note_pending, starter_deleted, deleted)"
+                " VALUES (6, 1, 2, 'forum', 3, 'idle', 'q', 'dormant', :now, :now, false, false, false)"
+            ),
+            {"now": now},
+        )
 
 
 async def _check_upgrade(url: str, connect_args: dict[str, object]) -> None:
@@ -40,10 +48,17 @@ async def _check_upgrade(url: str, connect_args: dict[str, object]) -> None:
         current, head = await asyncio.to_thread(current_and_head, url, connect_args)
         assert current == head
         async with db.session() as session:
-            row = (
-                await session.execute(text("SELECT state, origin, discord_sync_pending FROM help_threads"))
-            ).one()
-        assert tuple(row) == ("open", "live", False)
+            rows = await session.execute(
+                text(
+                    "SELECT state, origin, discord_sync_pending, archived_on_discord FROM help_threads"
+                    " ORDER BY id"
+                )
+            )
+        # The bot archived its dormant threads; an open one is looked at by the next start-up.
+        assert [tuple(row) for row in rows] == [
+            ("open", "live", False, False),
+            ("dormant", "live", False, True),
+        ]
     finally:
         await db.dispose()
 
