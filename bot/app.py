@@ -48,7 +48,12 @@ EXTENSIONS = (
     "cogs.similar",
 )
 # The names discord.py gives the tasks running event, command and component handlers.
-HANDLER_TASKS = ("discord.py: on_", "CommandTree-invoker", "discord-ui-view-dispatch")
+HANDLER_TASKS = (
+    "discord.py: on_",
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch",
+    "discord-ui-dynamic-item",  # persistent buttons (Claim, This solved it, leaderboard pages)
+)
 MESSAGE_LIMIT = 2000
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
@@ -80,7 +85,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     points = PointsService(db, clock, configs)
     solutions = SolutionService(db, clock, configs, points)
     titles_only = not settings.intents.message_content
-    similar = SimilarService(db, clock, configs, points, scope, titles_only=titles_only)
+    similar = SimilarService(db, clock, configs, points, scope, titles_only=titles_only, outbox=outbox)
     solutions.listeners.append(similar.refresh)
     threads.listeners.append(similar.refresh)
     backfill = BackfillService(db, clock, configs)

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.config import HelpSettings, humanize_duration
 from bot.domain.naming import thread_name_from_message, with_prefix, without_prefix
 from bot.services.help_threads import HelpThreadService, NewThread
-from bot.services.outbox import Note
+from bot.services.outbox import Note, NoteLink
 from bot.services.server_config import ServerConfig
 from cogs._common import actor_from_interaction
 from cogs.similar import welcome_message
@@ -88,13 +88,18 @@ class DiscordThreadPort:
         except (discord.NotFound, discord.Forbidden):
             log.info("could not update the look of thread %s", row.id)
 
-    async def send(self, channel_id: int, content: str, nonce: str) -> int | None:
+    async def send(
+        self, channel_id: int, content: str, nonce: str, links: tuple[NoteLink, ...] = ()
+    ) -> int | None:
         """Post an owed message (the outbox's port); ``None`` when the channel is gone."""
         channel = self.bot.get_channel(channel_id) or await self.thread(channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             return None
+        view = discord.ui.View(timeout=None)
+        for link in links:
+            view.add_item(discord.ui.Button(label=link.label, url=link.url, emoji=link.emoji or None))
         try:
-            return (await channel.send(content, nonce=nonce)).id
+            return (await channel.send(content, nonce=nonce, view=view)).id
         except (discord.NotFound, discord.Forbidden):
             return None
 
@@ -311,11 +316,11 @@ class HelpThreads(commands.Cog):
     async def close(self, interaction: discord.Interaction, reason: app_commands.Range[str, 1, 200]) -> None:
         reason_text = discord.utils.escape_markdown(" ".join(reason.split())[:200])
         text = f"🔒 Closed by {interaction.user.mention}: {reason_text}. Use `/reopen` if you need more help."
-        note = Note(key=f"i{interaction.id}", channel_id=interaction.channel_id or 0, content=text)
-        thread = await self.service.close(note.channel_id, actor_from_interaction(interaction), reason, note)
+        channel_id = interaction.channel_id or 0
+        note = Note(key=f"i{interaction.id}", channel_id=channel_id, content=text, archive_after=True)
+        await self.service.close(channel_id, actor_from_interaction(interaction), reason, note)
         await interaction.response.send_message("Done: the thread is closed.", ephemeral=True)
-        await self.bot.services.outbox.send(note.key, self.port)
-        await self.port.archive(thread.id)
+        await self.bot.services.outbox.send(note.key, self.port)  # the note, then the archive
 
     @close.autocomplete("reason")
     async def _close_reasons(

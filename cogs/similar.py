@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.domain.lifecycle import ThreadState
 from bot.domain.suggestions import answer_excerpt
 from bot.services.errors import UserFacingError
+from bot.services.outbox import Note, NoteLink
 from bot.services.similar import ReuseOutcome, ReuseResult, SimilarService, Suggestion
 from cogs._common import actor_from_interaction, thread_link
 
@@ -142,6 +143,25 @@ def reuse_note(outcome: ReuseOutcome) -> str:
     )
 
 
+def reuse_note_key(thread_id: int) -> str:
+    return f"r{thread_id}"
+
+
+def owed_reuse_note(outcome: ReuseOutcome) -> Note:
+    """The reuse note as the outbox keeps it: text, links to the earlier thread, then archive."""
+    note_links = tuple(
+        NoteLink(label=str(button.label), url=str(button.url), emoji=str(button.emoji or ""))
+        for button in links(outcome.source)
+    )
+    return Note(
+        key=reuse_note_key(outcome.thread.id),
+        channel_id=outcome.thread.id,
+        content=reuse_note(outcome),
+        links=note_links,
+        archive_after=True,
+    )
+
+
 def reuse_confirmation(outcome: ReuseOutcome) -> str:
     """What the clicker alone sees: what happened, and to the points."""
     title = answer_excerpt(outcome.source.title, limit=120)
@@ -194,31 +214,20 @@ class Similar(commands.Cog):
 
     async def reuse_clicked(self, interaction: discord.Interaction, thread_id: int, source_id: int) -> None:
         """ "This solved it" was clicked: close the thread as a duplicate, credit the earlier answer."""
+        actor = actor_from_interaction(interaction)
         try:
-            outcome = await self.service.reuse(thread_id, source_id, actor_from_interaction(interaction))
+            outcome = await self.service.reuse(thread_id, source_id, actor, note=owed_reuse_note)
         except UserFacingError as error:
             await interaction.response.send_message(str(error), ephemeral=True)
             return
         await interaction.response.send_message(reuse_confirmation(outcome), ephemeral=True)
-        if outcome.result is ReuseResult.CLOSED:
-            await self._close_on_discord(outcome)
-
-    async def _close_on_discord(self, outcome: ReuseOutcome) -> None:
-        """Post the note (a nonce makes a retry return the first one), update the look, archive."""
         port = self.bot.ports.threads
         thread = outcome.thread
-        view = discord.ui.View(timeout=None)
-        for button in links(outcome.source):
-            view.add_item(button)
-        channel = await port.thread(thread.id)
-        if channel is None:
-            return
-        try:
-            await channel.send(reuse_note(outcome), view=view, nonce=f"r{thread.id}")
-        except (discord.NotFound, discord.Forbidden):
-            log.info("could not post the reuse note in thread %s", thread.id)
-        await port.sync_appearance(thread, await self.bot.services.configs.get(thread.guild_id))
-        await port.archive(thread.id)
+        if outcome.result is ReuseResult.CLOSED:
+            await port.sync_appearance(thread, await self.bot.services.configs.get(thread.guild_id))
+        # The note, then the archive: owed since the commit, so a crash before this line loses
+        # neither (start-up, or this second click, sends what is still owed).
+        await self.bot.services.outbox.send(reuse_note_key(thread.id), port)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -342,5 +342,9 @@ class OutboxMessage(Base):
     guild_id: Mapped[int]
     channel_id: Mapped[int]
     content: Mapped[str] = mapped_column(Text)
+    # Link buttons under the message: [{"label", "url", "emoji"}]; NULL for none.
+    links: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # Archive the thread once the message is out (a close note is the thread's last word).
+    archive_after: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     sent_message_id: Mapped[int | None]

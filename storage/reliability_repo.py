@@ -50,7 +50,17 @@ class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, key: str, guild_id: int, channel_id: int, content: str, now: datetime) -> bool:
+    async def add(
+        self,
+        key: str,
+        guild_id: int,
+        channel_id: int,
+        content: str,
+        now: datetime,
+        *,
+        links: list[dict[str, str]] | None = None,
+        archive_after: bool = False,
+    ) -> bool:
         return await insert_ignoring_duplicates(
             self.session,
             OutboxMessage,
@@ -59,6 +69,8 @@ class OutboxRepo:
                 "guild_id": guild_id,
                 "channel_id": channel_id,
                 "content": content,
+                "links": links or None,
+                "archive_after": archive_after,
                 "created_at": now,
             },
         )

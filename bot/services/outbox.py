@@ -18,17 +18,37 @@ from storage.reliability_repo import OutboxRepo
 
 
 @dataclass(frozen=True)
+class NoteLink:
+    """A link button under an owed message."""
+
+    label: str
+    url: str
+    emoji: str = ""
+
+
+@dataclass(frozen=True)
 class Note:
-    """A message owed to a channel. ``key`` is unique per reason to post (it is also the nonce)."""
+    """A message owed to a channel. ``key`` is unique per reason to post (it is also the nonce).
+
+    ``archive_after`` archives the thread once the message is out: a close note is its last word.
+    """
 
     key: str
     channel_id: int
     content: str
+    links: tuple[NoteLink, ...] = ()
+    archive_after: bool = False
 
 
 class OutboxPort(Protocol):
-    async def send(self, channel_id: int, content: str, nonce: str) -> int | None:
+    async def send(
+        self, channel_id: int, content: str, nonce: str, links: tuple[NoteLink, ...] = ()
+    ) -> int | None:
         """Post it; the message id, or ``None`` when the channel is gone (nothing left to do)."""
+        ...
+
+    async def archive(self, thread_id: int) -> None:
+        """Archive the thread (nothing when it is gone or archived already)."""
         ...
 
 
@@ -39,14 +59,26 @@ class OutboxService:
 
     async def add(self, session: AsyncSession, guild_id: int, note: Note) -> None:
         """Owe ``note`` as part of the caller's transaction."""
-        await OutboxRepo(session).add(note.key, guild_id, note.channel_id, note.content, self.clock.now())
+        links = [{"label": link.label, "url": link.url, "emoji": link.emoji} for link in note.links]
+        await OutboxRepo(session).add(
+            note.key,
+            guild_id,
+            note.channel_id,
+            note.content,
+            self.clock.now(),
+            links=links,
+            archive_after=note.archive_after,
+        )
 
     async def send(self, key: str, port: OutboxPort) -> None:
         async with self.db.reading() as session:
             row = await OutboxRepo(session).get(key)
         if row is None or row.sent_message_id is not None:
             return
-        message_id = await port.send(row.channel_id, row.content, row.key)
+        links = tuple(NoteLink(**link) for link in row.links or [])
+        message_id = await port.send(row.channel_id, row.content, row.key, links)
+        if row.archive_after:
+            await port.archive(row.channel_id)  # before "sent": a crash here repeats both steps
         async with self.db.session() as session:
             await OutboxRepo(session).mark_sent(key, message_id or 0)
 

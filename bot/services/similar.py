@@ -10,6 +10,7 @@ always converges on what the database says, whatever order events arrive in.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ from bot.domain.points import AwardKind
 from bot.domain.sharding import ShardScope
 from bot.domain.suggestions import answer_excerpt, effective_threshold, time_ago
 from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.outbox import Note, OutboxService
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
@@ -80,8 +82,10 @@ class SimilarService:
         scope: ShardScope,
         *,
         titles_only: bool,
+        outbox: OutboxService | None = None,
     ) -> None:
         self.db = db
+        self.outbox = outbox  # where the public "solved by an earlier thread" note is owed
         self.clock = clock
         self.configs = configs
         self.points = points
@@ -196,11 +200,18 @@ class SimilarService:
 
     # ---- "This solved it" -----------------------------------------------------------------------
 
-    async def reuse(self, thread_id: int, source_id: int, actor: Actor) -> ReuseOutcome:
+    async def reuse(
+        self,
+        thread_id: int,
+        source_id: int,
+        actor: Actor,
+        note: Callable[[ReuseOutcome], Note] | None = None,
+    ) -> ReuseOutcome:
         """Close ``thread_id`` as solved by the earlier thread ``source_id``, crediting its answer.
 
         One transaction holding the new thread's row; the ``thread_reuses`` primary key and the
         ledger's one-live-award-per-thread index make a second click or a repeated event a no-op.
+        The public note ``note`` builds is owed (outbox) in that same transaction.
         """
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
@@ -231,7 +242,10 @@ class SimilarService:
             )
             awards = await self._solve_by_reuse(session, thread, config, source_id, actor.user_id)
             source = await self._source(repo, source_id, thread)  # "helped" now counts this thread
-        return ReuseOutcome(ReuseResult.CLOSED, thread, source, awards)
+            outcome = ReuseOutcome(ReuseResult.CLOSED, thread, source, awards)
+            if note is not None and self.outbox is not None:
+                await self.outbox.add(session, thread.guild_id, note(outcome))
+        return outcome
 
     async def _source(self, repo: SimilarRepo, source_id: int, thread: HelpThread) -> Suggestion:
         cards = await repo.cards([source_id]) if source_id != thread.id else {}

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from bot.domain.lifecycle import ThreadState
+from bot.domain.permissions import Actor
+from cogs.similar import owed_reuse_note
 from tests.e2e.conftest import World
 from tests.e2e.harness import eventually
 from tests.e2e.test_help_threads import WELCOME, thread_state
@@ -104,6 +106,21 @@ async def test_a_new_thread_gets_the_right_suggestions_and_none_when_nothing_mat
     )
     text_note = await world.emu.wait_for_bot_message(int(question["id"]), contains=WELCOME)
     assert len(text_note["embeds"]) == 1  # the match is in the forum, not in this channel
+
+
+async def test_a_reuse_note_owed_when_the_bot_died_goes_out_at_start_up(world: World) -> None:
+    await seed(world)
+    earlier, _ = await solve(world, PANDAS, PANDAS_ANSWER)
+    new = await post(world, PANDAS_AGAIN, world.c.bob)
+    # The click's transaction commits, then the process dies before Discord hears of it.
+    await world.bot.services.similar.reuse(new, earlier, Actor(world.c.bob), note=owed_reuse_note)
+    await world.restart()
+    closing = await world.emu.wait_for_bot_message(new, contains="Solved by an earlier thread")
+    assert f"https://discord.com/channels/{world.c.guild}/{earlier}" in {b["url"] for b in buttons(closing)}
+    await world.emu.wait_for(lambda: world.emu.channel(new)["thread_metadata"]["archived"], what="archived")
+    await world.restart()
+    notes = [m for m in world.emu.bot_messages(new) if "Solved by an earlier thread" in m["content"]]
+    assert len(notes) == 1
 
 
 async def test_this_solved_it_closes_the_thread_and_awards_reuse_once(world: World) -> None:
