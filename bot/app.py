@@ -92,6 +92,8 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     backfill.listeners.append(similar.refresh)
     escalation = EscalationService(db, clock, configs, scope)
     threads.opened.append(escalation.schedule_new_thread)
+    threads.reopened.append(escalation.requeue_reopened)
+    solutions.reopened.append(escalation.requeue_reopened)
     weekly = WeeklyPostService(db, clock, configs, points, scope)
     return Services(
         db=db,

@@ -365,6 +365,7 @@ class HelpThreads(commands.Cog):
             await self.service.deliver_pending_notes(self.port)
             await self.bot.services.outbox.send_owed(guild.id, self.port)
             await self.bot.services.solutions.sync_pending(guild.id, self.bot.ports.solutions)
+            await self.bot.services.escalation.schedule_unscheduled(guild.id)
             await self.bot.run_weekly_posts(guild.id)  # a post missed while down goes out now
         finally:
             self.bot.mark_reconciled(guild.id)

@@ -102,6 +102,22 @@ class EscalationRepo:
         for tier, due_at in enumerate(due):
             await self.schedule_one(thread_id, guild_id, tier, due_at, now)
 
+    async def requeue(self, thread_id: int, guild_id: int, due: Sequence[datetime], now: datetime) -> None:
+        """Put a reopened thread's tiers back on the queue: cancelled ones pending again at their new
+        time, missing ones written; pending ones keep their time and sent ones stay sent."""
+        for tier, due_at in enumerate(due):
+            revived = await self.session.execute(
+                update(EscalationDelivery)
+                .where(
+                    EscalationDelivery.thread_id == thread_id,
+                    EscalationDelivery.tier == tier,
+                    EscalationDelivery.status == CANCELLED,
+                )
+                .values(status=PENDING, due_at=due_at, updated_at=now)
+            )
+            if not revived.rowcount:  # type: ignore[attr-defined]
+                await self.schedule_one(thread_id, guild_id, tier, due_at, now)
+
     async def schedule_one(
         self, thread_id: int, guild_id: int, tier: int, due_at: datetime, now: datetime
     ) -> bool:
@@ -197,6 +213,20 @@ class EscalationRepo:
         rows = await self.session.execute(
             select(HelpThread.id, HelpThread.created_at).where(
                 HelpThread.guild_id == guild_id, HelpThread.state == "open", HelpThread.deleted.is_(False)
+            )
+        )
+        return rows.all()
+
+    async def open_threads_never_scheduled(self, guild_id: int) -> Sequence[Row[tuple[int, datetime]]]:
+        """(id, asked at) of open threads without a single delivery row (tracked before escalation
+        existed, i.e. before migration 0004)."""
+        scheduled = select(EscalationDelivery.thread_id).where(EscalationDelivery.thread_id == HelpThread.id)
+        rows = await self.session.execute(
+            select(HelpThread.id, HelpThread.created_at).where(
+                HelpThread.guild_id == guild_id,
+                HelpThread.state == "open",
+                HelpThread.deleted.is_(False),
+                ~scheduled.exists(),
             )
         )
         return rows.all()

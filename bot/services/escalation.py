@@ -50,7 +50,7 @@ from bot.services.help_threads import NewThread
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.escalation_repo import SENDING, SENT, DueDelivery, EscalationRepo, ListedThread
-from storage.models import EscalationDelivery, EscalationDigest
+from storage.models import EscalationDelivery, EscalationDigest, HelpThread
 from storage.repositories import ThreadRepo, owned_by_shards
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,30 @@ class EscalationService:
         await EscalationRepo(session).schedule(
             new.thread_id, new.guild_id, due_times(new.created_at, tiers), self.clock.now()
         )
+
+    async def requeue_reopened(self, session: AsyncSession, thread: HelpThread, config: ServerConfig) -> None:
+        """An unanswered thread is open again: tiers not yet delivered count from the moment it
+        reopened (its last activity; a catch-up after downtime reads that from the message), in
+        the same transaction. A tier already sent is not sent twice."""
+        due = due_times(thread.last_activity_at, config.settings.escalation.tiers)
+        await EscalationRepo(session).requeue(thread.id, thread.guild_id, due, self.clock.now())
+
+    async def schedule_unscheduled(self, guild_id: int) -> int:
+        """At start-up: give open threads that never had escalation rows (tracked before this
+        feature existed) their tiers, counted from when they were asked. Returns how many."""
+        tiers = (await self.configs.get(guild_id)).settings.escalation.tiers
+        if not tiers:
+            return 0
+        async with self.db.reading() as session:
+            waiting = await EscalationRepo(session).open_threads_never_scheduled(guild_id)
+        if not waiting:
+            return 0
+        now = self.clock.now()
+        async with self.db.session() as session:
+            repo = EscalationRepo(session)
+            for thread_id, asked_at in waiting:
+                await repo.schedule(thread_id, guild_id, due_times(asked_at, tiers), now)
+        return len(waiting)
 
     async def reschedule_guild(self, guild_id: int) -> None:
         """After the tiers changed: move pending due times, add new tiers, drop removed ones."""

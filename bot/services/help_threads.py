@@ -95,6 +95,9 @@ class HelpThreadService:
         # Called inside the transaction that tracks a new thread, so what they write (e.g. its
         # escalation due times) exists exactly when the thread does, even across a crash.
         self.opened: list[Callable[[AsyncSession, NewThread, ServerConfig], Awaitable[None]]] = []
+        # Called inside the transaction that brings an unanswered thread back to "open" (`/reopen`,
+        # the asker writing in a dormant thread): its escalation starts over from that moment.
+        self.reopened: list[ReopenHook] = []
         # Told the thread id after its question, title or existence changed (the similar index).
         self.listeners: list[Callable[[int], Awaitable[None]]] = []
 
@@ -188,6 +191,8 @@ class HelpThreadService:
                     author_is_bot=False,
                 )
                 self._apply(thread, outcome, item.author_id, item.at, item.message_id, config)
+                if outcome.reopened:
+                    await run_reopen_hooks(self.reopened, session, thread, config)
                 outcomes.append(outcome)
             return outcomes
 
@@ -306,6 +311,7 @@ class HelpThreadService:
             thread.dormant_note_pending = False
             thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
             self._reschedule(thread, config)
+            await run_reopen_hooks(self.reopened, session, thread, config)
             if note is not None and self.outbox is not None:
                 await self.outbox.add(session, thread.guild_id, note)
             return thread
@@ -351,6 +357,18 @@ class HelpThreadService:
                 await self._welcome(thread, await self.configs.get(thread.guild_id), port)
             if thread.dormant_note_pending:
                 await self._finish_dormant(thread.id, port)
+
+
+ReopenHook = Callable[[AsyncSession, HelpThread, ServerConfig], Awaitable[None]]
+
+
+async def run_reopen_hooks(
+    hooks: list[ReopenHook], session: AsyncSession, thread: HelpThread, config: ServerConfig
+) -> None:
+    """Tell the hooks a thread is waiting for an answer again (only an unanswered one is)."""
+    if thread.state == ThreadState.OPEN.value:
+        for hook in hooks:
+            await hook(session, thread, config)
 
 
 def _allowed(check: Callable[[ThreadState], None], state: ThreadState) -> None:

@@ -19,6 +19,7 @@ from bot.domain.lifecycle import ThreadState, resting_state
 from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
 from bot.domain.points import AwardKind
 from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.help_threads import ReopenHook, run_reopen_hooks
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
@@ -83,6 +84,8 @@ class SolutionService:
         self.points = points
         # Told the thread id whenever a solution appears, moves or disappears (the similar index).
         self.listeners: list[Listener] = []
+        # Called in the transaction that takes the solution of a never-answered thread back.
+        self.reopened: list[ReopenHook] = []
 
     async def get(self, thread_id: int) -> Solution | None:
         async with self.db.reading() as session:
@@ -212,6 +215,7 @@ class SolutionService:
         thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
         thread.dormant_due_at = thread.last_activity_at + config.settings.help.dormant_after
         thread.discord_sync_pending = True
+        await run_reopen_hooks(self.reopened, session, thread, config)
 
     async def _thread(self, session: AsyncSession, thread_id: int) -> HelpThread:
         thread = await ThreadRepo(session).get(thread_id, lock=True)

@@ -61,6 +61,7 @@ class World:
         self.threads = HelpThreadService(db, clock, self.configs, scope or ShardScope())
         self.escalation = EscalationService(db, clock, self.configs, scope or ShardScope())
         self.threads.opened.append(self.escalation.schedule_new_thread)
+        self.threads.reopened.append(self.escalation.requeue_reopened)
         self.port = FakeEscalationPort()
 
     async def set_up(self, guild_id: int = GUILD) -> None:
@@ -214,3 +215,77 @@ async def test_the_due_query_only_returns_owned_due_pending_rows(world: World) -
         elsewhere = owned_by_shards(EscalationDelivery.guild_id, [0], 2)
         assert await EscalationRepo(session).due(elsewhere, world.clock.now(), 100) == []
     assert [(d.thread_id, d.tier) for d in due] == [(2, 0)]
+
+
+async def due_times_of(world: World, thread_id: int) -> dict[int, tuple[str, timedelta]]:
+    """tier -> (status, due time counted from now)."""
+    async with world.db.session() as session:
+        rows = (await session.execute(EscalationDelivery.__table__.select())).all()
+    return {r.tier: (r.status, r.due_at - world.clock.now()) for r in rows if r.thread_id == thread_id}
+
+
+async def test_a_reopened_unanswered_thread_is_escalated_again_counting_from_the_reopening(
+    world: World,
+) -> None:
+    await world.ask(1)
+    await world.threads.close(1, Actor(ASKER), "stale")
+    world.clock.advance(timedelta(hours=25))
+    await world.sweep()
+    assert await world.statuses(1) == {0: "cancelled", 1: "cancelled"}  # closed when they fell due
+    await world.threads.reopen(1, Actor(ASKER))
+    assert await due_times_of(world, 1) == {
+        0: ("pending", timedelta(hours=4)),
+        1: ("pending", timedelta(hours=24)),
+    }
+    world.clock.advance(timedelta(hours=4))
+    assert await world.sweep() == 1
+    assert world.port.threads() == [1]
+    # Closed and reopened once more: the tier already sent is not sent twice.
+    await world.threads.close(1, Actor(ASKER), "stale")
+    world.clock.advance(timedelta(hours=24))
+    await world.sweep()
+    await world.threads.reopen(1, Actor(ASKER))
+    assert await due_times_of(world, 1) == {
+        0: ("sent", -timedelta(hours=24)),
+        1: ("pending", timedelta(hours=24)),
+    }
+
+
+async def test_an_answered_thread_reopened_is_not_queued_again(world: World) -> None:
+    await world.ask(1)
+    await world.threads.record_message(
+        thread_id=1, message_id=11, author_id=HELPER, author_is_bot=False, created_at=world.clock.now()
+    )
+    await world.threads.close(1, Actor(ASKER), "solved")
+    world.clock.advance(timedelta(hours=25))
+    await world.sweep()
+    await world.threads.reopen(1, Actor(ASKER))
+    assert await world.statuses(1) == {0: "cancelled", 1: "cancelled"}
+
+
+async def test_threads_tracked_before_escalation_existed_get_their_tiers_at_start_up(world: World) -> None:
+    world.threads.opened.clear()  # as before migration 0004: tracked without delivery rows
+    await world.ask(1)
+    world.clock.advance(timedelta(hours=1))
+    assert await world.statuses(1) == {}
+    assert await world.escalation.schedule_unscheduled(GUILD) == 1
+    assert await due_times_of(world, 1) == {
+        0: ("pending", timedelta(hours=3)),
+        1: ("pending", timedelta(hours=23)),
+    }
+    assert await world.escalation.schedule_unscheduled(GUILD) == 0
+
+
+async def test_the_asker_waking_a_dormant_unanswered_thread_queues_it_again(world: World) -> None:
+    await world.ask(1)
+    world.clock.advance(timedelta(days=4))
+    await world.threads.sweep_dormant(FakeThreadPort())
+    await world.sweep()
+    assert await world.statuses(1) == {0: "cancelled", 1: "cancelled"}
+    await world.threads.record_message(
+        thread_id=1, message_id=11, author_id=ASKER, author_is_bot=False, created_at=world.clock.now()
+    )
+    assert await due_times_of(world, 1) == {
+        0: ("pending", timedelta(hours=4)),
+        1: ("pending", timedelta(hours=24)),
+    }
