@@ -109,9 +109,12 @@ class SimilarService:
 
     async def refresh(self, thread_id: int) -> None:
         """Bring one thread's entry in line with the database (listener of every change)."""
-        async with self.db.session() as session:
-            row = await SimilarRepo(session).indexable_one(thread_id)
-            if row is None:
+        async with self.db.reading() as session:
+            repo = SimilarRepo(session)
+            row = await repo.indexable_one(thread_id)
+            maybe_lost_reuse = row is None and await repo.reuse_of(thread_id) is not None
+        if maybe_lost_reuse:  # rare: write only then (the check is repeated inside the write)
+            async with self.db.session() as session:
                 await self._forget_lost_reuse(session, thread_id)
         if row is None:
             self.index.remove(thread_id)
