@@ -95,9 +95,11 @@ class DiscordThreadPort:
         channel = self.bot.get_channel(channel_id) or await self.thread(channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             return None
-        view = discord.ui.View(timeout=None)
-        for link in links:
-            view.add_item(discord.ui.Button(label=link.label, url=link.url, emoji=link.emoji or None))
+        view: discord.ui.View = discord.utils.MISSING  # no components at all unless there are links
+        if links:
+            view = discord.ui.View(timeout=None)
+            for link in links:
+                view.add_item(discord.ui.Button(label=link.label, url=link.url, emoji=link.emoji or None))
         try:
             return (await channel.send(content, nonce=nonce, view=view)).id
         except (discord.NotFound, discord.Forbidden):
