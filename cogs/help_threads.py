@@ -15,7 +15,7 @@ from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.outbox import Note, NoteLink
 from bot.services.server_config import ServerConfig
 from cogs._common import actor_from_interaction
-from cogs.similar import welcome_message
+from cogs.similar import link_button, welcome_message
 from storage.models import HelpThread
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class DiscordThreadPort:
         if links:
             view = discord.ui.View(timeout=None)
             for link in links:
-                view.add_item(discord.ui.Button(label=link.label, url=link.url, emoji=link.emoji or None))
+                view.add_item(link_button(link))
         try:
             return (await channel.send(content, nonce=nonce, view=view)).id
         except (discord.NotFound, discord.Forbidden):

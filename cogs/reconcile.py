@@ -52,7 +52,8 @@ async def reconcile_guild(cog: HelpThreads, guild: discord.Guild, config: Server
         await _catch_up_thread(cog, thread, rows.get(thread.id))
     for thread in active:
         await _catch_up_reactions(cog, thread, config)
-        if thread.id in rows:
+        row = rows.get(thread.id)
+        if row is not None and row.archived_on_discord:  # unarchived while the bot was away
             await cog.service.archived_changed(thread.id, False)
     active_ids = {t.id for t in active}
     for thread_id, row in unsettled.items():

@@ -89,16 +89,23 @@ class ReuseButton(
         await cog.reuse_clicked(interaction, self.thread_id, self.source_id)
 
 
-def links(suggestion: Suggestion, number: int | None = None) -> list[discord.ui.Button[Any]]:
-    """Link buttons to a solved thread and to its accepted answer."""
+def link_targets(suggestion: Suggestion, number: int | None = None) -> tuple[NoteLink, ...]:
+    """Where a solved thread's buttons lead: the thread, and its accepted answer if it has one."""
     prefix = f"{number} · " if number is not None else ""
-    url = thread_link(suggestion.guild_id, suggestion.thread_id)
-    buttons = [discord.ui.Button[Any](label=f"{prefix}Open thread", url=url, emoji="🧵")]
+    targets = [NoteLink(f"{prefix}Open thread", thread_link(suggestion.guild_id, suggestion.thread_id), "🧵")]
     if suggestion.answer_message_id:
         answer_url = thread_link(suggestion.guild_id, suggestion.thread_id, suggestion.answer_message_id)
-        label = f"{prefix}Jump to the answer"
-        buttons.append(discord.ui.Button[Any](label=label, url=answer_url, emoji="💡"))
-    return buttons
+        targets.append(NoteLink(f"{prefix}Jump to the answer", answer_url, "💡"))
+    return tuple(targets)
+
+
+def link_button(link: NoteLink) -> discord.ui.Button[Any]:
+    return discord.ui.Button[Any](label=link.label, url=link.url, emoji=link.emoji or None)
+
+
+def links(suggestion: Suggestion, number: int | None = None) -> list[discord.ui.Button[Any]]:
+    """Link buttons to a solved thread and to its accepted answer."""
+    return [link_button(link) for link in link_targets(suggestion, number)]
 
 
 def suggestions_view(suggestions: Sequence[Suggestion], reusable_in: int | None) -> discord.ui.View:
@@ -149,15 +156,11 @@ def reuse_note_key(thread_id: int) -> str:
 
 def owed_reuse_note(outcome: ReuseOutcome) -> Note:
     """The reuse note as the outbox keeps it: text, links to the earlier thread, then archive."""
-    note_links = tuple(
-        NoteLink(label=str(button.label), url=str(button.url), emoji=str(button.emoji or ""))
-        for button in links(outcome.source)
-    )
     return Note(
         key=reuse_note_key(outcome.thread.id),
         channel_id=outcome.thread.id,
         content=reuse_note(outcome),
-        links=note_links,
+        links=link_targets(outcome.source),
         archive_after=True,
     )
 
