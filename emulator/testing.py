@@ -1,7 +1,6 @@
 """``connected_client``: drive a real discord.py client against the emulator until a block ends.
 
-    async with connected_client(emu, discord.Client(intents=discord.Intents.all())) as client:
-        ...
+Use it as ``async with connected_client(emu, discord.Client(intents=...)) as client:``.
 """
 
 from __future__ import annotations
