@@ -1,13 +1,6 @@
-"""Pytest helpers: an emulator fixture and ``connected_client`` for driving a real discord.py client.
+"""``connected_client``: drive a real discord.py client against the emulator until a block ends.
 
-Use from a conftest::
-
-    from emulator.testing import emulator_fixture, connected_client  # noqa: F401
-
-    async def test_x(emu):
-        client = discord.Client(intents=discord.Intents.all())
-        async with connected_client(emu, client):
-            ...
+Use it as ``async with connected_client(emu, discord.Client(intents=...)) as client:``.
 """
 
 from __future__ import annotations
@@ -18,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import TypeVar
 
 import discord
-import pytest
 
 from emulator.driver import Emulator
 
@@ -65,17 +57,3 @@ async def _wait_ready(client: discord.Client, task: asyncio.Task[None], timeout:
 def fast_ready(client: discord.Client, seconds: float = 0.05) -> None:
     """Shrink discord.py's wait for GUILD_CREATEs after READY (2 s by default) for tests."""
     client._connection.guild_ready_timeout = seconds  # same attribute the constructor argument sets
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    """A started emulator, stopped after the test."""
-    emulator = Emulator()
-    await emulator.start()
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
-
-
-emulator_fixture = emu

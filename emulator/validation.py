@@ -22,12 +22,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator, Draft202012Validator
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:
+    # Imported where used: validation is for tests (the dev extra), while the demo runs the
+    # emulator on the base install, where jsonschema may be absent.
+    from jsonschema import Draft7Validator, Draft202012Validator
+    from referencing import Registry
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def resolve_validate_flag(validate: bool | None) -> bool:
     missing = missing_data_files()
     required = validate is True or _ci_enabled()
     if not missing:
-        return True
+        return _validator_installed(required)
     message = (
         f"Discord schema files missing: {', '.join(str(p) for p in missing)}. They come from the public "
         "repositories discord/discord-api-spec (specs/openapi.json) and discord-api-types "
@@ -84,6 +85,22 @@ def resolve_validate_flag(validate: bool | None) -> bool:
         log.warning("Emulator validation is OFF. %s", message)
         _warned_missing = True
     return False
+
+
+def _validator_installed(required: bool) -> bool:
+    """Whether jsonschema is importable: the schemas are present, but the checker comes with the dev extra."""
+    global _warned_missing
+    try:
+        import jsonschema  # noqa: F401
+    except ImportError:
+        message = "Emulator validation needs jsonschema: pip install -e '.[dev]'."
+        if required:
+            raise ValidationDataMissing(message) from None
+        if not _warned_missing:
+            log.warning("Emulator validation is OFF. %s", message)
+            _warned_missing = True
+        return False
+    return True
 
 
 def _ci_enabled() -> bool:
@@ -122,6 +139,9 @@ def _load_spec() -> dict[str, Any]:
 
 @functools.cache
 def _spec_registry() -> Registry:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     responses = Resource.from_contents(_load_spec(), default_specification=DRAFT202012)
     requests = Resource.from_contents(_request_spec(), default_specification=DRAFT202012)
     return Registry().with_resources([(_SPEC_URI, responses), (_REQUEST_SPEC_URI, requests)])
@@ -185,6 +205,8 @@ def _validator_for(key: str, schema: Mapping[str, Any], request: bool = False) -
     """A compiled validator per operation + location (the spec never changes within a process)."""
     validator = _VALIDATORS.get(key)
     if validator is None:
+        from jsonschema import Draft202012Validator
+
         base = _REQUEST_SPEC_URI if request else _SPEC_URI
         validator = Draft202012Validator(_absolutize(schema, base), registry=_spec_registry())
         _VALIDATORS[key] = validator
@@ -192,6 +214,8 @@ def _validator_for(key: str, schema: Mapping[str, Any], request: bool = False) -
 
 
 def _errors(validator: Draft202012Validator, instance: Any, where: str) -> list[str]:
+    from jsonschema.exceptions import best_match
+
     error = best_match(validator.iter_errors(instance))
     if error is None:
         return []
@@ -336,6 +360,8 @@ def _gateway_validator(event: str) -> Draft7Validator | None:
     prop = schema["properties"].get(event)
     if prop is None:
         return None
+    from jsonschema import Draft7Validator
+
     return Draft7Validator({**prop, "definitions": schema["definitions"]})
 
 
@@ -344,6 +370,8 @@ def validate_gateway(event: str, payload: Any) -> list[str]:
     validator = _gateway_validator(event)
     if validator is None:
         return [f"gateway event {event} is not described by gateway.schema.json"]
+    from jsonschema.exceptions import best_match
+
     error = best_match(validator.iter_errors(payload))
     if error is None:
         return []
