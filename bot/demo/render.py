@@ -17,7 +17,7 @@ from typing import Any
 LINK_MARK = " ↗"
 
 _FENCED = re.compile(r"```(?:[\w+#.-]*\n)?(.*?)```", re.S)
-_INLINE_CODE = re.compile(r"``?([^`]+?)``?")
+_INLINE_CODE = re.compile(r"(``?)([^\n]+?)\1")
 _MASKED_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*<?(https?://[^)\s>]+)>?\s*\)")
 _CHANNEL_URL = re.compile(r"<?https://(?:\w+\.)?discord(?:app)?\.com/channels/\d+/(\d+)(?:/\d+)?>?")
 _MENTION = re.compile(r"<(@!?|@&|#)(\d+)>")
@@ -70,8 +70,12 @@ def plain(text: str, names: Names) -> str:
 
 def _prose(text: str, names: Names) -> str:
     """Prose outside code blocks: inline code is protected from the emphasis rules, like Discord does."""
-    pieces = _INLINE_CODE.split(text)
-    return "".join(_inline(piece, names) if index % 2 == 0 else piece for index, piece in enumerate(pieces))
+    shown: list[str] = []
+    start = 0
+    for code in _INLINE_CODE.finditer(text):
+        shown += [_inline(text[start : code.start()], names), code.group(2)]
+        start = code.end()
+    return "".join([*shown, _inline(text[start:], names)])
 
 
 def _inline(text: str, names: Names) -> str:
