@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 LINK_MARK = " ↗"
+FIELD_ON_ONE_LINE = 72  # a longer embed field shows its name above its value, as Discord does
 
 _FENCED = re.compile(r"```(?:[\w+#.-]*\n)?(.*?)```", re.S)
 _INLINE_CODE = re.compile(r"(``?)([^\n]+?)\1")
@@ -127,15 +128,15 @@ def message_text(content: str, embeds: list[dict[str, Any]], names: Names) -> li
 
 
 def embed_lines(embed: dict[str, Any], names: Names) -> list[str]:
-    """An embed as lines: author, title, description, fields ("name: value", or the name over an
-    indented value of several lines), footer in brackets."""
+    """An embed as lines: author, title, description, fields ("name: value", or the name over its
+    indented value when that is long or has several lines), footer in brackets."""
     lines = [embed["author"]["name"]] if embed.get("author", {}).get("name") else []
     for part in (embed.get("title"), embed.get("description")):
         if part:
             lines += plain(part, names).splitlines()
     for field in embed.get("fields", []):
         name, value = plain(field["name"], names), plain(field["value"], names).splitlines()
-        if len(value) == 1:
+        if len(value) == 1 and len(name) + len(value[0]) <= FIELD_ON_ONE_LINE:
             lines.append(f"{name}: {value[0]}")
         else:
             lines += [f"{name}:", *("  " + line for line in value)]

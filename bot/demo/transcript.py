@@ -74,19 +74,22 @@ class Transcript:
     def reply(self, user_id: int, channel_id: int, reply: InteractionReply) -> None:
         """The bot's answer to a member's command or click, and its follow-ups."""
         self._at(channel_id)
-        private = f"🤖 Unstuck (only {self.names.users[user_id]} sees this): "
-        if reply.content or reply.embeds:
-            lines = self._lines(reply.content, reply.embeds, reply.components)
-            if reply.ephemeral:
-                self._message(private, lines)
+        answer = {
+            "id": str(reply.message_id),
+            "content": reply.content,
+            "embeds": reply.embeds,
+            "components": reply.components,
+            "flags": EPHEMERAL if reply.ephemeral else 0,
+        }
+        for message in [answer, *reply.followups]:
+            if not (message.get("content") or message.get("embeds")):
+                continue  # a deferred answer: only its follow-ups say something
+            if message.get("flags", 0) & EPHEMERAL:
+                self._message(
+                    f"🤖 Unstuck (only {self.names.users[user_id]} sees this): ", self._lines(message)
+                )
             else:  # a public answer, or the clicked message updated in place
-                self._show(str(reply.message_id), lines)
-        for followup in reply.followups:
-            lines = self._lines(followup.get("content", ""), followup.get("embeds", []), [])
-            if followup.get("flags", 0) & EPHEMERAL:
-                self._message(private, lines)
-            else:
-                self._show(str(followup["id"]), lines)
+                self._show(message)
 
     # ---- the bot's own messages ------------------------------------------------------------------
 
@@ -94,47 +97,40 @@ class Transcript:
         """Print the bot messages (and edits) that appeared since the last step."""
         await self.emu.settle(quiet=0.1)
         for message in self.emu.bot_messages():
-            lines = self._full_lines(message)
-            if self.printed.get(message["id"]) != lines:
+            if self.printed.get(message["id"]) != self._lines(message):
                 self._at(int(message["channel_id"]))
-                first_time = None if message["id"] in self.printed else self._abbreviated(message)
-                self._show(message["id"], lines, first_time)
+                self._show(message)
         if self.pause:
             await asyncio.sleep(self.pause)
 
-    def _show(self, message_id: str, lines: list[str], first_time: list[str] | None = None) -> None:
-        """A public bot message: in full (or ``first_time``) when new, else only what an edit changed."""
-        before = self.printed.get(message_id)
+    def _show(self, message: dict[str, Any]) -> None:
+        """A public bot message: when new, in full (long notes shown before abbreviated); when
+        edited, only the lines the edit changed, under the message's headline."""
+        lines, before = self._lines(message), self.printed.get(message["id"])
         if before == lines:
             return
-        self.printed[message_id] = lines
+        self.printed[message["id"]] = lines
         if before is None:
-            self._message("🤖 Unstuck: ", first_time or lines)
-        else:
-            self._message("🤖 Unstuck edited its message: ", [line for line in lines if line not in before])
+            self._message("🤖 Unstuck: ", self._lines(message, first_showing=True))
+            return
+        headline = (message.get("embeds") or [{}])[0].get("title") or lines[0]
+        changed = [line.strip() for line in lines if line not in before]
+        self._message(f"🤖 Unstuck edited “{plain(headline, self.names)}”: ", changed)
 
-    def _full_lines(self, message: dict[str, Any]) -> list[str]:
-        return self._lines(
-            message.get("content", ""), message.get("embeds", []), message.get("components", [])
-        )
+    def _lines(self, message: dict[str, Any], first_showing: bool = False) -> list[str]:
+        """Everything a message shows: content, embeds, then its rows of buttons.
 
-    def _lines(
-        self, content: str, embeds: list[dict[str, Any]], components: list[dict[str, Any]]
-    ) -> list[str]:
-        lines = plain(content, self.names).splitlines() if content else []
-        for embed in embeds:
-            lines += embed_lines(embed, self.names)
-        return lines + buttons(components)
-
-    def _abbreviated(self, message: dict[str, Any]) -> list[str]:
-        """The message's lines, with each long embed shown before replaced by its title."""
+        When ``first_showing`` the message is being printed: a long embed printed in full before
+        (the welcome note every thread gets) is then replaced by its title.
+        """
         lines = plain(message.get("content", ""), self.names).splitlines()
         for embed in message.get("embeds", []):
             rendered = embed_lines(embed, self.names)
-            key = tuple(rendered)
-            if len(rendered) > ABBREVIATE_AFTER and key in self.seen_embeds:
-                rendered = [f"{rendered[0]} (the same note as above)"]
-            self.seen_embeds.add(key)
+            if first_showing:
+                key = tuple(rendered)
+                if len(rendered) > ABBREVIATE_AFTER and key in self.seen_embeds:
+                    rendered = [f"{rendered[0]} (the same note as above)"]
+                self.seen_embeds.add(key)
             lines += rendered
         return lines + buttons(message.get("components", []))
 
