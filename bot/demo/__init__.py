@@ -8,7 +8,9 @@ It needs only the base install: no test or benchmark dependency.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -42,28 +44,48 @@ async def run_demo(speed: float = 0.0, out: TextIO = sys.stdout) -> int:
     ``speed`` is a pause in seconds after each step, for watching it unfold live.
     """
     logging.basicConfig(level=logging.ERROR)
+    try:
+        print(INTRO, file=out)
+        errors, problems = await _play_on_an_emulator(speed, out)
+        print(OUTRO, file=out)
+    except BrokenPipeError:
+        # The reader stopped reading (`unstuck demo | head`): end quietly, like other command-line tools.
+        _discard(out)
+        return 0
+    return _verdict(errors, problems)
+
+
+async def _play_on_an_emulator(speed: float, out: TextIO) -> tuple[list[BaseException], list[str]]:
+    """Start the emulator and the bot, play the story; returns the bot's unexpected errors and the
+    problems the emulator recorded (invalid or unknown requests)."""
     clock = FakeClock()
     emu = Emulator(clock=clock.now, validate=False)
     await emu.start()
-    emu.configure_discord_py()
-    community = build_community(emu)
-    names = Names(
-        users=community.users,
-        roles=community.roles,
-        channel=lambda channel_id: "#" + str(emu.channel(channel_id)["name"]),
-        now=clock.now,
-    )
-    print(INTRO, file=out)
-    with tempfile.TemporaryDirectory() as directory:
-        runner = BotRunner(emu, clock, f"sqlite+aiosqlite:///{Path(directory) / 'demo.db'}")
-        await runner.start({community.guild})
-        try:
-            await play(Scene(emu, clock, runner, community, Transcript(emu, names, out, speed)))
-        finally:
-            errors = await runner.stop()
-            await emu.stop()
-    print(OUTRO, file=out)
-    return _verdict(errors, [str(problem) for problem in emu.problems])
+    try:
+        emu.configure_discord_py()
+        community = build_community(emu)
+        names = Names(
+            users=community.users,
+            roles=community.roles,
+            channel=lambda channel_id: "#" + str(emu.channel(channel_id)["name"]),
+            now=clock.now,
+        )
+        with tempfile.TemporaryDirectory() as directory:
+            runner = BotRunner(emu, clock, f"sqlite+aiosqlite:///{Path(directory) / 'demo.db'}")
+            await runner.start({community.guild})
+            try:
+                await play(Scene(emu, clock, runner, community, Transcript(emu, names, out, speed)))
+            finally:
+                errors = await runner.stop()
+    finally:
+        await emu.stop()
+    return errors, [str(problem) for problem in emu.problems]
+
+
+def _discard(out: TextIO) -> None:
+    """Point ``out`` at /dev/null, so that the interpreter's last flush raises no second broken pipe."""
+    with contextlib.suppress(OSError, ValueError):  # not a file (an in-memory stream): nothing to flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
 
 
 def _verdict(errors: list[BaseException], problems: list[str]) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 import subprocess
 import sys
@@ -138,3 +139,23 @@ def test_the_demo_needs_nothing_from_the_dev_extra() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("then see README.md › Add it to your server.")
+
+
+def test_a_reader_who_stops_reading_gets_no_traceback() -> None:
+    """`unstuck demo | head`: the pipe closes before the demo ends; it stops quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # a reader that is already gone: the demo's first flush meets a broken pipe
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "demo"],
+            cwd=ROOT,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr
