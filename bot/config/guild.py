@@ -45,8 +45,7 @@ DEFAULT_WELCOME_MESSAGE = (
     "Thanks for asking! To get help faster:\n"
     "• Say what you expected to happen and what happened instead.\n"
     "• Paste the full error message and a minimal code sample (in a code block).\n"
-    "• Mention your versions (language, library, OS).\n"
-    "When your problem is solved, mark the answer that helped as the solution."
+    "• Mention your versions (language, library, OS)."
 )
 
 Points = Annotated[WholeNumber, Field(ge=0, le=10_000)]

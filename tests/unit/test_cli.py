@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -10,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import run_demo
 from tests.conftest import off_loop, postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,30 +85,3 @@ async def test_postgres_start_up_refuses_an_out_of_date_schema() -> None:
     finally:
         await db.dispose()
         await _run_sql(url, f"DROP SCHEMA {schema} CASCADE")
-
-
-async def test_the_demo_plays_the_whole_flow() -> None:
-    out = io.StringIO()
-    assert await run_demo(out=out) == 0
-    transcript = out.getvalue()
-    for expected in [
-        "Welcome to your help thread",
-        "the bot opened a thread named 'Why does pip install fail with Permission denied?'",
-        "(only mallory sees this): Only the person who asked, or staff, can close this thread.",
-        "💤 This thread has been quiet for 3 days",
-        "Bob's message reopened the thread",
-        "🤖 Unstuck (only bob sees this): ✅ Solution marked as @sam's answer.",
-        "✅ **Solved!** @helen's answer was marked as the solution by @alice.",
-        "the thread is now named '✅ Why does pip install fail with Permission denied?'",
-        "🔎 Solved threads that look like yours",
-        "1. How do I read a CSV file with pandas?: 💡 The path is relative to where you run Python.",
-        "(only mallory sees this): ✅ Closed as solved by **How do I read a CSV file with pandas?**.",
-        "• @helen earned 5 points (answer reused).",
-        "**Solved by an earlier thread:** @mallory found the answer in **How do I read a CSV file",
-        "Top helpers of the week (Jan 5–11)",
-        "Rank this week: #1",
-        "@Helpers 1 question has been waiting for over 4 h without an answer.",
-        "1. Tkinter window freezes during a long loop: [Open the thread]",
-        "(the digest now reads: ✋ **Claimed by @helen**)",
-    ]:
-        assert expected in transcript
