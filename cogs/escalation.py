@@ -94,6 +94,10 @@ def digest_content(view: DigestView, part: DigestPart) -> str:
     if part.index > 0:
         return f"(continued, {part.index + 1}/{part.count})"
     waited = f" for over {humanize_duration(view.tier_after)}" if view.tier_after else ""
+    shortest = min((entry.waited for p in view.parts for entry in p.entries), default=None)
+    if shortest is not None and (view.tier_after is None or shortest < view.tier_after):
+        # An asker's /escalate reaches the tier before its delay: say how long they really waited.
+        waited = f" for {humanize_duration(shortest)}"
     noun = "question has" if total == 1 else "questions have"
     return f"{waiting_roles(view.role_ids)} {total} {noun} been waiting{waited} without an answer."
 

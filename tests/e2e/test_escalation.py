@@ -194,6 +194,8 @@ async def test_escalate_too_early_in_time_and_twice(world: World) -> None:
     assert not done.ephemeral and "helpers have been notified" in done.text()
     [digest] = digests(world)
     assert "Please help soon" in listed(digest)
+    # The headline says how long the asker really waited, not the tier's 4 h.
+    assert "has been waiting for 30 min without an answer" in digest["content"]
     twice = await world.emu.user_runs_slash(world.c.alice, thread, "escalate")
     assert twice.ephemeral and "once" in twice.text()
     world.clock.advance(timedelta(hours=4))
