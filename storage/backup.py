@@ -31,6 +31,7 @@ def backup_sqlite(source: Path, target: Path) -> None:
     handle, partial_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(handle)
     partial = Path(partial_name)
+    partial.chmod(source.stat().st_mode & 0o777)  # as readable as the database, no more, no less
     try:
         _vacuum_into(source, partial)
         _place(partial, target)

@@ -20,10 +20,14 @@ AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
 PORTAL = "https://discord.com/developers/applications"
 _SNOWFLAKE = re.compile(r"[0-9]{15,20}")
 
+WHERE_TO_FIND_IT = f"(The Application ID is on your application's General Information page at {PORTAL}.)"
 NO_CLIENT_ID = [
-    "Unstuck needs your application's id to build the invite link.",
-    f"Pass --client-id ID (the Application ID on the app's General Information page at {PORTAL}), "
-    f"or set {TOKEN_ENV_VAR} and it is read from the token.",
+    f"Unstuck needs your application's id for the invite link: pass --client-id ID, or set {TOKEN_ENV_VAR}.",
+    WHERE_TO_FIND_IT,
+]
+NOT_A_BOT_TOKEN = [
+    f"{TOKEN_ENV_VAR} does not look like a bot token, so it holds no application id: pass --client-id ID.",
+    WHERE_TO_FIND_IT,
 ]
 
 
@@ -109,12 +113,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
     if client_id is None and token:
         client_id = client_id_from_token(token)
         if client_id is None:
-            raise CommandFailed(
-                [
-                    f"{TOKEN_ENV_VAR} does not look like a bot token, so it holds no application id.",
-                    *NO_CLIENT_ID[1:],
-                ]
-            )
+            raise CommandFailed(NOT_A_BOT_TOKEN)
     if client_id is None:
         raise CommandFailed(NO_CLIENT_ID)
     print(invite_text(client_id, settings.intents))
@@ -131,6 +130,7 @@ def add_invite_command(commands: argparse._SubParsersAction, common: argparse.Ar
     invite.add_argument(
         "--client-id",
         type=client_id_argument,
+        metavar="ID",
         help=f"the Application ID (default: read from {TOKEN_ENV_VAR})",
     )
     invite.set_defaults(func=cmd_invite)

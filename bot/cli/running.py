@@ -61,6 +61,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if not token:
         print(NO_TOKEN_BACKFILL, file=sys.stderr)
         return 2
+    _no_voice_warnings()
     return asyncio.run(backfill_from_command_line(settings, token, args.guild, sys.stdout))
 
 
