@@ -91,7 +91,7 @@ def _url_problem(url: str) -> str | None:
             "is not a valid database URL, like sqlite+aiosqlite:///unstuck.db "
             "or postgresql+asyncpg://user:password@host/dbname"
         )
-    backend, _, driver = drivername.partition("+")
+    backend = drivername.partition("+")[0]
     backend = "postgresql" if backend == "postgres" else backend
     wanted = _ASYNC_DRIVERS.get(backend)
     if wanted is None:
@@ -99,7 +99,7 @@ def _url_problem(url: str) -> str | None:
             "must be an SQLite (sqlite+aiosqlite://) or PostgreSQL (postgresql+asyncpg://) URL; "
             f"{drivername}:// is not supported"
         )
-    if driver != wanted:
+    if drivername != f"{backend}+{wanted}":  # also catches "postgres", which SQLAlchemy dropped
         return f"must use the async driver: write {backend}+{wanted}:// instead of {drivername}://"
     return None
 
