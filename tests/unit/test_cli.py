@@ -96,6 +96,17 @@ def test_db_upgrade_backs_up_and_migrates_an_older_sqlite_file(tmp_path: Path) -
     assert off_loop(current_and_head, f"sqlite+aiosqlite:///{backup}")[0] == "0005"
 
 
+def test_a_database_migrated_by_a_newer_unstuck_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    off_loop(upgrade, url)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    result = unstuck("db", "upgrade", env={"UNSTUCK_DATABASE__URL": url})
+    assert_explained(result, f"{path} is at revision 9999, which this version of Unstuck does not know")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["newer.db"]
+
+
 def assert_explained(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
     """A failure a person can act on: non-zero, at most two lines on stderr, no traceback."""
     assert result.returncode != 0
