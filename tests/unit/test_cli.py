@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,7 @@ def test_a_database_migrated_by_a_newer_unstuck_is_left_alone(tmp_path: Path) ->
     path = tmp_path / "newer.db"
     url = f"sqlite+aiosqlite:///{path}"
     off_loop(upgrade, url)
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection, connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999'")
     result = unstuck("db", "upgrade", env={"UNSTUCK_DATABASE__URL": url})
     assert_explained(result, f"{path} is at revision 9999, which this version of Unstuck does not know")
