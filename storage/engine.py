@@ -137,10 +137,9 @@ class Database:
 
         if auto_upgrade:
             done = await asyncio.to_thread(upgrade, self.url, self.connect_args)
-            if done.backup_note():
-                log.info("%s", done.backup_note())
-            if done.changed:
-                log.info("%s", done.summary())
+            for line in (done.backup_note(), done.summary() if done.changed else None):
+                if line:
+                    log.info("%s", line)
             return
         current, head = await asyncio.to_thread(current_and_head, self.url, self.connect_args)
         if current != head:

@@ -73,11 +73,11 @@ def add_database_commands(commands: argparse._SubParsersAction, common: argparse
     upgrade = db_commands.add_parser(
         "upgrade",
         parents=[common],
-        help="migrate the database to the current schema (an SQLite file is backed up first)",
+        help="migrate the database to the current schema (an SQLite file with data is backed up first)",
     )
     upgrade.set_defaults(func=cmd_db_upgrade)
 
     backup = commands.add_parser("backup", parents=[common], help=BACKUP_HELP.splitlines()[0])
     backup.description = BACKUP_HELP.replace("\n", " ")
-    backup.add_argument("path", help="the new file to write, e.g. unstuck-2026-01-05.db")
+    backup.add_argument("path", metavar="PATH", help="the new file to write, e.g. unstuck-2026-01-05.db")
     backup.set_defaults(func=cmd_backup)

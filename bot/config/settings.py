@@ -113,7 +113,7 @@ def _require_supported_url(url: str) -> str:
 
 
 class DatabaseSettings(SettingsSection):
-    """Where the bot keeps its data: SQLite (``sqlite+aiosqlite://``) or PostgreSQL (``postgresql+asyncpg://``)."""
+    """Where the bot keeps its data: an SQLite file or a PostgreSQL database, through async drivers."""
 
     url: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_require_supported_url)
