@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -311,3 +313,55 @@ class UnstuckBot(commands.AutoShardedBot):
         while not guild_ids <= self.reconciled_guilds:
             self._reconciled.clear()
             await self._reconciled.wait()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def run_until_stopped(bot: UnstuckBot, token: str) -> None:
+    """Run the bot until Discord ends the session or SIGINT / SIGTERM asks it to stop.
+
+    Ctrl-C, ``docker stop`` and systemd all stop the bot the same way: no new handler starts, the
+    running ones finish, and storage closes, so nothing is left half-written.  A second signal
+    while stopping is not caught any more, so Ctrl-C twice still ends a stuck shutdown.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal(received: signal.Signals) -> None:
+        log.info("Received %s: letting running handlers finish, then stopping.", received.name)
+        stop.set()
+        _forget_signals(loop)
+
+    async def announce() -> None:
+        bot.remove_listener(announce, "on_ready")  # once: on_ready repeats after a reconnect
+        where = f"in {len(bot.guilds)} server(s)" if bot.guilds else "in no server yet (see `unstuck invite`)"
+        log.info("Unstuck is running as %s %s. Press Ctrl-C to stop.", bot.user, where)
+
+    bot.add_listener(announce, "on_ready")
+    with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises KeyboardInterrupt
+        for stop_signal in STOP_SIGNALS:
+            loop.add_signal_handler(stop_signal, on_signal, stop_signal)
+    running = asyncio.create_task(bot.start(token), name="unstuck-run")
+    stopping = asyncio.create_task(stop.wait(), name="unstuck-stop-signal")
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set() and not running.done() and not bot.is_ready():
+            running.cancel()  # stopped during start-up: a migration in progress still ends in its thread
+            await asyncio.gather(running, return_exceptions=True)
+    finally:
+        stopping.cancel()
+        _forget_signals(loop)
+        await bot.close()
+    if stop.is_set():
+        await asyncio.gather(running, return_exceptions=True)
+        log.info("Unstuck stopped cleanly.")
+    else:
+        await running  # start-up errors (a bad token, an unreachable database) reach the caller
+
+
+def _forget_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """Give SIGINT and SIGTERM back their default behaviour."""
+    with contextlib.suppress(NotImplementedError):
+        for stop_signal in STOP_SIGNALS:
+            loop.remove_signal_handler(stop_signal)

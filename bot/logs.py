@@ -38,3 +38,7 @@ def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     root.setLevel(level.upper())
     # discord.py's gateway chatter at DEBUG is useful only when debugging the gateway itself.
     logging.getLogger("discord.gateway").setLevel(max(root.level, logging.INFO))
+    # Alembic narrates each migration step and APScheduler each job it adds at INFO; Unstuck reports
+    # what matters (an upgrade, a backup, start and stop) in one line each instead.
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)

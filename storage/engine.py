@@ -10,6 +10,7 @@ hold it up, which is what keeps the handler latency low under load.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 20
@@ -52,9 +55,14 @@ def _sqlite_begin(conn: Any) -> None:
 
 def ensure_sqlite_directory(url: str) -> None:
     """Create the folder of an SQLite file so a fresh checkout needs no manual step."""
+    from storage.errors import explain
+
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise explain(error, url) or error from error
 
 
 def create_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> AsyncEngine:
@@ -119,16 +127,24 @@ class Database:
         await self.engine.dispose()
 
     async def prepare(self, *, auto_upgrade: bool) -> None:
-        """Make sure the schema is current: upgrade it (SQLite) or refuse to start (PostgreSQL)."""
+        """Make sure the schema is current: upgrade it (SQLite) or refuse to start (PostgreSQL).
+
+        Upgrading an SQLite file that holds data first copies it beside itself; both the copy and
+        the migration are logged in one line each.
+        """
+        from storage.errors import describe
         from storage.migrate import current_and_head, upgrade
 
         if auto_upgrade:
-            await asyncio.to_thread(upgrade, self.url, self.connect_args)
+            done = await asyncio.to_thread(upgrade, self.url, self.connect_args)
+            for line in (done.backup_note(), done.summary() if done.changed else None):
+                if line:
+                    log.info("%s", line)
             return
         current, head = await asyncio.to_thread(current_and_head, self.url, self.connect_args)
         if current != head:
-            where = f"at revision {current}" if current else "empty"
+            where = f"is at revision {current}" if current else "has no tables yet"
             raise SchemaOutOfDate(
-                f"The database schema is out of date ({where}, the bot needs {head}). "
-                "Run `unstuck db upgrade` first, then start the bot again."
+                f"The database {describe(self.url)} {where}, and this version of Unstuck needs {head}.\n"
+                "Run `unstuck db upgrade`, then start the bot again."
             )

@@ -38,6 +38,8 @@ from pydantic_settings import (
     SettingsError,
 )
 from pydantic_settings.sources.utils import parse_env_vars
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.config.errors import ConfigError, format_validation_error, located_errors
 from bot.config.guild import (
@@ -69,20 +71,52 @@ def mask_url_password(url: str) -> str:
     return _URL_PASSWORD_RE.sub(r"\g<head>***@", url)
 
 
-def _require_url_form(url: str) -> str:
-    """Catch obvious non-URLs early, rather than at the first database connection."""
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+"""The databases Unstuck supports, each with the async driver it needs."""
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot work as the bot's database, or ``None``.
+
+    Checked here, when settings load, so that ``unstuck config check`` and every command refuse a
+    URL that could never connect instead of failing later with a driver traceback.  Only the scheme
+    is quoted back: the rest of a URL may hold a password.
+    """
     if "://" not in url:
-        raise PydanticCustomError(
-            "database_url", "must be a database URL like sqlite+aiosqlite:///unstuck.db"
+        return "must be a database URL like sqlite+aiosqlite:///unstuck.db"
+    try:
+        drivername = make_url(url).drivername
+    except (ArgumentError, ValueError):
+        return (
+            "is not a valid database URL, like sqlite+aiosqlite:///unstuck.db "
+            "or postgresql+asyncpg://user:password@host/dbname"
         )
+    backend = drivername.partition("+")[0]
+    backend = "postgresql" if backend == "postgres" else backend
+    wanted = _ASYNC_DRIVERS.get(backend)
+    if wanted is None:
+        return (
+            "must be an SQLite (sqlite+aiosqlite://) or PostgreSQL (postgresql+asyncpg://) URL; "
+            f"{drivername}:// is not supported"
+        )
+    if drivername != f"{backend}+{wanted}":  # also catches "postgres", which SQLAlchemy dropped
+        return f"must use the async driver: write {backend}+{wanted}:// instead of {drivername}://"
+    return None
+
+
+def _require_supported_url(url: str) -> str:
+    """Refuse a database URL the bot could never connect with (see :func:`_url_problem`)."""
+    problem = _url_problem(url)
+    if problem:
+        raise PydanticCustomError("database_url", problem)
     return url
 
 
 class DatabaseSettings(SettingsSection):
-    """Where the bot keeps its data (any SQLAlchemy async URL)."""
+    """Where the bot keeps its data: an SQLite file or a PostgreSQL database, through async drivers."""
 
     url: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_require_url_form)
+        str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_require_supported_url)
     ] = "sqlite+aiosqlite:///unstuck.db"
     echo: bool = False
 

@@ -1,0 +1,5 @@
+"""The `unstuck` command line: run, backfill, demo, invite, backup, db upgrade, config check."""
+
+from bot.cli.main import build_parser, main
+
+__all__ = ["build_parser", "main"]

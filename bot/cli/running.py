@@ -1,0 +1,94 @@
+"""`unstuck run`, `unstuck backfill` and `unstuck demo`: the commands that start the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.cli.common import load
+
+NO_TOKEN = """\
+No Discord token found: Unstuck reads it from the DISCORD_TOKEN environment variable.
+
+To try Unstuck without Discord, run:  unstuck demo
+
+To run it on your server:
+  1. Open https://discord.com/developers/applications and create a New Application.
+  2. Under "Bot", press "Reset Token" and copy the token.
+  3. export DISCORD_TOKEN=...   then   unstuck invite
+     It prints the link that adds the bot to your server with the permissions it needs,
+     and the privileged intents to switch on under "Bot".
+  4. unstuck run
+"""
+
+NO_TOKEN_BACKFILL = """\
+No Discord token found: `unstuck backfill` logs in as your bot with the DISCORD_TOKEN
+environment variable (the same token `unstuck run` uses), reads the server's history and exits.
+
+  export DISCORD_TOKEN=...   then   unstuck backfill --guild <server id>
+"""
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the bot until Discord ends the session, or Ctrl-C / SIGTERM stops it cleanly."""
+    from bot.app import UnstuckBot, run_until_stopped
+
+    settings = load(args)
+    token = settings.token_value()
+    if not token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    _no_voice_warnings()
+    asyncio.run(run_until_stopped(UnstuckBot(settings), token))
+    return 0
+
+
+def _no_voice_warnings() -> None:
+    """Unstuck never joins voice, so discord.py's warnings about missing voice libraries are noise."""
+    import discord
+
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Import a server's solved help threads from its history, then exit."""
+    from cogs.backfill import backfill_from_command_line
+
+    settings = load(args)
+    token = settings.token_value()
+    if not token:
+        print(NO_TOKEN_BACKFILL, file=sys.stderr)
+        return 2
+    _no_voice_warnings()
+    return asyncio.run(backfill_from_command_line(settings, token, args.guild, sys.stdout))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Play the scripted community on the local emulator."""
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(speed=args.speed))
+
+
+def add_running_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register `run`, `backfill` and `demo`."""
+    run = commands.add_parser(
+        "run", parents=[common], help="run the bot on Discord (needs DISCORD_TOKEN); Ctrl-C stops it"
+    )
+    run.set_defaults(func=cmd_run)
+
+    backfill = commands.add_parser(
+        "backfill",
+        parents=[common],
+        help="import a server's solved help threads from its history (needs DISCORD_TOKEN)",
+    )
+    backfill.add_argument("--guild", type=int, required=True, help="the server's id")
+    backfill.set_defaults(func=cmd_backfill)
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help="play a scripted community on a local Discord emulator"
+    )
+    demo.add_argument("--speed", type=float, default=0.0, help="seconds to pause between steps (default 0)")
+    demo.set_defaults(func=cmd_demo)
