@@ -1,4 +1,4 @@
-"""`unstuck run`, `unstuck backfill` and `unstuck demo`: the commands that start the bot."""
+"""`unstuck start`, `run`, `backfill` and `demo`: the commands that start the bot."""
 
 from __future__ import annotations
 
@@ -65,15 +65,42 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return asyncio.run(backfill_from_command_line(settings, token, args.guild, sys.stdout))
 
 
+DEMO_INSTEAD = """
+That was the demo: no DISCORD_TOKEN is set, so `unstuck start` played it instead of connecting.
+To run Unstuck on your server: export DISCORD_TOKEN=...  then  unstuck invite  and  unstuck start
+"""
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    """The newcomer's command: the bot on Discord when a token is set, else the local demo.
+
+    `run` stays strict (no token is an error), so a deployment that lost its token fails loudly
+    instead of quietly playing a demo.
+    """
+    if load(args).token_value():
+        return cmd_run(args)
+    status = cmd_demo(args)
+    if status == 0:
+        print(DEMO_INSTEAD, end="")
+    return status
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Play the scripted community on the local emulator."""
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(speed=args.speed))
+    return asyncio.run(run_demo(speed=getattr(args, "speed", 0.0)))
 
 
 def add_running_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Register `run`, `backfill` and `demo`."""
+    """Register `start`, `run`, `backfill` and `demo`."""
+    start = commands.add_parser(
+        "start",
+        parents=[common],
+        help="run the bot if DISCORD_TOKEN is set, otherwise play the local demo",
+    )
+    start.set_defaults(func=cmd_start)
+
     run = commands.add_parser(
         "run", parents=[common], help="run the bot on Discord (needs DISCORD_TOKEN); Ctrl-C stops it"
     )

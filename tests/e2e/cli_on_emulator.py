@@ -1,11 +1,12 @@
-"""`unstuck run` against the loopback emulator, in a process of its own (for the shutdown tests).
+"""`unstuck run` (or another command given as arguments) against the loopback emulator, in a process
+of its own (for the shutdown tests).
 
 The emulator serves from a background thread with its own event loop; the main thread runs the
 real command line, `unstuck run`, as a person would, with discord.py pointed at the emulator.
 Set ``UNSTUCK_DATABASE__URL`` for the database.  The exit status is the command's, or 3 when the
 emulator recorded a problem (an invalid or unknown request).
 
-    python -m tests.e2e.cli_on_emulator
+    python -m tests.e2e.cli_on_emulator [COMMAND …]     (default: run)
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _serve(started: threading.Event, box: dict[str, Emulator]) -> None:
     asyncio.run(serve())
 
 
-def run() -> int:
+def run(argv: list[str]) -> int:
     started = threading.Event()
     box: dict[str, Emulator] = {}
     threading.Thread(target=_serve, args=(started, box), name="emulator", daemon=True).start()
@@ -46,7 +47,7 @@ def run() -> int:
     emu = box["emu"]
     emu.configure_discord_py()
     os.environ["DISCORD_TOKEN"] = emu.token
-    status = main(["run"])
+    status = main(argv or ["run"])
     if emu.problems:
         print(f"the emulator recorded problems: {emu.problems!r}", file=sys.stderr)
         return status or 3
@@ -54,4 +55,4 @@ def run() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(sys.argv[1:]))

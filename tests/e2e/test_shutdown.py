@@ -15,12 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 READY = "Unstuck is running as"
 
 
-def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
+# `start` is the Quick start's command: with a token it runs the bot exactly as `run` does.
+@pytest.mark.parametrize("command", ["run", "start"])
+def test_sigterm_stops_the_bot_cleanly(tmp_path: Path, command: str) -> None:
     database = tmp_path / "unstuck.db"
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     env.update({"UNSTUCK_DATABASE__URL": f"sqlite+aiosqlite:///{database}", "UNSTUCK_LOGGING__LEVEL": "INFO"})
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.e2e.cli_on_emulator"],
+        [sys.executable, "-m", "tests.e2e.cli_on_emulator", command],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -67,6 +67,15 @@ def test_run_without_a_token_points_to_the_demo_and_to_invite(tmp_path: Path) ->
     assert "Add Reactions" not in result.stderr  # the old hand-written permission list is gone
 
 
+def test_start_without_a_token_plays_the_demo_and_says_how_to_go_live(tmp_path: Path) -> None:
+    result = unstuck("start", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert "That's the whole flow." in result.stdout
+    assert "That was the demo: no DISCORD_TOKEN is set" in result.stdout
+    assert "unstuck invite" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
 def test_db_upgrade_creates_a_current_sqlite_schema(tmp_path: Path) -> None:
     path = tmp_path / "fresh.db"
     url = f"sqlite+aiosqlite:///{path}"
