@@ -30,6 +30,7 @@ from bot.services.solutions import SolutionService
 from bot.services.stats import StatsService
 from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database, is_sqlite
+from storage.migrate import prepare_schema
 
 if TYPE_CHECKING:
     from cogs.escalation import DiscordEscalationPort
@@ -212,7 +213,7 @@ class UnstuckBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         db = Database(self.settings.database.url, echo=self.settings.database.echo)
-        await db.prepare(auto_upgrade=is_sqlite(db.url))
+        await prepare_schema(db, auto_upgrade=is_sqlite(db.url))
         self._services = build_services(db, self.clock, self.scope, self.settings)
         await self._services.similar.build()  # once: listeners keep it current from here on
         for extension in EXTENSIONS:

@@ -185,11 +185,12 @@ async def backfill_from_command_line(settings: Settings, token: str, guild_id: i
     from bot.domain.sharding import ShardScope
     from bot.services.errors import UserFacingError
     from storage.engine import Database, is_sqlite
+    from storage.migrate import prepare_schema
 
     client = discord.Client(intents=discord.Intents.none())
     db = Database(settings.database.url)
     try:
-        await db.prepare(auto_upgrade=is_sqlite(db.url))
+        await prepare_schema(db, auto_upgrade=is_sqlite(db.url))
         services = build_services(db, SystemClock(), ShardScope(), settings)
         await client.login(token)
         try:

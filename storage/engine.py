@@ -26,10 +26,6 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 20
 
 
-class SchemaOutOfDate(RuntimeError):
-    """The database needs ``unstuck db upgrade`` before the bot may use it."""
-
-
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -125,26 +121,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-    async def prepare(self, *, auto_upgrade: bool) -> None:
-        """Make sure the schema is current: upgrade it (SQLite) or refuse to start (PostgreSQL).
-
-        Upgrading an SQLite file that holds data first copies it beside itself; both the copy and
-        the migration are logged in one line each.
-        """
-        from storage.errors import describe
-        from storage.migrate import current_and_head, upgrade
-
-        if auto_upgrade:
-            done = await asyncio.to_thread(upgrade, self.url, self.connect_args)
-            for line in (done.backup_note(), done.summary() if done.changed else None):
-                if line:
-                    log.info("%s", line)
-            return
-        current, head = await asyncio.to_thread(current_and_head, self.url, self.connect_args)
-        if current != head:
-            where = f"is at revision {current}" if current else "has no tables yet"
-            raise SchemaOutOfDate(
-                f"The database {describe(self.url)} {where}, and this version of Unstuck needs {head}.\n"
-                "Run `unstuck db upgrade`, then start the bot again."
-            )

@@ -8,6 +8,7 @@ so one that fails halfway could otherwise leave a database that neither version 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from storage.backup import backup_sqlite, next_free_name
+from storage.engine import Database, create_engine, ensure_sqlite_directory
 from storage.errors import DatabaseUnavailable, describe, explain, sqlite_file
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -99,7 +103,6 @@ def current_and_head(url: str, connect_args: dict[str, Any] | None = None) -> tu
     Raises :class:`DatabaseUnavailable` when the database cannot be reached, or when its revision
     is unknown here (a newer Unstuck migrated it, and this one must not touch it).
     """
-    from storage.engine import create_engine
 
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
@@ -131,8 +134,6 @@ def _probe_sqlite(url: str) -> None:
     aiosqlite's failed connect leaves its worker thread racing the closing event loop, which
     prints a thread traceback; sqlite3 raises a plain error that :func:`explain` recognises.
     """
-    from storage.engine import ensure_sqlite_directory
-
     path = sqlite_file(url)
     if path is None:
         return
@@ -160,3 +161,28 @@ def _explained(url: str) -> Iterator[None]:
         if problem is None:
             raise
         raise problem from error
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database needs ``unstuck db upgrade`` before the bot may use it."""
+
+
+async def prepare_schema(db: Database, *, auto_upgrade: bool) -> None:
+    """Make sure the schema is current: upgrade it (SQLite) or refuse to start (PostgreSQL).
+
+    Upgrading an SQLite file that holds data first copies it beside itself; both the copy and
+    the migration are logged in one line each.
+    """
+    if auto_upgrade:
+        done = await asyncio.to_thread(upgrade, db.url, db.connect_args)
+        for line in (done.backup_note(), done.summary() if done.changed else None):
+            if line:
+                log.info("%s", line)
+        return
+    current, head = await asyncio.to_thread(current_and_head, db.url, db.connect_args)
+    if current != head:
+        where = f"is at revision {current}" if current else "has no tables yet"
+        raise SchemaOutOfDate(
+            f"The database {describe(db.url)} {where}, and this version of Unstuck needs {head}.\n"
+            "Run `unstuck db upgrade`, then start the bot again."
+        )

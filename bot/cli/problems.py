@@ -19,8 +19,8 @@ def explain(error: BaseException) -> list[str] | None:
     import discord
 
     from storage.backup import BackupError
-    from storage.engine import SchemaOutOfDate
     from storage.errors import DatabaseUnavailable
+    from storage.migrate import SchemaOutOfDate
 
     if isinstance(error, DatabaseUnavailable | SchemaOutOfDate | BackupError):
         return str(error).splitlines()

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from storage.backup import BackupError, backup_sqlite, next_free_name
 from storage.engine import Database
-from storage.migrate import current_and_head, upgrade
+from storage.migrate import current_and_head, prepare_schema, upgrade
 from tests.conftest import off_loop
 
 
@@ -87,7 +87,7 @@ async def test_start_up_backs_up_an_sqlite_file_before_migrating_it(
 
     db = Database(url)
     with caplog.at_level(logging.INFO, logger="storage.engine"):
-        await db.prepare(auto_upgrade=True)
+        await prepare_schema(db, auto_upgrade=True)
     await db.dispose()
 
     backup = tmp_path / f"unstuck.db.before-{head}.bak"

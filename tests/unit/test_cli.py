@@ -300,7 +300,8 @@ async def test_postgres_start_up_refuses_an_out_of_date_schema() -> None:
     url = postgres_url()
     if not url:
         pytest.skip("needs UNSTUCK_TEST_POSTGRES_URL")
-    from storage.engine import Database, SchemaOutOfDate
+    from storage.engine import Database
+    from storage.migrate import SchemaOutOfDate, prepare_schema
     from tests.conftest import _run_sql
 
     schema = "unstuck_test_empty_" + os.urandom(4).hex()
@@ -308,7 +309,7 @@ async def test_postgres_start_up_refuses_an_out_of_date_schema() -> None:
     db = Database(url, connect_args={"server_settings": {"search_path": schema}})
     try:
         with pytest.raises(SchemaOutOfDate, match="unstuck db upgrade"):
-            await db.prepare(auto_upgrade=False)
+            await prepare_schema(db, auto_upgrade=False)
     finally:
         await db.dispose()
         await _run_sql(url, f"DROP SCHEMA {schema} CASCADE")
