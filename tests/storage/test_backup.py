@@ -86,7 +86,7 @@ async def test_start_up_backs_up_an_sqlite_file_before_migrating_it(
     head = off_loop(current_and_head, url)[1]
 
     db = Database(url)
-    with caplog.at_level(logging.INFO, logger="storage.engine"):
+    with caplog.at_level(logging.INFO, logger="storage.migrate"):
         await prepare_schema(db, auto_upgrade=True)
     await db.dispose()
 
