@@ -98,7 +98,7 @@ class Emulator:
 
         self._dispatch_lock = asyncio.Lock()
         self._changed = asyncio.Event()
-        self._runner = web.AppRunner(build_app(self), access_log=None)
+        self._runner = web.AppRunner(build_app(self, self.gateway, self.interactions), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -298,7 +298,7 @@ class Emulator:
         reply_to: int | None = None,
         message_id: int | None = None,
     ) -> Message:
-        channel = self._channel_or_raise(channel_id)
+        channel = self.channel_or_raise(channel_id)
         msg = Message(
             message_id or self.ids.next(), channel_id, channel.guild_id, user_id, content, self.ids.now()
         )
@@ -315,7 +315,7 @@ class Emulator:
         apply_mentions(self.world, msg)
         return self.world.add_message(msg)
 
-    def _channel_or_raise(self, channel_id: int) -> Channel:
+    def channel_or_raise(self, channel_id: int) -> Channel:
         channel = self.world.channel(channel_id)
         if channel is None:
             raise KeyError(f"unknown channel {channel_id}")
@@ -325,7 +325,7 @@ class Emulator:
         self, user_id: int, channel_id: int, content: str, reply_to: int | None = None
     ) -> dict[str, Any]:
         """A user posts a message (MESSAGE_CREATE). Posting in an archived thread reopens it."""
-        channel = self._channel_or_raise(channel_id)
+        channel = self.channel_or_raise(channel_id)
         if channel.type == FORUM:
             raise ValueError("cannot post directly in a forum channel: use user_posts_in_forum")
         if channel.is_thread and channel.archived:
@@ -340,7 +340,7 @@ class Emulator:
         self, user_id: int, forum_id: int, title: str, content: str, tags: list[str] | None = None
     ) -> dict[str, Any]:
         """A user opens a forum post: THREAD_CREATE then MESSAGE_CREATE of the starter (same id)."""
-        forum = self._channel_or_raise(forum_id)
+        forum = self.channel_or_raise(forum_id)
         if forum.type != FORUM:
             raise ValueError(f"channel {forum_id} is not a forum")
         thread = self.create_thread_record(
@@ -372,7 +372,7 @@ class Emulator:
         self, user_id: int, channel_id: int, message_id: int, content: str
     ) -> dict[str, Any]:
         """A user edits their message (MESSAGE_UPDATE)."""
-        msg = self._message_or_raise(channel_id, message_id)
+        msg = self.message_or_raise(channel_id, message_id)
         if msg.author_id != user_id:
             raise PermissionError("users can only edit their own messages")
         msg.content = content
@@ -384,7 +384,7 @@ class Emulator:
 
     async def user_deletes(self, user_id: int, channel_id: int, message_id: int) -> None:
         """A user (author or moderator) deletes a message (MESSAGE_DELETE)."""
-        self._message_or_raise(channel_id, message_id)
+        self.message_or_raise(channel_id, message_id)
         await self.delete_message(channel_id, message_id)
 
     async def delete_message(self, channel_id: int, message_id: int) -> None:
@@ -394,7 +394,7 @@ class Emulator:
         payload = {"id": str(message_id), "channel_id": str(channel_id), "guild_id": str(guild_id)}
         await self.dispatch("MESSAGE_DELETE", payload, guild_id)
 
-    def _message_or_raise(self, channel_id: int, message_id: int) -> Message:
+    def message_or_raise(self, channel_id: int, message_id: int) -> Message:
         msg = self.world.message(channel_id, message_id)
         if msg is None:
             raise KeyError(f"no message {message_id} in channel {channel_id}")
@@ -402,19 +402,19 @@ class Emulator:
 
     async def user_reacts(self, user_id: int, channel_id: int, message_id: int, emoji: str) -> None:
         """A user adds a reaction (MESSAGE_REACTION_ADD); refused in an archived thread."""
-        msg = self._message_or_raise(channel_id, message_id)
+        msg = self.message_or_raise(channel_id, message_id)
         self._refuse_if_archived(channel_id)
         await self.add_reaction(msg, user_id, emoji)
 
     async def user_unreacts(self, user_id: int, channel_id: int, message_id: int, emoji: str) -> None:
         """A user removes their reaction (MESSAGE_REACTION_REMOVE); refused in an archived thread."""
-        msg = self._message_or_raise(channel_id, message_id)
+        msg = self.message_or_raise(channel_id, message_id)
         self._refuse_if_archived(channel_id)
         await self.remove_reaction(msg, user_id, emoji)
 
     def _refuse_if_archived(self, channel_id: int) -> None:
         """Discord answers 50083 "Thread is archived" to reaction changes there, for users and bots."""
-        channel = self._channel_or_raise(channel_id)
+        channel = self.channel_or_raise(channel_id)
         if channel.is_thread and channel.archived:
             raise ThreadArchived(f"thread {channel_id} is archived: reactions can't change (50083)")
 
@@ -461,7 +461,7 @@ class Emulator:
 
     async def delete_channel(self, channel_id: int) -> None:
         """Delete a channel or thread as a moderator would (CHANNEL_DELETE / THREAD_DELETE)."""
-        channel = self._channel_or_raise(channel_id)
+        channel = self.channel_or_raise(channel_id)
         await self.remove_channel(channel)
 
     async def remove_channel(self, channel: Channel) -> None:
@@ -481,7 +481,7 @@ class Emulator:
 
     async def archive_thread(self, thread_id: int, locked: bool = False) -> None:
         """Archive (and optionally lock) a thread as a moderator would (THREAD_UPDATE)."""
-        thread = self._channel_or_raise(thread_id)
+        thread = self.channel_or_raise(thread_id)
         thread.locked = locked or thread.locked
         await self._set_archived(thread, True)
 
@@ -528,11 +528,11 @@ class Emulator:
 
     def message(self, channel_id: int, message_id: int) -> dict[str, Any]:
         """One live message."""
-        return self.message_payload(self._message_or_raise(channel_id, message_id))
+        return self.message_payload(self.message_or_raise(channel_id, message_id))
 
     def channel(self, channel_id: int) -> dict[str, Any]:
         """A channel or thread object."""
-        return channel_dict(self.world, self._channel_or_raise(channel_id))
+        return channel_dict(self.world, self.channel_or_raise(channel_id))
 
     def threads(self, parent_id: int) -> list[dict[str, Any]]:
         """Threads (archived or not) whose parent is ``parent_id``, oldest first."""
@@ -552,7 +552,7 @@ class Emulator:
 
     def reactions(self, channel_id: int, message_id: int) -> dict[str, list[int]]:
         """Emoji -> ids of the users who reacted, in order."""
-        msg = self._message_or_raise(channel_id, message_id)
+        msg = self.message_or_raise(channel_id, message_id)
         return {emoji: list(users) for emoji, users in msg.reactions.items() if users}
 
     # ------------------------------------------------------------------ waiting

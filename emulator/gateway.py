@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 if TYPE_CHECKING:
-    from emulator.driver import Emulator
+    from emulator.hub import Hub
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _snowflake_text(value: Any) -> Any:
 class Gateway:
     """All gateway sessions of the emulator and the logic of each opcode."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Hub) -> None:
         self.emu = emulator
         self.connections: list[Connection] = []
         self.last_dispatch: dict[str, tuple[dict[str, Any], int | None]] = {}

@@ -23,7 +23,7 @@ from emulator.rest import (
 from emulator.state import Channel, Message, channel_dict, member_dict, role_dict, user_dict
 
 if TYPE_CHECKING:
-    from emulator.driver import Emulator
+    from emulator.hub import Hub
 
 # Interaction types, callback types, command and option types.
 APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
@@ -94,7 +94,7 @@ class Pending:
 class Interactions:
     """Synced commands, interactions in flight, and ephemeral messages."""
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Hub) -> None:
         self.emu = emu
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
@@ -153,7 +153,7 @@ class Interactions:
         self, user_id: int, channel_id: int, command: str, options: dict[str, Any], timeout: float
     ) -> InteractionReply:
         """Send a CHAT_INPUT interaction for ``command`` ("group sub ...") and wait for the reply."""
-        channel = self.emu._channel_or_raise(channel_id)
+        channel = self.emu.channel_or_raise(channel_id)
         root, *path = command.split()
         cmd = self.find_command(channel.guild_id, root, CHAT_INPUT)
         resolved: dict[str, dict[str, Any]] = {}
@@ -265,9 +265,9 @@ class Interactions:
         self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float
     ) -> InteractionReply:
         """Send a MESSAGE context-menu interaction on ``target_id`` and wait for the reply."""
-        channel = self.emu._channel_or_raise(channel_id)
+        channel = self.emu.channel_or_raise(channel_id)
         cmd = self.find_command(channel.guild_id, name, MESSAGE_COMMAND)
-        target = self.emu._message_or_raise(channel_id, target_id)
+        target = self.emu.message_or_raise(channel_id, target_id)
         target_data = message_dict(self.emu.world, target, gateway=False, viewer_id=self.emu.bot_user_id)
         data: dict[str, Any] = {
             "id": cmd["id"],
@@ -286,7 +286,7 @@ class Interactions:
 
     async def click(self, user_id: int, msg: Message, custom_id: str, timeout: float) -> InteractionReply:
         """Send a button MESSAGE_COMPONENT interaction and wait for the reply."""
-        channel = self.emu._channel_or_raise(msg.channel_id)
+        channel = self.emu.channel_or_raise(msg.channel_id)
         pending, payload = self._base(MESSAGE_COMPONENT, user_id, channel)
         pending.component_message = msg
         pending.metadata["interacted_message_id"] = str(msg.id)
@@ -349,9 +349,9 @@ class Interactions:
 class InteractionApi:
     """REST routes for commands, interaction callbacks and webhook follow-ups."""
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Hub, state: Interactions) -> None:
         self.emu = emu
-        self.state = emu.interactions
+        self.state = state
 
     def routes(self) -> list[tuple[str, str, Any]]:
         """(method, path, handler) for every route this class serves."""

@@ -16,7 +16,7 @@ from emulator.permissions import Perm
 from emulator.state import Channel, Message
 
 if TYPE_CHECKING:
-    from emulator.driver import Emulator
+    from emulator.hub import Hub
 
 
 @dataclass
@@ -68,13 +68,13 @@ def invalid_form(errors: dict[str, Any]) -> DiscordError:
     return DiscordError(400, 50035, "Invalid Form Body", errors)
 
 
-def missing_permissions(emu: Emulator, guild_id: int, perm: Perm, action: str) -> None:
+def missing_permissions(emu: Hub, guild_id: int, perm: Perm, action: str) -> None:
     """Raise 403 / 50013 unless the bot holds ``perm``."""
     if not emu.bot_can(guild_id, perm):
         raise DiscordError(403, 50013, f"Missing Permissions ({perm.name} needed to {action})")
 
 
-def get_channel(emu: Emulator, channel_id: int) -> Channel:
+def get_channel(emu: Hub, channel_id: int) -> Channel:
     """A channel or 404 Unknown Channel."""
     channel = emu.world.channel(channel_id)
     if channel is None:
@@ -82,7 +82,7 @@ def get_channel(emu: Emulator, channel_id: int) -> Channel:
     return channel
 
 
-def get_message(emu: Emulator, channel_id: int, message_id: int) -> Message:
+def get_message(emu: Hub, channel_id: int, message_id: int) -> Message:
     """A live message or 404 Unknown Message."""
     msg = emu.world.message(channel_id, message_id)
     if msg is None:
@@ -97,7 +97,7 @@ def check_limits(body: dict[str, Any], require_body: bool = True) -> None:
         raise invalid_form(errors)
 
 
-def fill_message(emu: Emulator, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]) -> None:
+def fill_message(emu: Hub, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]) -> None:
     """Apply content/embeds/components/flags/attachments of a create or edit body to ``msg``."""
     if "content" in body:
         msg.content = body["content"] or ""
@@ -114,7 +114,7 @@ def fill_message(emu: Emulator, msg: Message, body: dict[str, Any], files: list[
 
 
 def _attachments(
-    emu: Emulator, declared: list[dict[str, Any]], files: list[dict[str, Any]], existing: list[dict[str, Any]]
+    emu: Hub, declared: list[dict[str, Any]], files: list[dict[str, Any]], existing: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Attachments kept (by id) plus the uploaded files."""
     keep_ids = {str(a.get("id")) for a in declared}
@@ -142,7 +142,7 @@ def ensure_not_empty(msg: Message) -> None:
 
 
 def new_bot_message(
-    emu: Emulator,
+    emu: Hub,
     channel: Channel,
     body: dict[str, Any],
     files: list[dict[str, Any]],
@@ -168,7 +168,7 @@ def new_bot_message(
     return msg
 
 
-def _attach_reference(emu: Emulator, channel: Channel, msg: Message, reference: dict[str, Any]) -> None:
+def _attach_reference(emu: Hub, channel: Channel, msg: Message, reference: dict[str, Any]) -> None:
     ref_channel = int(reference.get("channel_id") or channel.id)
     ref_id = int(reference["message_id"])
     if emu.world.message(ref_channel, ref_id) is None:
@@ -192,7 +192,7 @@ def _attach_reference(emu: Emulator, channel: Channel, msg: Message, reference: 
     }
 
 
-def record_pings(emu: Emulator, msg: Message, body: dict[str, Any]) -> None:
+def record_pings(emu: Hub, msg: Message, body: dict[str, Any]) -> None:
     """Record who ``msg`` notifies under ``allowed_mentions``; an @everyone ping is also a problem."""
     if "content" not in body and "allowed_mentions" not in body:
         return

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from emulator import validation
-from emulator.gateway import MESSAGE_CONTENT
+from emulator.gateway import MESSAGE_CONTENT, Gateway
+from emulator.interactions import InteractionApi, Interactions
 from emulator.limits import check_name
 from emulator.messages import message_dict
 from emulator.permissions import Perm
@@ -50,7 +51,7 @@ from emulator.state import (
 )
 
 if TYPE_CHECKING:
-    from emulator.driver import Emulator
+    from emulator.hub import Hub
 
 PREFIX = "/api/v10"
 # How long Discord remembers a message nonce for ``enforce_nonce`` ("the past few minutes").
@@ -59,14 +60,12 @@ CALL_KEY = web.RequestKey("call", Call)
 Handler = Callable[[Call], Awaitable[tuple[int, Any]]]
 
 
-def build_app(emu: Emulator) -> web.Application:
-    """The aiohttp application: gateway websocket plus every REST route."""
+def build_app(emu: Hub, gateway: Gateway, interactions: Interactions) -> web.Application:
+    """The aiohttp application: the gateway websocket plus every REST route."""
     app = web.Application(middlewares=[_middleware(emu)], client_max_size=32 * 1024 * 1024)
-    app.router.add_get("/gateway", emu.gateway.handle)
+    app.router.add_get("/gateway", gateway.handle)
     api = ChannelApi(emu)
-    from emulator.interactions import InteractionApi
-
-    for method, path, handler in [*api.routes(), *InteractionApi(emu).routes()]:
+    for method, path, handler in [*api.routes(), *InteractionApi(emu, interactions).routes()]:
         app.router.add_route(method, PREFIX + path, _adapt(handler))
     return app
 
@@ -88,7 +87,7 @@ def _json(status: int, body: Any) -> web.Response:
     return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
 
 
-def _middleware(emu: Emulator) -> Any:
+def _middleware(emu: Hub) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith(PREFIX):
@@ -145,7 +144,7 @@ async def _parse(request: web.Request) -> Call:
     return Call(request.method, path, {}, dict(request.query), body, files)
 
 
-def _check_request(emu: Emulator, call: Call, content_type: str) -> None:
+def _check_request(emu: Hub, call: Call, content_type: str) -> None:
     kind = "application/json" if content_type != "multipart/form-data" else "multipart/form-data"
     body = call.body
     if kind == "multipart/form-data":
@@ -155,7 +154,7 @@ def _check_request(emu: Emulator, call: Call, content_type: str) -> None:
         emu.record_problem("invalid-request", problem)
 
 
-def _check_response(emu: Emulator, call: Call, response: web.Response) -> None:
+def _check_response(emu: Hub, call: Call, response: web.Response) -> None:
     body = json.loads(response.body) if response.body else None  # type: ignore[arg-type]
     for problem in validation.validate_response(call.method, call.path, response.status, body):
         emu.record_problem("invalid-response", problem)
@@ -164,7 +163,7 @@ def _check_response(emu: Emulator, call: Call, response: web.Response) -> None:
 class ChannelApi:
     """Users, guilds, channels, threads, messages and reactions."""
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Hub) -> None:
         self.emu = emu
         self.world = emu.world
 
@@ -612,9 +611,7 @@ def refuse_if_archived(channel: Channel) -> None:
         raise DiscordError(400, 50083, "Thread is archived", problem=False)
 
 
-async def apply_bot_edit(
-    emu: Emulator, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]
-) -> None:
+async def apply_bot_edit(emu: Hub, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]) -> None:
     """Apply a bot edit to ``msg``, record pings, and dispatch MESSAGE_UPDATE if it is visible."""
     fill_message(emu, msg, body, files)
     ensure_not_empty(msg)
