@@ -77,10 +77,14 @@ def load(root: Path | None = None) -> Dataset:
             "to the project checkout). Set UNSTUCK_SHARED_DATA=<dir containing devhelp/> to point elsewhere."
         )
     with (root / "threads.jsonl").open(encoding="utf-8") as fh:
-        threads = [Thread(**{k: r[k] for k in ("id", "title", "question", "answer", "channel")}) for r in map(json.loads, fh)]
+        threads = [
+            Thread(**{k: r[k] for k in ("id", "title", "question", "answer", "channel")})
+            for r in map(json.loads, fh)
+        ]
     with (root / "queries.jsonl").open(encoding="utf-8") as fh:
         queries = [
-            Query(r["id"], r["split"], r["title"], r["question"], frozenset(r["relevant"])) for r in map(json.loads, fh)
+            Query(r["id"], r["split"], r["title"], r["question"], frozenset(r["relevant"]))
+            for r in map(json.loads, fh)
         ]
     return Dataset(threads, queries)
 
@@ -159,7 +163,9 @@ def matcher(data: Dataset, *, titles_only: bool, threshold: float | None = None)
     num = {t.id: i + 1 for i, t in enumerate(data.threads)}
     ids = {v: k for k, v in num.items()}
     index.add_many(
-        SolvedThreadDoc(num[t.id], GUILD, 1, t.title, "" if titles_only else t.question, "" if titles_only else t.answer)
+        SolvedThreadDoc(
+            num[t.id], GUILD, 1, t.title, "" if titles_only else t.question, "" if titles_only else t.answer
+        )
         for t in data.threads
     )
 
@@ -171,6 +177,20 @@ def matcher(data: Dataset, *, titles_only: bool, threshold: float | None = None)
         threshold = effective_threshold(SimilarSettings().threshold, titles_only=titles_only)
     name = "matcher, titles-only mode" if titles_only else "matcher (full text)"
     return System(name, rank, threshold)
+
+
+def first_stage(data: Dataset) -> System:
+    """The matcher's own first stage: its candidates in BM25F order, before the model's score."""
+    index = SimilarityIndex()
+    num = {t.id: i + 1 for i, t in enumerate(data.threads)}
+    ids = {v: k for k, v in num.items()}
+    index.add_many(SolvedThreadDoc(num[t.id], GUILD, 1, t.title, t.question, t.answer) for t in data.threads)
+
+    def rank(q: Query) -> Ranked:
+        got = index.explain(GUILD, f"{q.title}\n{q.question}")
+        return sorted(((ids[tid], f["bm25"]) for tid, f in got), key=lambda r: -r[1])[:SHOWN]
+
+    return System("matcher's first stage (BM25F order)", rank, None)
 
 
 def bm25s_plain(data: Dataset) -> System:
@@ -200,7 +220,9 @@ def rapidfuzz_titles(data: Dataset) -> System:
     titles = [t.title for t in data.threads]
 
     def rank(q: Query) -> Ranked:
-        got = process.extract(q.title, titles, scorer=fuzz.token_set_ratio, processor=utils.default_process, limit=SHOWN)
+        got = process.extract(
+            q.title, titles, scorer=fuzz.token_set_ratio, processor=utils.default_process, limit=SHOWN
+        )
         return [(data.threads[i].id, float(s)) for _, s, i in got]
 
     return System("rapidfuzz token_set_ratio (titles)", rank, None)
@@ -210,11 +232,67 @@ def systems(data: Dataset) -> list[System]:
     return [
         matcher(data, titles_only=False),
         matcher(data, titles_only=True),
+        first_stage(data),
         bm25s_plain(data),
         rapidfuzz_titles(data),
     ]
 
 
+# JSON key prefix of each system (``devhelp_<split>_<prefix><measure>``).
+KEYS = {
+    "matcher (full text)": "",
+    "matcher, titles-only mode": "titles_only_",
+    "matcher's first stage (BM25F order)": "first_stage_",
+    "bm25s (title+question+answer)": "bm25s_",
+    "rapidfuzz token_set_ratio (titles)": "rapidfuzz_titles_",
+}
+
+
 def run(data: Dataset) -> dict[str, dict[str, Figures]]:
     """Figures of every system on every split (the test split read only here, to report)."""
     return {s.name: {split: evaluate(s, data.split(split)) for split in SPLITS} for s in systems(data)}
+
+
+def render(results: dict[str, dict[str, Figures]]) -> list[str]:
+    lines = [
+        "== Developer help (devhelp: 240 solved threads, one server; as shown = up to 3 above the "
+        "threshold, nothing shown = a miss) ==",
+        f"{'system':38s} {'split':5s} {'n':>3s} {'shown P@1':>9s} {'Hit@3':>6s} {'MRR@3':>6s} "
+        f"{'no-match shown':>14s} {'raw P@1':>8s} {'Hit@3':>6s} {'MRR@3':>6s}",
+    ]
+    for name, per in results.items():
+        for split, f in per.items():
+            if name in THRESHOLDED:
+                nomatch = f"{f.nomatch_suggested} of {f.n_nomatch}"
+                shown = f"{f.shown_p1:9.3f} {f.shown_hit3:6.3f} {f.shown_mrr3:6.3f} {nomatch:>14s}"
+            else:
+                shown = f"{'-':>9s} {'-':>6s} {'-':>6s} {'-':>14s}"
+            lines.append(
+                f"{name:38s} {split:5s} {f.n:3d} {shown} {f.raw_p1:8.3f} {f.raw_hit3:6.3f} {f.raw_mrr3:6.3f}"
+            )
+    return lines
+
+
+THRESHOLDED = ("matcher (full text)", "matcher, titles-only mode")
+
+
+def flat(results: dict[str, dict[str, Figures]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, per in results.items():
+        p = KEYS[name]
+        for split, f in per.items():
+            k = f"devhelp_{split}_{p}"
+            out[k + "raw_p1"] = round(f.raw_p1, 4)
+            out[k + "raw_hit3"] = round(f.raw_hit3, 4)
+            out[k + "raw_mrr3"] = round(f.raw_mrr3, 4)
+            if name in THRESHOLDED:
+                out[k + "shown_p1"] = round(f.shown_p1, 4)
+                out[k + "shown_hit3"] = round(f.shown_hit3, 4)
+                out[k + "shown_mrr3"] = round(f.shown_mrr3, 4)
+                out[k + "nomatch_suggested"] = f.nomatch_suggested
+                out[k + "nomatch_rate"] = round(f.nomatch_rate, 4)
+            else:  # a baseline's figures are its raw ranking
+                out[k + "p1"] = round(f.raw_p1, 4)
+                out[k + "hit3"] = round(f.raw_hit3, 4)
+                out[k + "mrr3"] = round(f.raw_mrr3, 4)
+    return out

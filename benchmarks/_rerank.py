@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import bm25s
 import numpy as np
@@ -122,7 +122,9 @@ def devhelp_index(data: dh.Dataset, *, titles_only: bool) -> tuple[SimilarityInd
     """All threads as one server, as the bot indexes them."""
     index = SimilarityIndex(titles_only=titles_only)
     num = {t.id: i + 1 for i, t in enumerate(data.threads)}
-    index.add_many(SolvedThreadDoc(num[t.id], dh.GUILD, 1, t.title, t.question, t.answer) for t in data.threads)
+    index.add_many(
+        SolvedThreadDoc(num[t.id], dh.GUILD, 1, t.title, t.question, t.answer) for t in data.threads
+    )
     return index, {v: k for k, v in num.items()}
 
 
@@ -138,7 +140,9 @@ def devhelp_examples(
     return out
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = L2, steps: int = 4000) -> tuple[np.ndarray, float]:
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, *, l2: float = L2, steps: int = 4000
+) -> tuple[np.ndarray, float]:
     """L2-regularised logistic regression by gradient descent on standardised features; returns the
     weights and intercept on the original scale."""
     mu, sd = x.mean(0), x.std(0) + 1e-9
@@ -199,7 +203,16 @@ def semeval_check(model: Model, *, titles_only: bool) -> None:
         print(f"  SemEval {split}: MAP {s.map:.2f} (engine {e.map:.2f})")
 
 
-FULL_FEATURES = ("bm25", "best_ratio", "margin", "vs_mean", "cos_title", "cover_question", "cover_all", "query_size")
+FULL_FEATURES = (
+    "bm25",
+    "best_ratio",
+    "margin",
+    "vs_mean",
+    "cos_title",
+    "cover_question",
+    "cover_all",
+    "query_size",
+)
 TITLE_FEATURES = ("bm25", "best_ratio", "margin", "cos_title", "fuzzy_title", "token_set", "query_size")
 
 if __name__ == "__main__":

@@ -184,7 +184,11 @@ class SimilarityIndex:
             self._forget(old)
             self._writer.delete_documents_by_term("tid", doc.thread_id)
             self._stale.add(doc.thread_id)
-        dt = doc_terms(doc.title, "", "") if self.titles_only else doc_terms(doc.title, doc.question, doc.answer)
+        dt = (
+            doc_terms(doc.title, "", "")
+            if self.titles_only
+            else doc_terms(doc.title, doc.question, doc.answer)
+        )
         entry = _Entry(doc.thread_id, doc.guild_id, doc.channel_id, dt)
         self._writer.add_document(
             tantivy.Document(
@@ -266,7 +270,10 @@ class SimilarityIndex:
         cands, q, stats = self._candidates(guild_id, text, CANDIDATES, None, ())
         if not cands or stats is None:
             return []
-        return [(e.thread_id, f) for e, f in zip(cands, features(q, [e.terms for e in cands], stats, self._fields), strict=True)]
+        return [
+            (e.thread_id, f)
+            for e, f in zip(cands, features(q, [e.terms for e in cands], stats, self._fields), strict=True)
+        ]
 
     def _scored(
         self,

@@ -176,7 +176,9 @@ class TermStats:
         return v
 
 
-def _bm25f(q_weights: Mapping[str, float], doc: DocTerms, stats: TermStats, fields: Mapping[str, float]) -> float:
+def _bm25f(
+    q_weights: Mapping[str, float], doc: DocTerms, stats: TermStats, fields: Mapping[str, float]
+) -> float:
     """Sum over query words of weight x saturated field-weighted term frequency (not normalised)."""
     tf: dict[str, float] = {}
     for f, fw in fields.items():

@@ -93,7 +93,7 @@ def test_quick_run_prints_table(quick_run: tuple[str, dict[str, object]]) -> Non
     out, _ = quick_run
     for heading in ("Re-ranking, official protocol", "Full-corpus retrieval", "Absolute threshold", "Speed"):
         assert heading in out
-    for row in ("search-engine order", "bm25s", "token_set_ratio", "matcher (text only)", "rapidfuzz"):
+    for row in ("search-engine order", "bm25s", "token_set_ratio", "matcher (full text)", "rapidfuzz"):
         assert row in out
 
 
