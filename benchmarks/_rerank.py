@@ -39,7 +39,7 @@ _STEMMER = Stemmer.Stemmer("english")
 TUNE_SPLITS = ("train_part2", "train_part1_v2.0", "dev")
 DEVHELP_TUNE = ("train", "dev")
 MAX_NOMATCH_SHOWN = 1 / 8  # share of no-match questions allowed a suggestion at the operating point
-L2 = 0.01
+L2 = 0.001  # light: the features are few and standardised
 
 FeatureTable = dict[tuple[str, str], dict[str, float]]
 
@@ -211,6 +211,8 @@ FULL_FEATURES = (
     "cos_title",
     "cover_question",
     "cover_all",
+    "fuzzy_title",
+    "token_set",
     "query_size",
 )
 TITLE_FEATURES = ("bm25", "best_ratio", "margin", "cos_title", "fuzzy_title", "token_set", "query_size")

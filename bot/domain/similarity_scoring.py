@@ -64,7 +64,7 @@ FIELDS = ("title", "body", "code", "answer")
 # BM25F field weights: a title word says most about the problem; code and the answer say less
 # (the answer describes the fix, but names the same library, function and error). Chosen on devhelp
 # train+dev ranking (P@1), checked on SemEval train+dev MAP.
-FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "body": 1.0, "code": 0.5, "answer": 0.5}
+FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "body": 1.0, "code": 1.0, "answer": 0.5}
 K1, B = 1.2, 0.75
 TOP_FOR_MEAN = 10  # candidates whose mean BM25F is the "vs_mean" reference
 FUZZY_CUTOFF = 80.0  # rapidfuzz ratio (0..100) below which two words do not count as the same
@@ -86,28 +86,30 @@ class Model:
 # Fitted by ``python -m benchmarks._rerank tune`` (devhelp train+dev; test never used).
 FULL_MODEL = Model(
     {
-        "bm25": 1.2815,
-        "best_ratio": 3.3033,
-        "margin": 0.5474,
-        "vs_mean": 1.4548,
-        "cos_title": 3.83,
-        "cover_question": 5.4401,
-        "cover_all": 3.4585,
-        "query_size": 1.6754,
+        "bm25": -6.717,
+        "best_ratio": 7.9027,
+        "margin": 2.5078,
+        "vs_mean": 1.6197,
+        "cos_title": 2.3522,
+        "cover_question": 5.7718,
+        "cover_all": 4.6488,
+        "fuzzy_title": 2.1887,
+        "token_set": 0.3457,
+        "query_size": 3.3422,
     },
-    -14.5827,
+    -23.4329,
 )
 TITLES_MODEL = Model(
     {
-        "bm25": -0.6373,
-        "best_ratio": 2.596,
-        "margin": 0.6222,
-        "cos_title": 4.681,
-        "fuzzy_title": 2.064,
-        "token_set": 1.7322,
-        "query_size": 0.5485,
+        "bm25": -10.9939,
+        "best_ratio": 3.6541,
+        "margin": 1.0108,
+        "cos_title": 10.0737,
+        "fuzzy_title": -0.9247,
+        "token_set": 3.6007,
+        "query_size": 0.4568,
     },
-    -6.7881,
+    -8.0256,
 )
 
 

@@ -69,7 +69,7 @@ def time_ago(delta: timedelta) -> str:
 def effective_threshold(configured: float, *, titles_only: bool) -> float:
     """The score a suggestion needs.
 
-    Titles-only scores run higher than full-text ones (the same threshold would let weak matches
-    through), so without the message-content intent the tuned titles-only threshold is the floor.
+    Without the message-content intent a server can't go below the titles-only default: matching
+    on titles alone is weaker, and a lower setting chosen for full text would let guesses through.
     """
     return max(configured, DEFAULT_MIN_SCORE_TITLES_ONLY) if titles_only else configured

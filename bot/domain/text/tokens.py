@@ -53,7 +53,8 @@ _EMOJI = re.compile(
 )
 # A token: word characters joined by single dots or hyphens (``pd.read_csv``, ``node-fetch``, ``3.11``).
 _TOKEN = re.compile(r"\w+(?:[.\-]\w+)*")
-# Where an identifier splits: ``_``, ``.``, ``-``, and case changes (``useEffect``, ``HTTPServer``).
+_PIECES = re.compile(r"[.\-]")
+# Where an identifier splits into words: ``_`` and case changes (``useEffect``, ``HTTPServer``).
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
 
 
@@ -123,6 +124,7 @@ someone somebody kindly regards cheers hii lol ok okay yes yeah really actually
 """
 STOPWORDS: frozenset[str] = frozenset(_STOPWORDS_TEXT.split())
 MAX_NUMBER_DIGITS = 6  # longer numbers are ids, phone numbers, amounts: never the same twice
+MAX_NUMBER_PARTS = 3  # an "identifier" with more runs of digits is a hash or an id
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -143,18 +145,38 @@ def _keep(word: str) -> bool:
     return len(word) > 1 and word not in STOPWORDS
 
 
+def _word_terms(piece: str) -> list[str]:
+    """Terms of one piece without dots or hyphens: a word stemmed; an identifier (``read_csv``,
+    ``useEffect``) whole and split into its words."""
+    lower = piece.casefold()
+    if lower.isalpha() and (piece.islower() or piece.isupper() or piece.istitle()):
+        return [_stem_cached(lower)] if _keep(lower) else []
+    parts = _PARTS.findall(piece)
+    if len(parts) <= 1:
+        word = parts[0].casefold() if parts else lower.strip("_")
+        return [_stem_cached(word)] if word and _keep(word) else []
+    if sum(p.isdigit() for p in parts) > MAX_NUMBER_PARTS:  # a hash, an object id, a token
+        return []
+    out = [lower]
+    for p in parts:
+        p = p.casefold()
+        if _keep(p):
+            out.append(p if p.isdigit() else _stem_cached(p))
+    return out
+
+
 @lru_cache(maxsize=200_000)
 def _token_terms(token: str) -> tuple[str, ...]:
-    """Terms of one token: a plain word stemmed; an identifier whole (lower-cased) plus its words."""
-    lower = token.casefold()
-    if lower.isalpha() and (token.islower() or token.isupper() or token.istitle()):
-        return (_stem_cached(lower),) if _keep(lower) else ()
-    parts = [p.casefold() for p in _PARTS.findall(token)]
-    if len(parts) <= 1:
-        word = parts[0] if parts else lower.strip("_")
-        return (_stem_cached(word),) if word and _keep(word) else ()
-    out = [lower] if not (lower.isdigit() and len(lower) > MAX_NUMBER_DIGITS) else []
-    out += [p if p.isdigit() else _stem_cached(p) for p in parts if _keep(p)]
+    """Terms of one token: ``pd.read_csv`` gives itself, then the terms of ``pd`` and ``read_csv``
+    (``read_csv``, ``read``, ``csv``), so each level meets the same name written another way."""
+    pieces = _PIECES.split(token)
+    if len(pieces) == 1:
+        return tuple(_word_terms(token))
+    out: list[str] = []
+    for piece in pieces:
+        out += _word_terms(piece)
+    if len(out) > 1 or (out and out[0] != token.casefold()):
+        out.insert(0, token.casefold())
     return tuple(out)
 
 
