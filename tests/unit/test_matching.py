@@ -216,8 +216,8 @@ def test_typo_tolerance_via_fuzzy_signal() -> None:
             DocTerms(("bank", "accoount"), ()),
             DocTerms(("bank", "account"), ()),
             DocTerms(("bank", "loan"), ()),
-        ]
-        + [DocTerms(("visa",), ())],
+            DocTerms(("visa",), ()),
+        ],
         stats,
     )
     assert typo >= exact > loan > other
