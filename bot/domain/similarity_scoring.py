@@ -86,18 +86,18 @@ class Model:
 # Fitted by ``python -m benchmarks._rerank tune`` (devhelp train+dev; test never used).
 FULL_MODEL = Model(
     {
-        "bm25": -6.717,
-        "best_ratio": 7.9027,
-        "margin": 2.5078,
-        "vs_mean": 1.6197,
-        "cos_title": 2.3522,
-        "cover_question": 5.7718,
-        "cover_all": 4.6488,
-        "fuzzy_title": 2.1887,
-        "token_set": 0.3457,
-        "query_size": 3.3422,
+        "bm25": -6.5475,
+        "best_ratio": 7.8959,
+        "margin": 2.527,
+        "vs_mean": 1.5895,
+        "cos_title": 2.3624,
+        "cover_question": 5.7645,
+        "cover_all": 4.6202,
+        "fuzzy_title": 2.1773,
+        "token_set": 0.3372,
+        "query_size": 3.3279,
     },
-    -23.4329,
+    -23.3537,
 )
 TITLES_MODEL = Model(
     {
