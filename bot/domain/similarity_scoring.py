@@ -86,18 +86,18 @@ class Model:
 # Fitted by ``python -m benchmarks._rerank tune`` (devhelp train+dev; test never used).
 FULL_MODEL = Model(
     {
-        "bm25": -6.5475,
-        "best_ratio": 7.8959,
-        "margin": 2.527,
-        "vs_mean": 1.5895,
-        "cos_title": 2.3624,
-        "cover_question": 5.7645,
-        "cover_all": 4.6202,
-        "fuzzy_title": 2.1773,
-        "token_set": 0.3372,
-        "query_size": 3.3279,
+        "bm25": -7.895,
+        "best_ratio": 6.9504,
+        "margin": 1.9291,
+        "vs_mean": 1.6335,
+        "cos_title": 1.8723,
+        "cover_question": 6.1541,
+        "cover_all": 4.7166,
+        "fuzzy_title": 1.8308,
+        "token_set": 0.5894,
+        "query_size": 3.1217,
     },
-    -23.3537,
+    -21.5169,
 )
 TITLES_MODEL = Model(
     {
