@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.config.guild import SimilarSettings
 from bot.domain.matching import SimilarityIndex, SolvedThreadDoc
 from bot.domain.suggestions import effective_threshold
 
@@ -157,8 +158,6 @@ def evaluate(system: System, queries: Sequence[Query]) -> Figures:
 def matcher(data: Dataset, *, titles_only: bool, threshold: float | None = None) -> System:
     """The bot's matcher, as the bot runs it: one server, the thread's title + question as the
     query (title only without the message-content intent), the bot's default threshold."""
-    from bot.config.guild import SimilarSettings
-
     index = SimilarityIndex(titles_only=titles_only)
     num = {t.id: i + 1 for i, t in enumerate(data.threads)}
     ids = {v: k for k, v in num.items()}

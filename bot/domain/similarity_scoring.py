@@ -61,9 +61,9 @@ FEATURES: tuple[str, ...] = (
     "query_size",
 )
 FIELDS = ("title", "body", "code", "answer")
-# BM25F field weights: a title word says most about the problem; code and the answer say less
-# (the answer describes the fix, but names the same library, function and error). Chosen on devhelp
-# train+dev ranking (P@1), checked on SemEval train+dev MAP.
+# BM25F field weights: a title word says most about the problem; the identifiers of pasted code
+# count like prose (people paste the same code), the accepted answer half (it describes the fix,
+# but names the same library, function and error). Chosen on devhelp train+dev ranking (P@1).
 FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "body": 1.0, "code": 1.0, "answer": 0.5}
 K1, B = 1.2, 0.75
 TOP_FOR_MEAN = 10  # candidates whose mean BM25F is the "vs_mean" reference
