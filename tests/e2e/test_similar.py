@@ -115,6 +115,11 @@ AVATAR_ANSWER = "It was renamed in 2.0: use `member.display_avatar.url`."
 async def test_a_pasted_zero_width_space_and_an_identifier_still_get_the_suggestion(world: World) -> None:
     await seed(world)
     earlier, _ = await solve(world, AVATAR, AVATAR_ANSWER)
+
+    async def searchable() -> bool:  # the index is refreshed once the solution is stored
+        return str(earlier) in str((await similar(world, AVATAR[0])).components)
+
+    await eventually(searchable, what="solved thread indexed")
     # pasted from a web page: a zero-width space and a soft hyphen inside the identifier
     pasted = ("avatar\u200b_url gives AttributeError", "how do I get a member's avat\u00adar_url now?")
     new = await post(world, pasted, world.c.bob)
