@@ -39,6 +39,7 @@ _STEMMER = Stemmer.Stemmer("english")
 TUNE_SPLITS = ("train_part2", "train_part1_v2.0", "dev")
 DEVHELP_TUNE = ("train", "dev")
 MAX_NOMATCH_SHOWN = 1 / 8  # share of no-match questions allowed a suggestion at the operating point
+FIT_CANDIDATES = 20  # candidates per question used as examples (the search scores 15: more negatives)
 L2 = 0.001  # light: the features are few and standardised
 
 FeatureTable = dict[tuple[str, str], dict[str, float]]
@@ -136,7 +137,8 @@ def devhelp_examples(
     out = []
     for q in data.split(*splits):
         text = q.title if titles_only else f"{q.title}\n{q.question}"
-        out.append((q, [(ids[tid], f) for tid, f in index.explain(dh.GUILD, text)]))
+        got = index.explain(dh.GUILD, text, candidates=FIT_CANDIDATES)
+        out.append((q, [(ids[tid], f) for tid, f in got]))
     return out
 
 

@@ -247,7 +247,7 @@ def render(q: dict[str, Any], speeds: list[dict[str, Any]]) -> str:
     lines.append("== Speed (synthetic perturbed corpora; top-5 search; one subprocess per cell) ==")
     lines.append(
         f"{'engine':10s} {'size':>5s} {'build s':>8s} {'RSS MB':>8s} {'p50 ms':>8s} {'p95 ms':>8s} "
-        f"{'add ms':>8s} {'queries':>7s}  note"
+        f"{'p95 CPU':>8s} {'add ms':>8s} {'queries':>7s}  note"
     )
     for r in speeds:
         if "error" in r:
@@ -261,7 +261,8 @@ def render(q: dict[str, Any], speeds: list[dict[str, Any]]) -> str:
         lines.append(
             f"{r['engine']:10s} {size_label(r['n']):>5s} "
             f"{_f(r['build_s'], '{:8.2f}')} {_f(r['rss_mb'], '{:8.1f}')} "
-            f"{_f(r['p50_ms'], '{:8.2f}')} {_f(r['p95_ms'], '{:8.2f}')} {_f(r['add_ms'], '{:8.3f}')} "
+            f"{_f(r['p50_ms'], '{:8.2f}')} {_f(r['p95_ms'], '{:8.2f}')} {_f(r.get('p95_cpu_ms'), '{:8.2f}')} "
+            f"{_f(r['add_ms'], '{:8.3f}')} "
             f"{r['queries']:7d}  {note}"
         )
     return "\n".join(lines)
@@ -291,7 +292,7 @@ def flat_json(q: dict[str, Any], speeds: list[dict[str, Any]]) -> dict[str, Any]
             continue
         lab = size_label(r["n"])
         p = eprefix[r["engine"]]
-        for m in ("p50_ms", "p95_ms", "build_s", "rss_mb", "add_ms"):
+        for m in ("p50_ms", "p95_ms", "p95_cpu_ms", "build_s", "rss_mb", "add_ms"):
             v = r.get(m)
             out[f"{p}{m}_{lab}"] = round(v, 4) if isinstance(v, float) else v
         if r["engine"] == "matcher":

@@ -66,7 +66,7 @@ CODE_TERM_LIMIT = 200  # identifiers kept from its code blocks
 ANSWER_TERM_LIMIT = 200  # index terms kept from its accepted answer
 QUERY_TERM_LIMIT = 300  # index terms of a query used for scoring
 QUERY_SEARCH_TERMS = 16  # highest-IDF query terms sent to the lexical index (more: slower, no better)
-CANDIDATES = 20  # lexical candidates scored per search (at least 2 x limit)
+CANDIDATES = 15  # lexical candidates scored per search (at least 2 x limit)
 COMMIT_EVERY = 64  # pending writes before a tantivy commit
 TITLE_BOOST = 1.0  # extra weight of a title hit in the lexical index
 TITLE_ONLY_FIELDS = {"title": 1.0}
@@ -268,15 +268,15 @@ class SimilarityIndex:
             out.append(Match(e.thread_id, e.channel_id, round(s, 4)))
         return out
 
-    def explain(self, guild_id: int, text: str) -> list[tuple[int, dict[str, float]]]:
-        """The candidates a search of ``text`` scores and their signals (for tuning the model)."""
-        cands, q, stats = self._candidates(guild_id, text, CANDIDATES, None, ())
+    def explain(
+        self, guild_id: int, text: str, *, candidates: int = CANDIDATES
+    ) -> list[tuple[int, dict[str, float]]]:
+        """The candidates a search of ``text`` scores and their signals (for fitting the model)."""
+        cands, q, stats = self._candidates(guild_id, text, candidates, None, ())
         if not cands or stats is None:
             return []
-        return [
-            (e.thread_id, f)
-            for e, f in zip(cands, features(q, [e.terms for e in cands], stats, self._fields), strict=True)
-        ]
+        signals = features(q, [e.terms for e in cands], stats, self._fields)
+        return [(e.thread_id, f) for e, f in zip(cands, signals, strict=True)]
 
     def _scored(
         self,
