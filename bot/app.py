@@ -1,4 +1,9 @@
-"""The Discord bot: wires settings, storage, services, cogs and the scheduler together."""
+"""The Discord bot: builds the services, loads the cogs and starts the scheduler.
+
+The app wires nothing by name: each cog hands its port to the services that need it, registers its
+timed jobs with :attr:`UnstuckBot.scheduler` and its owed work after downtime with the catch-up
+service, all when it loads.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -18,10 +22,13 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.sharding import ShardScope
+from bot.scheduler import Scheduler
 from bot.services.backfill import BackfillService
+from bot.services.catch_up import CatchUpService
 from bot.services.errors import UserFacingError
 from bot.services.escalation import EscalationService
 from bot.services.help_threads import HelpThreadService
+from bot.services.intake import Intake
 from bot.services.outbox import OutboxService
 from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
@@ -32,23 +39,18 @@ from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database, is_sqlite
 from storage.migrate import prepare_schema
 
-if TYPE_CHECKING:
-    from cogs.escalation import DiscordEscalationPort
-    from cogs.help_threads import DiscordThreadPort
-    from cogs.points import DiscordWeeklyPostPort
-    from cogs.solutions import DiscordSolutionPort
-    from cogs.stats import DiscordHealthReportPort
-
 log = logging.getLogger(__name__)
 
+# The order the cogs load in is the order their timed jobs and their owed work after downtime run.
 EXTENSIONS = (
     "cogs.server_config",
     "cogs.help_threads",
     "cogs.solutions",
-    "cogs.points",
     "cogs.escalation",
+    "cogs.points",
     "cogs.stats",
     "cogs.similar",
+    "cogs.catch_up",
 )
 # The names discord.py gives the tasks running event, command and component handlers.
 HANDLER_TASKS = (
@@ -78,17 +80,19 @@ class Services:
     escalation: EscalationService
     outbox: OutboxService
     stats: StatsService
+    intake: Intake
+    catch_up: CatchUpService
 
 
 def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
     """Wire the use cases together; also used by benchmarks and tools that run without Discord."""
     configs = ServerConfigService(db, clock, settings.guild_defaults())
     outbox = OutboxService(db, clock)
-    threads = HelpThreadService(db, clock, configs, scope, outbox)
     points = PointsService(db, clock, configs)
-    solutions = SolutionService(db, clock, configs, points)
     titles_only = not settings.intents.message_content
     similar = SimilarService(db, clock, configs, points, scope, titles_only=titles_only, outbox=outbox)
+    threads = HelpThreadService(db, clock, configs, scope, outbox, suggest=similar.suggest_for)
+    solutions = SolutionService(db, clock, configs, points)
     solutions.listeners.append(similar.refresh)
     threads.listeners.append(similar.refresh)
     backfill = BackfillService(db, clock, configs)
@@ -98,6 +102,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     threads.reopened.append(escalation.requeue_reopened)
     solutions.reopened.append(escalation.requeue_reopened)
     weekly = WeeklyPostService(db, clock, configs, points, scope)
+    intake = Intake(db, configs, scope, threads, solutions)
     return Services(
         db=db,
         clock=clock,
@@ -112,16 +117,9 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         escalation=escalation,
         outbox=outbox,
         stats=StatsService(db, clock, configs, weekly, scope),
+        intake=intake,
+        catch_up=CatchUpService(db, configs, threads, solutions, intake),
     )
-
-
-@dataclass(frozen=True)
-class Ports:
-    threads: DiscordThreadPort
-    solutions: DiscordSolutionPort
-    weekly: DiscordWeeklyPostPort
-    escalation: DiscordEscalationPort
-    health: DiscordHealthReportPort
 
 
 class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
@@ -202,7 +200,7 @@ class UnstuckBot(commands.AutoShardedBot):
         self.reconciled_guilds: set[int] = set()
         self._reconciled = asyncio.Event()
         self._closing = False
-        self.scheduler: object | None = None
+        self.scheduler = Scheduler()  # the cogs register their timed jobs when they load
         self._services: Services | None = None
 
     @property
@@ -221,9 +219,7 @@ class UnstuckBot(commands.AutoShardedBot):
         if self.sync_commands:
             await self.tree.sync()
         if self.start_scheduler:
-            from bot.scheduler import start_scheduler
-
-            self.scheduler = start_scheduler(self)
+            self.scheduler.start(self.is_ready)
         if not self.settings.intents.message_content:
             log.warning(
                 "The message content intent is off: Unstuck matches similar threads on titles only "
@@ -233,39 +229,8 @@ class UnstuckBot(commands.AutoShardedBot):
             )
 
     async def run_sweeps(self) -> None:
-        """One tick of timed work; the scheduler calls this, tests call it after moving the clock."""
-        await self.services.threads.sweep_dormant(self.ports.threads)
-        await self.run_escalations()
-        await self.run_weekly_posts()
-
-    async def run_escalations(self) -> None:
-        await self.services.escalation.sweep(self.ports.escalation)
-
-    async def run_weekly_posts(self, only_guild: int | None = None) -> None:
-        await self.services.weekly.sweep(self.ports.weekly, only_guild)
-        await self.services.stats.sweep_health_reports(self.ports.health, only_guild)
-
-    @property
-    def ports(self) -> Ports:
-        """The Discord adapters the services act through, owned by the loaded cogs."""
-        from cogs.points import DiscordWeeklyPostPort
-        from cogs.stats import DiscordHealthReportPort
-
-        return Ports(
-            threads=self._cog_port("HelpThreads"),
-            solutions=self._cog_port("Solutions"),
-            weekly=DiscordWeeklyPostPort(self),
-            escalation=self._cog_port("Escalation"),
-            health=DiscordHealthReportPort(self),
-        )
-
-    def _cog_port(self, cog_name: str) -> Any:
-        """A loaded cog's port. Looked up by name, not class: ``load_extension`` re-imports a cog's
-        module, so with two bots in one process (shard tests) each holds its own class objects."""
-        cog = self.get_cog(cog_name)
-        if cog is None:
-            raise RuntimeError(f"the {cog_name} cog is not loaded")
-        return cog.port  # type: ignore[attr-defined]
+        """One tick of every timed job; the scheduler ticks them, tests call this after moving the clock."""
+        await self.scheduler.run_all()
 
     async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
         """Log an event handler's crash; tests read ``unexpected_errors`` and fail on any."""
@@ -275,9 +240,7 @@ class UnstuckBot(commands.AutoShardedBot):
             self.unexpected_errors.append(error)
 
     async def close(self) -> None:
-        scheduler = self.scheduler
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        self.scheduler.shutdown()
         self._closing = True
         await self._drain_handlers()
         await super().close()

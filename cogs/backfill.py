@@ -1,18 +1,16 @@
-"""Importing solved history from Discord: the history reader, `/unstuck backfill`, `unstuck backfill`.
+"""Importing solved history from Discord: the history reader and `/unstuck backfill`.
 
 :class:`DiscordHistory` reads archived threads through the REST API only, so the same code serves
 the running bot (the `/unstuck backfill` command, whose progress message is edited as it goes) and
-the command line (which logs in, imports with a progress bar, and exits without connecting to the
-gateway, so it never handles live events next to a running bot).
+the command line (`unstuck backfill`, in :mod:`bot.cli.running`).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -22,7 +20,6 @@ from cogs._common import actor_from_member
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
-    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -176,44 +173,3 @@ async def backfill_from_command(bot: UnstuckBot, interaction: discord.Interactio
     config = await bot.services.configs.get(guild.id)
     history = DiscordHistory(guild, config.settings.help.solved_tag)
     await bot.services.backfill.run(guild.id, history, ProgressMessage(interaction))
-
-
-async def backfill_from_command_line(settings: Settings, token: str, guild_id: int, out: TextIO) -> int:
-    """`unstuck backfill --guild ID`: log in (REST only), import with a progress bar, exit."""
-    from bot.app import build_services
-    from bot.clock import SystemClock
-    from bot.domain.sharding import ShardScope
-    from bot.services.errors import UserFacingError
-    from storage.engine import Database, is_sqlite
-    from storage.migrate import prepare_schema
-
-    client = discord.Client(intents=discord.Intents.none())
-    db = Database(settings.database.url)
-    try:
-        await prepare_schema(db, auto_upgrade=is_sqlite(db.url))
-        services = build_services(db, SystemClock(), ShardScope(), settings)
-        await client.login(token)
-        try:
-            guild = await client.fetch_guild(guild_id)
-        except (discord.NotFound, discord.Forbidden):
-            print(f"The bot is not in a server with id {guild_id}.", file=sys.stderr)
-            return 1
-        config = await services.configs.get(guild.id)
-        history = DiscordHistory(guild, config.settings.help.solved_tag)
-
-        async def bar(status: BackfillStatus) -> None:
-            print(f"\r{status.describe()}", end="\n" if status.finished else "", file=out, flush=True)
-
-        print(f"Importing solved threads of {guild.name}…", file=out)
-        try:
-            status = await services.backfill.run(guild.id, history, bar)
-        except UserFacingError as error:
-            print(error, file=sys.stderr)
-            return 1
-        print(
-            f"Done: {status.imported} imported. A running bot suggests them after its next start.", file=out
-        )
-        return 0
-    finally:
-        await client.close()
-        await db.dispose()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import UnstuckBot, respond_ephemeral
 from bot.config import humanize_duration
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
+from bot.scheduler import Job
 from bot.services.errors import UserFacingError
 from bot.services.escalation import (
     DigestEntry,
@@ -23,12 +25,10 @@ from bot.services.escalation import (
 )
 from cogs._common import actor_from_interaction, thread_link
 
-if TYPE_CHECKING:
-    from bot.app import UnstuckBot
-
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
+ESCALATION_TICK_SECONDS = 30
 FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
 
@@ -258,10 +258,16 @@ class Escalation(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ClaimButton)
+        # Ticks often; each server is swept once per its own `escalation.sweep_interval`.
+        self.bot.scheduler.register(Job("escalation", self._sweep, seconds=ESCALATION_TICK_SECONDS))
+        self.bot.services.catch_up.register(self.service.schedule_unscheduled)
 
     @property
     def service(self) -> EscalationService:
         return self.bot.services.escalation
+
+    async def _sweep(self) -> None:
+        await self.service.sweep(self.port)
 
     @app_commands.command(name="escalate", description="Nobody answered? Bring your question to the helpers")
     @app_commands.guild_only()
@@ -287,8 +293,6 @@ class Escalation(commands.Cog):
 
     async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:
         """A Claim button was clicked: record it, update every digest listing the thread, confirm."""
-        from bot.app import respond_ephemeral
-
         try:
             result = await self.service.claim(
                 interaction.guild_id or 0, thread_id, actor_from_interaction(interaction)

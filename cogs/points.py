@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.windows import Window
+from bot.scheduler import Job
 from bot.services.points import LeaderboardPage, MemberStanding, PointsService
 from bot.services.weekly_posts import WeeklyPostView
 from cogs._common import actor_from_interaction
@@ -120,9 +121,17 @@ class Points(commands.Cog):
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
+        self.weekly_port = DiscordWeeklyPostPort(bot)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(PageButton)
+        # Each server's post is due at its own weekday, time and zone: a check every minute finds it,
+        # and the database makes each post happen once.
+        self.bot.scheduler.register(Job("weekly-leaderboard", self._post_weekly, on_the_minute=True))
+        self.bot.services.catch_up.register(self._post_weekly)  # a post missed while down goes out now
+
+    async def _post_weekly(self, only_guild: int | None = None) -> None:
+        await self.bot.services.weekly.sweep(self.weekly_port, only_guild)
 
     @property
     def service(self) -> PointsService:
@@ -207,14 +216,16 @@ class Points(commands.Cog):
 
 
 class DiscordWeeklyPostPort:
-    def __init__(self, bot: UnstuckBot) -> None:
-        self.bot = bot
+    """The weekly leaderboard post's window on Discord."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
 
     async def excluded_members(self, guild_id: int, role_ids: Collection[int]) -> set[int]:
-        return excluded_members(self.bot.get_guild(guild_id), role_ids)
+        return excluded_members(self.client.get_guild(guild_id), role_ids)
 
     async def post_weekly(self, view: WeeklyPostView) -> int | None:
-        channel = self.bot.get_channel(view.channel_id)
+        channel = self.client.get_channel(view.channel_id)
         if not isinstance(channel, discord.TextChannel | discord.Thread):
             return None
         page = view.page

@@ -14,6 +14,8 @@ from bot.domain.permissions import can_configure, is_staff
 from bot.services.errors import NotAllowed
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService, settable_keys
 from cogs._common import actor_from_interaction
+from cogs.backfill import backfill_from_command
+from cogs.escalation import DiscordEscalationPort, queue_embed
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -84,6 +86,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
+        self.escalation_port = DiscordEscalationPort(bot)  # checks the tiers' roles and channels
         super().__init__()
 
     @property
@@ -213,7 +216,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
             after,
             role.id if role else who,  # type: ignore[arg-type]
             channel.id if channel else "escalation",
-            self.bot.ports.escalation,
+            self.escalation_port,
         )
         await self._reply(interaction, "✅ Escalation tiers are now:\n" + tiers_text(config))
 
@@ -245,20 +248,16 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
     @app_commands.command(name="escalations", description="Staff: the questions waiting to be escalated")
     @app_commands.guild_only()
     async def escalations(self, interaction: discord.Interaction) -> None:
-        from cogs.escalation import queue_embed
-
         config = await self.configs.get(interaction.guild_id or 0)
         if not is_staff(actor_from_interaction(interaction), config.roles):
             raise NotAllowed("Sorry, only staff can see the escalation queue.")
-        report = await self.bot.services.escalation.queue_report(config.guild_id, self.bot.ports.escalation)
+        report = await self.bot.services.escalation.queue_report(config.guild_id, self.escalation_port)
         await interaction.response.send_message(embed=queue_embed(report), ephemeral=True)
 
     @app_commands.command(name="backfill", description="Import solved threads from help-channel history")
     @app_commands.guild_only()
     async def backfill(self, interaction: discord.Interaction) -> None:
         """Manage Server: import archived solved threads (resumable; nothing is imported twice)."""
-        from cogs.backfill import backfill_from_command
-
         _require_configure(interaction)
         await backfill_from_command(self.bot, interaction)
 

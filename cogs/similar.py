@@ -22,7 +22,9 @@ from bot.domain.suggestions import answer_excerpt
 from bot.services.errors import UserFacingError
 from bot.services.outbox import Note, NoteLink
 from bot.services.similar import ReuseOutcome, ReuseResult, SimilarService, Suggestion
-from cogs._common import actor_from_interaction, thread_link
+from cogs._common import actor_from_interaction, link_button, thread_link
+from cogs._nonces import REUSE_NOTE, nonce
+from cogs._threads import DiscordThreads
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -99,10 +101,6 @@ def link_targets(suggestion: Suggestion, number: int | None = None) -> tuple[Not
     return tuple(targets)
 
 
-def link_button(link: NoteLink) -> discord.ui.Button[Any]:
-    return discord.ui.Button[Any](label=link.label, url=link.url, emoji=link.emoji or None)
-
-
 def links(suggestion: Suggestion, number: int | None = None) -> list[discord.ui.Button[Any]]:
     """Link buttons to a solved thread and to its accepted answer."""
     return [link_button(link) for link in link_targets(suggestion, number)]
@@ -150,14 +148,10 @@ def reuse_note(outcome: ReuseOutcome) -> str:
     )
 
 
-def reuse_note_key(thread_id: int) -> str:
-    return f"r{thread_id}"
-
-
 def owed_reuse_note(outcome: ReuseOutcome) -> Note:
     """The reuse note as the outbox keeps it: text, links to the earlier thread, then archive."""
     return Note(
-        key=reuse_note_key(outcome.thread.id),
+        key=nonce(REUSE_NOTE, outcome.thread.id),
         channel_id=outcome.thread.id,
         content=reuse_note(outcome),
         links=link_targets(outcome.source),
@@ -181,6 +175,7 @@ class Similar(commands.Cog):
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
+        self.threads = DiscordThreads(bot)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReuseButton)
@@ -224,13 +219,12 @@ class Similar(commands.Cog):
             await interaction.response.send_message(str(error), ephemeral=True)
             return
         await interaction.response.send_message(reuse_confirmation(outcome), ephemeral=True)
-        port = self.bot.ports.threads
         thread = outcome.thread
         if outcome.result is ReuseResult.CLOSED:
-            await port.sync_appearance(thread, await self.bot.services.configs.get(thread.guild_id))
+            await self.threads.sync_appearance(thread, await self.bot.services.configs.get(thread.guild_id))
         # The note, then the archive: owed since the commit, so a crash before this line loses
         # neither (start-up, or this second click, sends what is still owed).
-        await self.bot.services.outbox.send(reuse_note_key(thread.id), port)
+        await self.bot.services.outbox.send(nonce(REUSE_NOTE, thread.id), self.threads)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -13,8 +13,9 @@ from discord.ext import commands
 from bot.services.errors import UserFacingError
 from bot.services.server_config import ServerConfig
 from bot.services.solutions import AnswerRef, MarkKind, MarkOutcome, SolutionService, Via
-from cogs._common import actor_from_interaction, actor_from_member, thread_link
-from cogs.help_threads import DiscordThreadPort
+from cogs._common import actor_from_interaction, actor_from_member, answer_ref, thread_link
+from cogs._nonces import SOLVED_NOTE, nonce
+from cogs._threads import DiscordThreads
 from storage.models import HelpThread, Solution
 
 if TYPE_CHECKING:
@@ -23,16 +24,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESSAGE_LINK = re.compile(r"(?:https?://)?(?:\w+\.)?discord(?:app)?\.com/channels/\d+/(\d+)/(\d+)")
-
-
-def answer_ref(message: discord.Message) -> AnswerRef:
-    return AnswerRef(
-        message_id=message.id,
-        channel_id=message.channel.id,
-        author_id=message.author.id,
-        author_is_bot=message.author.bot,
-        content=message.content,
-    )
 
 
 def parse_message_ref(text: str) -> tuple[int | None, int] | None:
@@ -63,12 +54,8 @@ def solved_note(thread: HelpThread, solution: Solution | None) -> tuple[str, dis
 class DiscordSolutionPort:
     """Brings a thread's look and its "Solved" note in line with its solution."""
 
-    def __init__(self, bot: UnstuckBot) -> None:
-        self.bot = bot
-
-    @property
-    def threads(self) -> DiscordThreadPort:
-        return self.bot.ports.threads
+    def __init__(self, client: discord.Client) -> None:
+        self.threads = DiscordThreads(client)
 
     async def sync_solution(
         self, thread: HelpThread, solution: Solution | None, config: ServerConfig
@@ -88,7 +75,7 @@ class DiscordSolutionPort:
         if solution is None:
             return None
         try:
-            message = await channel.send(text, view=view, nonce=f"s{thread.id}")
+            message = await channel.send(text, view=view, nonce=nonce(SOLVED_NOTE, thread.id))
         except (discord.NotFound, discord.Forbidden):
             return None
         return message.id
@@ -119,6 +106,10 @@ class Solutions(commands.Cog):
         self.menu.guild_only = True
         bot.tree.add_command(self.menu)
 
+    async def cog_load(self) -> None:
+        self.bot.services.intake.solution_port = self.port
+        self.bot.services.catch_up.register(self._sync_pending)
+
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
@@ -134,42 +125,34 @@ class Solutions(commands.Cog):
     async def _after(self, thread_id: int) -> None:
         await self.service.sync(thread_id, self.port)
 
-    # ---- reactions ------------------------------------------------------------------------------
+    async def _sync_pending(self, guild_id: int) -> None:
+        """After downtime: show the marks made just before a crash."""
+        await self.service.sync_pending(guild_id, self.port)
+
+    # ---- reactions (intake: the catch-up applies the ones it finds after downtime the same way) ----
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         config = await self._reaction_config(payload)
         if config is None or payload.member is None or payload.member.bot:
             return
-        thread = await self._tracked(payload.channel_id)
-        if thread is None:
+        if await self._tracked(payload.channel_id) is None:
             return
         # Not every thread is in discord.py's cache (archived ones, or right after a restart).
-        channel = await self.port.threads.thread(payload.channel_id)
-        if channel is not None:
-            await self.reaction_added(channel, payload.message_id, payload.member, str(payload.emoji))
-
-    async def reaction_added(
-        self, thread: discord.Thread, message_id: int, member: discord.Member, emoji: str
-    ) -> None:
-        """A solved-emoji reaction appeared (live, or found by the catch-up after a restart)."""
+        thread = await self.port.threads.thread(payload.channel_id)
+        if thread is None:
+            return
         try:
-            message = await thread.fetch_message(message_id)
-            await self.service.mark(
-                thread.id, answer_ref(message), actor_from_member(member), Via.REACTION, emoji
-            )
-        except (UserFacingError, discord.NotFound):
-            return  # a reaction that may not mark changes nothing, quietly
-        await self._after(thread.id)
-
-    async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
-        if await self.service.unmark_by_reaction(thread_id, user_id, message_id, emoji):
-            await self._after(thread_id)
+            answer = answer_ref(await thread.fetch_message(payload.message_id))
+        except discord.NotFound:
+            return  # deleted meanwhile: nothing to mark
+        actor = actor_from_member(payload.member)
+        await self.bot.services.intake.reaction_added(thread.id, answer, actor, str(payload.emoji))
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if await self._reaction_config(payload) is not None:
-            await self.reaction_removed(
+            await self.bot.services.intake.reaction_removed(
                 payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
             )
 

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.config import humanize_duration
 from bot.domain.stats import HealthStats, Period, format_share
+from bot.scheduler import Job
 from bot.services.stats import HealthReportView, StatsService
 from cogs._common import actor_from_interaction
 
@@ -63,6 +64,15 @@ def health_embed(stats: HealthStats, title: str) -> discord.Embed:
 class Stats(commands.Cog):
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
+        self.report_port = DiscordHealthReportPort(bot)
+
+    async def cog_load(self) -> None:
+        # Checked every minute like the weekly leaderboard post, and after it.
+        self.bot.scheduler.register(Job("health-report", self._post_reports, on_the_minute=True))
+        self.bot.services.catch_up.register(self._post_reports)  # a report missed while down goes out now
+
+    async def _post_reports(self, only_guild: int | None = None) -> None:
+        await self.service.sweep_health_reports(self.report_port, only_guild)
 
     @property
     def service(self) -> StatsService:
@@ -92,11 +102,13 @@ class Stats(commands.Cog):
 
 
 class DiscordHealthReportPort:
-    def __init__(self, bot: UnstuckBot) -> None:
-        self.bot = bot
+    """The weekly health report's window on Discord."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
 
     async def post_health_report(self, view: HealthReportView) -> int | None:
-        channel = self.bot.get_channel(view.channel_id)
+        channel = self.client.get_channel(view.channel_id)
         if not isinstance(channel, discord.TextChannel):
             return None
         embed = health_embed(view.stats, f"📊 Help-channel health, week of {view.span.label}")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING, TextIO
 
 from bot.cli.common import load
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 NO_TOKEN = """\
 No Discord token found: Unstuck reads it from the DISCORD_TOKEN environment variable.
@@ -54,8 +58,6 @@ def _no_voice_warnings() -> None:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Import a server's solved help threads from its history, then exit."""
-    from cogs.backfill import backfill_from_command_line
-
     settings = load(args)
     token = settings.token_value()
     if not token:
@@ -63,6 +65,54 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return 2
     _no_voice_warnings()
     return asyncio.run(backfill_from_command_line(settings, token, args.guild, sys.stdout))
+
+
+async def backfill_from_command_line(settings: Settings, token: str, guild_id: int, out: TextIO) -> int:
+    """`unstuck backfill --guild ID`: log in (REST only), import with a progress bar, exit.
+
+    It never connects to the gateway, so it never handles live events next to a running bot.
+    """
+    import discord
+
+    from bot.app import build_services
+    from bot.clock import SystemClock
+    from bot.domain.sharding import ShardScope
+    from bot.services.backfill import BackfillStatus
+    from bot.services.errors import UserFacingError
+    from cogs.backfill import DiscordHistory
+    from storage.engine import Database, is_sqlite
+    from storage.migrate import prepare_schema
+
+    client = discord.Client(intents=discord.Intents.none())
+    db = Database(settings.database.url)
+    try:
+        await prepare_schema(db, auto_upgrade=is_sqlite(db.url))
+        services = build_services(db, SystemClock(), ShardScope(), settings)
+        await client.login(token)
+        try:
+            guild = await client.fetch_guild(guild_id)
+        except (discord.NotFound, discord.Forbidden):
+            print(f"The bot is not in a server with id {guild_id}.", file=sys.stderr)
+            return 1
+        config = await services.configs.get(guild.id)
+        history = DiscordHistory(guild, config.settings.help.solved_tag)
+
+        async def bar(status: BackfillStatus) -> None:
+            print(f"\r{status.describe()}", end="\n" if status.finished else "", file=out, flush=True)
+
+        print(f"Importing solved threads of {guild.name}…", file=out)
+        try:
+            status = await services.backfill.run(guild.id, history, bar)
+        except UserFacingError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(
+            f"Done: {status.imported} imported. A running bot suggests them after its next start.", file=out
+        )
+        return 0
+    finally:
+        await client.close()
+        await db.dispose()
 
 
 DEMO_INSTEAD = """

@@ -8,7 +8,7 @@ recorded when done. A crash in between leaves a marker (``welcome_message_id IS 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -33,6 +33,7 @@ from bot.services.batching import Batcher
 from bot.services.errors import NotAllowed, NotFound, UserFacingError
 from bot.services.outbox import Note, OutboxService
 from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.similar import Suggestion
 from storage.engine import Database
 from storage.models import HelpThread
 from storage.repositories import GuildRepo, ThreadRepo, owned_by_shards
@@ -64,10 +65,18 @@ class NewThread:
     created_at: datetime
 
 
+#: The solved threads a new thread's welcome note suggests.
+Suggester = Callable[[HelpThread, ServerConfig], Awaitable[Sequence[Suggestion]]]
+
+
 class ThreadPort(Protocol):
     """What the thread use cases need from Discord. Returns ``None`` when the thread is gone."""
 
-    async def post_welcome(self, thread: HelpThread, config: ServerConfig) -> int | None: ...
+    async def post_welcome(
+        self, thread: HelpThread, config: ServerConfig, suggestions: Sequence[Suggestion]
+    ) -> int | None:
+        """The welcome note, with the similar solved threads worth suggesting (often none)."""
+        ...
 
     async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None: ...
 
@@ -84,12 +93,14 @@ class HelpThreadService:
         configs: ServerConfigService,
         scope: ShardScope,
         outbox: OutboxService | None = None,
+        suggest: Suggester | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.configs = configs
         self.scope = scope
         self.outbox = outbox  # where owed public notes (close, reopen) are written
+        self.suggest = suggest  # what a welcome note suggests (the similar threads)
         self._writer: Batcher[IncomingMessage, ReplyOutcome | None] = Batcher(self._record_batch)
         configs.listeners.append(self.reschedule_guild)
         # Called inside the transaction that tracks a new thread, so what they write (e.g. its
@@ -138,7 +149,8 @@ class HelpThreadService:
         return created
 
     async def _welcome(self, thread: HelpThread, config: ServerConfig, port: ThreadPort) -> None:
-        message_id = await port.post_welcome(thread, config)
+        suggestions = await self.suggest(thread, config) if self.suggest is not None else []
+        message_id = await port.post_welcome(thread, config, suggestions)
         async with self.db.session() as session:
             row = await ThreadRepo(session).get(thread.id, lock=True)
             if row is not None:

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.cli.running import backfill_from_command_line
 from bot.services.backfill import BackfillStatus
-from cogs.backfill import DiscordHistory, backfill_from_command_line
+from cogs.backfill import DiscordHistory
 from storage.models import HelpThread, Solution
 from tests.e2e.conftest import World
 from tests.e2e.test_help_threads import WELCOME

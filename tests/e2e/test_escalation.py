@@ -219,7 +219,7 @@ async def test_a_sweep_run_twice_sends_nothing_twice(world: World) -> None:
     await set_escalation_channel(world)
     await ask(world, "Only once please")
     world.clock.advance(timedelta(hours=4))
-    escalation, port = world.bot.services.escalation, world.bot.ports.escalation
+    escalation, port = world.bot.services.escalation, world.bot.get_cog("Escalation").port
     assert await escalation.sweep(port, force=True) == 1
     assert await escalation.sweep(port, force=True) == 0
     await world.emu.settle()

@@ -96,7 +96,10 @@ async def test_two_instances_owning_different_shards_never_both_deliver(
             for _ in range(2):  # both instances sweep at the same time, twice
                 await asyncio.gather(*(bot.run_sweeps() for bot in bots))
                 await asyncio.gather(
-                    *(bot.services.escalation.sweep(bot.ports.escalation, force=True) for bot in bots)
+                    *(
+                        bot.services.escalation.sweep(bot.get_cog("Escalation").port, force=True)
+                        for bot in bots
+                    )
                 )
             await emu.settle()
             for c in servers:

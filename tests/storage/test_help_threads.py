@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService
+from bot.services.similar import Suggestion
 from storage.engine import Database
 from storage.models import HelpThread
 
@@ -27,13 +29,17 @@ class FakePort:
 
     def __init__(self) -> None:
         self.welcomes: list[int] = []
+        self.suggested: list[list[int]] = []  # per welcome, the threads it suggested
         self.dormant_notes: list[int] = []
         self.archived: list[int] = []
         self.synced: list[int] = []
         self.next_id = 10_000
 
-    async def post_welcome(self, thread: HelpThread, config: ServerConfig) -> int | None:
+    async def post_welcome(
+        self, thread: HelpThread, config: ServerConfig, suggestions: Sequence[Suggestion]
+    ) -> int | None:
         self.welcomes.append(thread.id)
+        self.suggested.append([s.thread_id for s in suggestions])
         self.next_id += 1
         return self.next_id
 
@@ -78,6 +84,22 @@ async def test_opening_a_thread_twice_tracks_and_welcomes_once(services, clock: 
     assert thread.state == ThreadState.OPEN
     assert thread.welcome_message_id == 10_001
     assert thread.created_at == clock.now()
+
+
+async def test_the_welcome_note_suggests_what_the_service_found(db: Database, clock: FakeClock) -> None:
+    """The service asks for the suggestions and hands them to Discord: the port renders, never searches."""
+    asked: list[int] = []
+
+    async def suggest(thread: HelpThread, config: ServerConfig) -> list[Suggestion]:
+        asked.append(thread.id)
+        return [Suggestion(7, GUILD, 50, "Solved before", "", None, "1 day ago", 0, 0.9)]
+
+    configs = ServerConfigService(db, clock, GuildSettings())
+    threads = HelpThreadService(db, clock, configs, ShardScope(), suggest=suggest)
+    port = FakePort()
+    await threads.open_thread(new_thread(1, clock.now()), port)
+    assert asked == [1]
+    assert port.suggested == [[7]]
 
 
 async def test_first_reply_by_someone_else_answers_once(services, clock: FakeClock) -> None:

@@ -1,0 +1,181 @@
+"""Intake: what members do in the help channels enters the bot here, live or read back after downtime.
+
+The cogs' listeners translate gateway events into :class:`PostedMessage`, :class:`ThreadInfo` and
+solved-emoji reactions; the start-up catch-up (:mod:`bot.services.catch_up`) builds the same values
+from Discord's history. Both call the functions below, so a message read back after a restart has
+exactly the effect it would have had live.
+
+The Discord side of what intake does goes through two ports, handed over by their cogs when they
+load: the help-threads cog's (:class:`IntakePort`: open a thread, welcome, look) and the solutions
+cog's (:class:`bot.services.solutions.SolutionPort`: the "Solved" note).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain.naming import thread_name_from_message
+from bot.domain.permissions import Actor
+from bot.domain.sharding import ShardScope
+from bot.services.errors import UserFacingError
+from bot.services.help_threads import HelpThreadService, NewThread, ThreadPort
+from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.solutions import AnswerRef, SolutionPort, SolutionService, Via
+from storage.engine import Database
+from storage.repositories import HelpChannelRepo
+
+
+@dataclass(frozen=True)
+class ThreadInfo:
+    """A Discord thread as intake needs it."""
+
+    thread_id: int
+    guild_id: int
+    parent_id: int | None
+    owner_id: int | None
+    name: str
+    created_at: datetime
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """A message in a guild channel or thread, as Discord shows it."""
+
+    message_id: int
+    guild_id: int
+    channel_id: int  # the channel or thread it was posted in
+    author_id: int
+    author_name: str  # names the thread of a question whose text makes no title
+    author_is_bot: bool
+    content: str
+    created_at: datetime
+    is_chat: bool  # a member's message or reply, not a system message ("pinned a message", ...)
+    thread: ThreadInfo | None = None  # the thread it was posted in, if it was
+    own_thread_id: int | None = None  # a thread already started from it (before a crash)
+
+
+class IntakePort(ThreadPort, Protocol):
+    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
+        """Open a public thread from a message; its id (a thread already there keeps its id)."""
+        ...
+
+
+class Intake:
+    def __init__(
+        self,
+        db: Database,
+        configs: ServerConfigService,
+        scope: ShardScope,
+        threads: HelpThreadService,
+        solutions: SolutionService,
+    ) -> None:
+        self.db = db
+        self.configs = configs
+        self.scope = scope
+        self.threads = threads
+        self.solutions = solutions
+        self.thread_port: IntakePort | None = None  # handed over by the help-threads cog
+        self.solution_port: SolutionPort | None = None  # handed over by the solutions cog
+
+    # ---- messages ----------------------------------------------------------------------------
+
+    async def message(self, message: PostedMessage) -> None:
+        """A member's message: a reply in a help thread, or a new question in a help text channel."""
+        if message.author_is_bot or not self.scope.owns(message.guild_id):
+            return
+        config = await self.configs.get(message.guild_id)
+        thread = message.thread
+        if thread is not None and config.is_help_channel(thread.parent_id):
+            await self.thread_message(message, thread, config)
+        elif config.help_channels.get(message.channel_id) == "text" and message.is_chat:
+            await self._question(message)
+
+    async def thread_message(self, message: PostedMessage, thread: ThreadInfo, config: ServerConfig) -> None:
+        """A message in a help thread (the catch-up calls this for threads it knows are ours)."""
+        port = self._thread_port()
+        if message.message_id == thread.thread_id:  # a forum post's starter message shares its id
+            if not await self.forum_post(thread, message.content):
+                await self.threads.update_question(thread.thread_id, message.content)
+            return
+        outcome = await self.threads.record_message(
+            thread_id=thread.thread_id,
+            message_id=message.message_id,
+            author_id=message.author_id,
+            author_is_bot=message.author_is_bot,
+            created_at=message.created_at,
+        )
+        if outcome is not None and (outcome.first_response or outcome.reopened):
+            row = await self.threads.get(thread.thread_id)
+            if row is not None:
+                await port.sync_appearance(row, config)
+
+    async def forum_post(self, thread: ThreadInfo, question: str) -> bool:
+        """Track a new forum post and welcome its asker; False if it was tracked already."""
+        new = NewThread(
+            thread_id=thread.thread_id,
+            guild_id=thread.guild_id,
+            channel_id=thread.parent_id or 0,
+            kind="forum",
+            asker_id=thread.owner_id or 0,
+            title=thread.name,
+            question=question,
+            created_at=thread.created_at,
+        )
+        return await self.threads.open_thread(new, self._thread_port())
+
+    async def _question(self, message: PostedMessage) -> None:
+        """A top-level message in a help text channel becomes a public thread named after it."""
+        port = self._thread_port()
+        if await self.threads.get(message.message_id) is None:
+            name = thread_name_from_message(message.content, f"Help for {message.author_name}")
+            thread_id = message.own_thread_id or await port.start_thread(
+                message.channel_id, message.message_id, name
+            )
+            new = NewThread(
+                thread_id=thread_id,
+                guild_id=message.guild_id,
+                channel_id=message.channel_id,
+                kind="text",
+                asker_id=message.author_id,
+                title=name,
+                question=message.content,
+                created_at=message.created_at,
+            )
+            await self.threads.open_thread(new, port)
+        # Seen even when tracked already (an event delivered twice, history read again): the
+        # catch-up after the next restart starts after it.
+        async with self.db.session() as session:
+            await HelpChannelRepo(session).note_seen(message.channel_id, message.message_id)
+
+    def _thread_port(self) -> IntakePort:
+        if self.thread_port is None:
+            raise RuntimeError("the help-threads cog hands its port over when it loads")
+        return self.thread_port
+
+    # ---- solved-emoji reactions --------------------------------------------------------------
+
+    @property
+    def takes_reactions(self) -> bool:
+        """Whether the solutions cog is there to show what a reaction changed."""
+        return self.solution_port is not None
+
+    async def reaction_added(self, thread_id: int, answer: AnswerRef, actor: Actor, emoji: str) -> None:
+        """A solved-emoji reaction on ``answer``: mark it when ``actor`` may, quietly ignore it if not."""
+        try:
+            await self.solutions.mark(thread_id, answer, actor, Via.REACTION, emoji)
+        except UserFacingError:
+            return
+        await self._show_solution(thread_id)
+
+    async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
+        """Removing the reaction that made the mark unmarks it; any other removal changes nothing."""
+        if await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji):
+            await self._show_solution(thread_id)
+
+    async def _show_solution(self, thread_id: int) -> None:
+        if self.solution_port is None:
+            raise RuntimeError("the solutions cog hands its port over when it loads")
+        await self.solutions.sync(thread_id, self.solution_port)

@@ -1,0 +1,144 @@
+"""Catching up on Discord: when a server becomes available, read back what happened while away.
+
+Discord does not replay the events a stopped bot missed. When a server becomes available (at start-up,
+after an outage, or when the bot joins it), :class:`bot.services.catch_up.CatchUpService` reads its
+history through :class:`GuildHistory` and feeds it to the same intake as live events.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.domain.permissions import Actor
+from bot.services.catch_up import Gone, Reactions, Take
+from bot.services.intake import ThreadInfo
+from bot.services.solutions import AnswerRef
+from cogs._common import actor_from_member, answer_ref, posted_message, thread_info
+
+if TYPE_CHECKING:
+    from bot.app import UnstuckBot
+
+log = logging.getLogger(__name__)
+
+CHANNEL_HISTORY = 500  # questions a help text channel may have received while the bot was away
+REACTION_HISTORY = 200  # how far back each thread is looked at for solved-emoji reactions
+
+
+class GuildHistory:
+    """The catch-up's window on one server's history (a :class:`bot.services.catch_up.HistoryPort`).
+
+    Keeps the threads it has seen, so later reads of the same thread need no lookup.
+    """
+
+    def __init__(self, client: discord.Client, guild: discord.Guild) -> None:
+        self.client = client
+        self.guild = guild
+        self._threads: dict[int, discord.Thread] = {}
+
+    def _seen(self, thread: discord.Thread) -> ThreadInfo:
+        self._threads[thread.id] = thread
+        return thread_info(thread)
+
+    async def active_threads(self) -> list[ThreadInfo]:
+        try:
+            threads = await self.guild.active_threads()
+        except discord.HTTPException:
+            log.warning("could not list active threads of guild %s", self.guild.id)
+            return []
+        return [self._seen(thread) for thread in threads]
+
+    async def starter_text(self, thread_id: int) -> str:
+        try:
+            return (await self._threads[thread_id].fetch_message(thread_id)).content
+        except discord.HTTPException:
+            return ""
+
+    async def read_channel(self, channel_id: int, after: int, take: Take) -> None:
+        channel = self.guild.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            history = channel.history(limit=CHANNEL_HISTORY, after=discord.Object(after), oldest_first=True)
+            async for message in history:
+                await take(posted_message(message))
+        except discord.HTTPException:
+            log.warning("could not read the history of help channel %s", channel_id)
+
+    async def read_thread(self, thread: ThreadInfo, after: int, take: Take) -> None:
+        try:
+            history = self._threads[thread.thread_id].history(
+                limit=None, after=discord.Object(after), oldest_first=True
+            )
+            async for message in history:
+                await take(posted_message(message))
+        except discord.HTTPException:
+            log.warning("could not read the history of thread %s", thread.thread_id)
+
+    async def thread_now(self, thread_id: int) -> ThreadInfo | Gone:
+        try:
+            channel = await self.client.fetch_channel(thread_id)
+        except discord.NotFound:
+            return Gone.DELETED
+        except discord.HTTPException:
+            return Gone.UNREADABLE
+        return self._seen(channel) if isinstance(channel, discord.Thread) else Gone.UNREADABLE
+
+    async def shown_reactions(self, thread_id: int, emoji: str) -> Reactions | None:
+        shown: set[tuple[int, int]] = set()
+        window: set[int] = set()
+        try:
+            async for message in self._threads[thread_id].history(limit=REACTION_HISTORY):
+                window.add(message.id)
+                for reaction in message.reactions:
+                    if str(reaction.emoji) == emoji:
+                        shown |= {(message.id, user.id) async for user in reaction.users() if not user.bot}
+        except discord.HTTPException:
+            log.warning("could not read the reactions of thread %s", thread_id)
+            return None
+        return shown, window
+
+    async def answer(self, thread_id: int, message_id: int) -> AnswerRef | None:
+        try:
+            return answer_ref(await self._threads[thread_id].fetch_message(message_id))
+        except discord.NotFound:
+            return None
+
+    async def reactor(self, user_id: int) -> Actor | None:
+        member = self.guild.get_member(user_id)
+        if member is None:
+            try:
+                member = await self.guild.fetch_member(user_id)
+            except discord.HTTPException:
+                return None
+        return actor_from_member(member)
+
+
+class CatchUp(commands.Cog):
+    """Starts the catch-up of each server this process owns when it becomes available."""
+
+    def __init__(self, bot: UnstuckBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.catch_up(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.catch_up(guild)
+
+    async def catch_up(self, guild: discord.Guild) -> None:
+        if not self.bot.scope.owns(guild.id):
+            return
+        try:
+            await self.bot.services.catch_up.guild(guild.id, GuildHistory(self.bot, guild))
+        finally:
+            self.bot.mark_reconciled(guild.id)
+
+
+async def setup(bot: UnstuckBot) -> None:
+    await bot.add_cog(CatchUp(bot))
