@@ -182,7 +182,8 @@ class UnstuckBot(commands.AutoShardedBot):
         sharding = settings.sharding
         shard_count = sharding.shard_count if sharding.shard_count else (None if sharding.auto else 1)
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # Slash commands only: no prefix ever matches, so "@Unstuck help" is not a failed command.
+            command_prefix=lambda bot, message: [],
             help_command=None,
             intents=intents_for(settings),
             # Default: ping nobody. A message that must ping passes explicit AllowedMentions.
