@@ -11,7 +11,6 @@ from discord.ext import commands
 
 from bot.config import humanize_duration
 from bot.domain.bot_permissions import Where
-from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.permissions import can_configure
 from bot.domain.setup_check import (
     MAX_FORUM_TAGS,
@@ -102,8 +101,8 @@ def show_embed(config: ServerConfig, message_content: bool, missing: list[Missin
         embed.add_field(
             name="⚠️ Message content intent is off",
             value=(
-                "Similar threads are matched on titles only (with a stricter threshold, at least "
-                f"{DEFAULT_MIN_SCORE_TITLES_ONLY:.2f}) until it is turned on."
+                "Similar threads are matched on titles only, which finds far fewer of them, until "
+                "it is turned on in the Developer Portal and in config.toml."
             ),
             inline=False,
         )
