@@ -27,7 +27,9 @@ async def text_thread(w: World, asker: int | None = None) -> int:
 
 
 async def answer(w: World, thread_id: int, who: int, text: str = "Use a virtualenv") -> int:
-    message = await w.emu.user_says(who, thread_id, text)
+    """``who`` replies in the thread; returns once the bot has handled the reply (assists count it)."""
+    async with w.handled("message", lambda m: (m.channel.id, m.author.id) == (thread_id, who)):
+        message = await w.emu.user_says(who, thread_id, text)
     return int(message["id"])
 
 
