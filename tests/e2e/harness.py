@@ -106,9 +106,13 @@ async def handled(
     received = asyncio.ensure_future(bot.wait_for(event, check=check, timeout=timeout))
     try:
         yield
-        await received
-    finally:
+    except BaseException:
         received.cancel()
+        raise
+    try:
+        await received
+    except TimeoutError:
+        raise TimeoutError(f"the bot did not receive {event} within {timeout} s") from None
     await handlers_finished(timeout)
 
 
