@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.lifecycle import ThreadState
 from emulator import InteractionReply
 from tests.e2e.conftest import World
+from tests.e2e.test_help_threads import thread_state
 
 DIGEST = "Waiting for help"
 
@@ -29,8 +31,7 @@ async def ask(w: World, title: str, who: int | None = None, tags: list[str] | No
 
 
 async def tick(w: World) -> None:
-    await w.bot.run_sweeps()
-    await w.emu.settle()
+    await w.bot.run_sweeps()  # it posts (or edits) before it returns
 
 
 def digests(w: World) -> list[dict[str, Any]]:
@@ -95,7 +96,7 @@ async def test_an_answered_thread_never_escalates(world: World) -> None:
     thread = await ask(world, "How do I pin a dependency?")
     world.clock.advance(timedelta(hours=1))
     await world.emu.user_says(world.c.bob, thread, "Use a lock file.")
-    await world.emu.settle()
+    await thread_state(world, thread, ThreadState.ANSWERED)
     world.clock.advance(timedelta(days=2))
     await tick(world)
     assert digests(world) == []
@@ -146,9 +147,13 @@ async def test_claiming_takes_the_thread_off_the_queue_even_after_a_restart(worl
     reply = await world.emu.user_clicks_button(
         world.c.helen, world.c.escalations, int(digest["id"]), f"esc:claim:{thread}"
     )
-    await world.emu.settle()
-    edited = world.emu.message(world.c.escalations, int(digest["id"]))
-    assert f"Claimed by <@{world.c.helen}>" in listed(edited)
+    await world.emu.wait_for(
+        lambda: (
+            f"Claimed by <@{world.c.helen}>"
+            in listed(world.emu.message(world.c.escalations, int(digest["id"])))
+        ),
+        what="the digest to show the claim",
+    )
     await world.emu.wait_for(lambda: confirmed(reply), what="the claim confirmation")
     again = await world.emu.user_clicks_button(
         world.c.sam, world.c.escalations, int(digest["id"]), f"esc:claim:{other}"
@@ -222,7 +227,6 @@ async def test_a_sweep_run_twice_sends_nothing_twice(world: World) -> None:
     escalation, port = world.bot.services.escalation, world.bot.get_cog("Escalation").port
     assert await escalation.sweep(port, force=True) == 1
     assert await escalation.sweep(port, force=True) == 0
-    await world.emu.settle()
     assert len(digests(world)) == 1
 
 
@@ -231,9 +235,9 @@ async def test_staff_see_the_queue_and_admins_are_told_what_is_wrong(world: Worl
     world.clock.advance(timedelta(hours=5))
     await tick(world)
     assert digests(world) == []  # no escalation channel yet: held back, not lost
-    refused = await world.emu.user_runs_slash(world.c.mallory, world.c.general, "unstuck escalations")
+    refused = await world.emu.user_runs_slash(world.c.mallory, world.c.general, "escalations")
     assert refused.ephemeral and "only staff" in refused.text()
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     text = queue.text()
     assert "Waiting in the queue" in text and "waiting 5 h" in text
     assert "escalation channel, which is not set" in text
@@ -241,7 +245,7 @@ async def test_staff_see_the_queue_and_admins_are_told_what_is_wrong(world: Worl
     await tick(world)
     [digest] = digests(world)
     assert str(thread) in listed(digest)
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     assert "tier 2 <t:" in queue.text()
 
 
@@ -306,7 +310,7 @@ async def test_a_missing_role_or_deleted_channel_holds_the_tier_without_breaking
     world.clock.advance(timedelta(hours=1))
     await tick(world)
     assert digests(world) == []
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     assert f"the role it pings (id {missing_role}) no longer exists" in queue.text()
     world.clock.advance(timedelta(hours=1))
     await tick(world)
@@ -316,5 +320,5 @@ async def test_a_missing_role_or_deleted_channel_holds_the_tier_without_breaking
     await ask(world, "Asked after the channel was deleted")
     world.clock.advance(timedelta(hours=3))
     await tick(world)
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     assert "no longer exists" in queue.text() and "Asked after the channel was deleted" in queue.text()
