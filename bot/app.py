@@ -115,7 +115,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         weekly=weekly,
         escalation=escalation,
         outbox=outbox,
-        stats=StatsService(db, clock, configs, weekly, scope),
+        stats=StatsService(db, clock, configs, weekly),
         intake=intake,
         catch_up=CatchUpService(db, configs, threads, solutions, intake),
     )

@@ -13,7 +13,6 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.permissions import Actor, is_staff
-from bot.domain.sharding import ShardScope
 from bot.domain.stats import HealthStats, Period, ThreadFacts, health
 from bot.domain.windows import Span, WeeklySlot
 from bot.services.errors import NotAllowed
@@ -21,7 +20,6 @@ from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database
 from storage.models import Guild
-from storage.repositories import GuildRepo
 from storage.stats_repo import StatsRepo, questions
 
 HEALTH_KIND = "health"
@@ -44,18 +42,12 @@ class HealthReportPort(Protocol):
 
 class StatsService:
     def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        configs: ServerConfigService,
-        weekly: WeeklyPostService,
-        scope: ShardScope,
+        self, db: Database, clock: Clock, configs: ServerConfigService, weekly: WeeklyPostService
     ) -> None:
         self.db = db
         self.clock = clock
         self.configs = configs
-        self.weekly = weekly
-        self.scope = scope
+        self.weekly = weekly  # the weekly-post claim and sweep, shared with the leaderboard post
 
     async def require_viewer(self, guild_id: int, actor: Actor) -> ServerConfig:
         """`/stats` is for staff, or for everyone when the server's ``stats.visibility`` says so."""
@@ -90,16 +82,14 @@ class StatsService:
 
     async def sweep_health_reports(self, port: HealthReportPort, only_guild: int | None = None) -> int:
         """Post every weekly health report that is due (servers with ``leaderboard.health_report``)."""
-        async with self.db.reading() as session:
-            guilds = await GuildRepo(session).owned_with_channel(
-                Guild.escalation_channel_id, self.scope.shard_ids, self.scope.shard_count, only_guild
-            )
-        posted = 0
-        for guild in guilds:
-            config = await self.configs.get(guild.id)
-            if config.settings.leaderboard.health_report and config.escalation_channel_id:
-                posted += await self._report(port, config, guild.created_at)
-        return posted
+
+        def wanted(config: ServerConfig) -> bool:
+            return config.settings.leaderboard.health_report and bool(config.escalation_channel_id)
+
+        async def post(config: ServerConfig, since: datetime) -> int:
+            return await self._report(port, config, since)
+
+        return await self.weekly.sweep_guilds(Guild.escalation_channel_id, wanted, post, only_guild)
 
     async def _report(self, port: HealthReportPort, config: ServerConfig, since: datetime) -> int:
         async def decide(slot: WeeklySlot) -> tuple[str, str]:

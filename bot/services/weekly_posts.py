@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.sharding import ShardScope
@@ -50,6 +50,8 @@ def weekly_nonce(guild_id: int, week: str, kind: str = KIND) -> str:
 Decide = Callable[[WeeklySlot], Awaitable[tuple[str, str]]]
 #: Sends the post with the given nonce; returns its message id (None if it could not be sent).
 Send = Callable[[WeeklySlot, str], Awaitable[int | None]]
+#: Posts one server's weekly post if due, given its settings and when Unstuck joined it; 1 if it went out.
+PostFor = Callable[[ServerConfig, datetime], Awaitable[int]]
 
 
 class WeeklyPostService:
@@ -69,15 +71,29 @@ class WeeklyPostService:
 
     async def sweep(self, port: WeeklyPostPort, only_guild: int | None = None) -> int:
         """Post every weekly leaderboard that is due; returns how many went out."""
+
+        def wanted(config: ServerConfig) -> bool:
+            return config.settings.leaderboard.enabled and bool(config.leaderboard_channel_id)
+
+        async def post(config: ServerConfig, since: datetime) -> int:
+            return await self._guild(port, config, since)
+
+        return await self.sweep_guilds(Guild.leaderboard_channel_id, wanted, post, only_guild)
+
+    async def sweep_guilds(
+        self, channel: Any, wanted: Callable[[ServerConfig], bool], post: PostFor, only_guild: int | None
+    ) -> int:
+        """Run ``post`` for each server this process owns that sets ``channel`` and wants the post
+        (``only_guild``: just that one); returns how many posts went out. Every weekly post's sweep."""
         async with self.db.reading() as session:
             guilds = await GuildRepo(session).owned_with_channel(
-                Guild.leaderboard_channel_id, self.scope.shard_ids, self.scope.shard_count, only_guild
+                channel, self.scope.shard_ids, self.scope.shard_count, only_guild
             )
         posted = 0
         for guild in guilds:
             config = await self.configs.get(guild.id)
-            if config.settings.leaderboard.enabled and config.leaderboard_channel_id:
-                posted += await self._guild(port, config, guild.created_at)
+            if wanted(config):
+                posted += await post(config, guild.created_at)
         return posted
 
     def slot(self, config: ServerConfig) -> WeeklySlot:

@@ -29,7 +29,7 @@ HELEN, SAM = 200, 201
 def service(db: Database, clock: FakeClock) -> StatsService:
     configs = ServerConfigService(db, clock, GuildSettings())
     weekly = WeeklyPostService(db, clock, configs, PointsService(db, clock, configs), ShardScope())
-    return StatsService(db, clock, configs, weekly, ShardScope())
+    return StatsService(db, clock, configs, weekly)
 
 
 async def add_thread(db: Database, thread_id: int, asked: datetime, **facts: Any) -> None:
