@@ -147,6 +147,28 @@ async def test_removing_the_reaction_or_unsolve_takes_it_back(world: World) -> N
     assert await points_of(world, world.c.helen) == 0
 
 
+async def test_reactions_added_and_removed_while_the_bot_was_down_count_at_start_up(world: World) -> None:
+    """Discord sends no events for them later: the catch-up finds them in the thread's history."""
+    thread_id = await forum_thread(world)
+    reply = await answer(world, thread_id, world.c.helen)
+    await world.stop()
+    await world.emu.user_reacts(world.c.alice, thread_id, reply, CHECK)
+    await world.emu.user_reacts(world.c.mallory, thread_id, reply, CHECK)  # may not mark: changes nothing
+    await world.start()
+    await solved_with(world, thread_id, reply)
+    assert await points_of(world, world.c.helen) == 10
+    assert len(solved_notes(world, thread_id)) == 1
+    await world.stop()
+    await world.emu.user_unreacts(world.c.alice, thread_id, reply, CHECK)
+    await world.start()
+    await thread_state(world, thread_id, ThreadState.ANSWERED)
+    assert await points_of(world, world.c.helen) == 0
+    await world.emu.wait_for(
+        lambda: "solution mark was removed" in world.emu.bot_messages(thread_id)[-1]["content"],
+        what="the Solved note edited",
+    )
+
+
 async def test_forbidden_markers_and_targets_change_nothing(world: World) -> None:
     thread_id = await forum_thread(world)
     reply = await answer(world, thread_id, world.c.helen)
