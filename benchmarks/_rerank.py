@@ -23,7 +23,14 @@ from rapidfuzz import fuzz
 
 from benchmarks import _devhelp as dh
 from benchmarks import _semeval as sem
-from bot.domain.matching import DEFAULT_MIN_SCORE, SimilarityIndex, SolvedThreadDoc, doc_terms, query_terms
+from bot.domain.matching import (
+    DEFAULT_MIN_SCORE,
+    SimilarityIndex,
+    SolvedThreadDoc,
+    doc_terms,
+    query_terms,
+    shown_count,
+)
 from bot.domain.similarity_scoring import (
     FEATURES,
     FIELD_WEIGHTS,
@@ -163,8 +170,8 @@ def shown_figures(
     """(shown P@1 over answerable questions, share of no-match questions shown something)."""
     right = answerable = shown_nomatch = nomatch = 0
     for q, cands in examples:
-        ranked = sorted(((model.score(f), t) for t, f in cands), key=lambda st: -st[0])
-        shown = [t for s, t in ranked[: dh.SHOWN] if s >= threshold]
+        ranked = sorted(((model.score(f), t) for t, f in cands), key=lambda st: -st[0])[: dh.SHOWN]
+        shown = [t for _, t in ranked][: shown_count([s for s, _ in ranked], threshold)]
         if q.relevant:
             answerable += 1
             right += bool(shown) and shown[0] in q.relevant
