@@ -22,7 +22,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process, utils
 
 from bot.config.guild import SimilarSettings
-from bot.domain.matching import SimilarityIndex, SolvedThreadDoc, shown_count
+from bot.domain.matching import FOLLOW_UP_SHARE, SimilarityIndex, SolvedThreadDoc, shown_count
 from bot.domain.suggestions import effective_threshold
 
 DATASET_DIR = "devhelp"
@@ -257,8 +257,8 @@ def run(data: Dataset) -> dict[str, dict[str, Figures]]:
 
 def render(results: dict[str, dict[str, Figures]]) -> list[str]:
     lines = [
-        "== Developer help (devhelp: 240 solved threads, one server; as shown = up to 3 above the "
-        "threshold, nothing shown = a miss) ==",
+        "== Developer help (devhelp: 240 solved threads, one server; as shown = up to 3, the first above the "
+        f"threshold, the next above {FOLLOW_UP_SHARE:.0%} of it; nothing shown = a miss) ==",
         f"{'system':38s} {'split':5s} {'n':>3s} {'shown P@1':>9s} {'Hit@3':>6s} {'MRR@3':>6s} "
         f"{'no-match shown':>14s} {'raw P@1':>8s} {'Hit@3':>6s} {'MRR@3':>6s}",
     ]
