@@ -45,6 +45,7 @@ from bot.domain.text import split_terms, terms
 __all__ = [
     "DEFAULT_MIN_SCORE",
     "DEFAULT_MIN_SCORE_TITLES_ONLY",
+    "FOLLOW_UP_SHARE",
     "Match",
     "SimilarityIndex",
     "SolvedThreadDoc",
