@@ -43,12 +43,13 @@ class DiscordThreadPort(DiscordThreads):
     post carries a nonce derived from what it is about, so a retry after a crash returns the first
     message instead of posting a second one."""
 
-    async def _post(self, thread_id: int, nonce: str, **kwargs: object) -> int | None:
+    async def _post(self, thread_id: int, key: str, **kwargs: object) -> int | None:
+        """Post in the thread with ``key`` as the nonce; ``None`` when the thread is gone."""
         thread = await self.thread(thread_id)
         if thread is None:
             return None
         try:
-            message = await thread.send(nonce=nonce, **kwargs)  # type: ignore[call-overload]
+            message = await thread.send(nonce=key, **kwargs)  # type: ignore[call-overload]
         except (discord.NotFound, discord.Forbidden):
             return None
         return message.id
