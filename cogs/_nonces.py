@@ -4,7 +4,7 @@ Discord returns the first message when a second one carries the same nonce, so a
 crash cannot appear twice. A nonce must therefore be the same for the same action, always: never
 change these strings, or a note owed before an upgrade would not match the one it already posted.
 The other owed posts make theirs where they are built: weekly posts (``bot.services.weekly_posts``)
-and escalation digests (``bot.services.escalation``).
+and escalation digests (``bot.domain.escalation.digest_nonce``).
 """
 
 from __future__ import annotations
