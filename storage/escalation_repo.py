@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, case, func, literal_column, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.lifecycle import ThreadState
 from storage.models import EscalationDelivery, EscalationDigest, EscalationThread, HelpThread
 from storage.repositories import insert_ignoring_duplicates
 
@@ -35,7 +36,7 @@ class DueDelivery:
     tier: int
     guild_id: int
     due_at: datetime
-    state: str
+    state: ThreadState
     deleted: bool
     claimed: bool
 
@@ -192,7 +193,7 @@ class EscalationRepo:
             .where(
                 EscalationDelivery.guild_id == guild_id,
                 EscalationDelivery.status == PENDING,
-                HelpThread.state == "open",
+                HelpThread.state == ThreadState.OPEN,
                 HelpThread.deleted.is_(False),
                 EscalationThread.claimed_by_id.is_(None),
             )
@@ -212,7 +213,7 @@ class EscalationRepo:
         """(id, asked at) of the server's open threads: tiers edited later apply to them too."""
         rows = await self.session.execute(
             select(HelpThread.id, HelpThread.created_at).where(
-                HelpThread.guild_id == guild_id, HelpThread.state == "open", HelpThread.deleted.is_(False)
+                HelpThread.guild_id == guild_id, HelpThread.state == ThreadState.OPEN, HelpThread.deleted.is_(False)
             )
         )
         return rows.all()
@@ -224,7 +225,7 @@ class EscalationRepo:
         rows = await self.session.execute(
             select(HelpThread.id, HelpThread.created_at).where(
                 HelpThread.guild_id == guild_id,
-                HelpThread.state == "open",
+                HelpThread.state == ThreadState.OPEN,
                 HelpThread.deleted.is_(False),
                 ~scheduled.exists(),
             )

@@ -250,7 +250,7 @@ class BackfillService:
                 "asker_id": history.asker_id,
                 "title": history.title[:100],
                 "question": history.question,
-                "state": ThreadState.SOLVED.value,
+                "state": ThreadState.SOLVED,
                 "created_at": history.created_at,
                 "last_activity_at": history.last_activity_at,
                 "answered_at": history.first_reply[1] if history.first_reply else None,

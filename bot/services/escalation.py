@@ -43,6 +43,7 @@ from bot.domain.escalation import (
     tier_label,
     tier_order_problems,
 )
+from bot.domain.lifecycle import ThreadState
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound, UserFacingError
@@ -307,7 +308,7 @@ class EscalationService:
             (r.thread_id, r.tier)
             for r in rows
             if not settings.enabled
-            or r.state != "open"
+            or r.state is not ThreadState.OPEN
             or r.deleted
             or r.claimed
             or r.tier >= len(settings.tiers)
@@ -453,7 +454,7 @@ class EscalationService:
                 asked_at=thread.created_at,
                 escalate_after=settings.escalate_after,
                 is_asker=actor.user_id == thread.asker_id,
-                is_open=thread.state == "open",
+                is_open=thread.state is ThreadState.OPEN,
                 already_used=record is not None and record.requested_at is not None,
                 first_tier_sent=reached.get(0) in (SENDING, SENT),
                 enabled=settings.enabled,

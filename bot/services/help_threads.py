@@ -17,15 +17,14 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.domain import lifecycle
 from bot.domain.lifecycle import (
     ReplyOutcome,
+    ThreadChange,
     ThreadState,
     TransitionError,
     apply_reply,
-    check_close,
-    check_reopen,
     dormancy_due,
-    resting_state,
 )
 from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.sharding import ShardScope
@@ -122,7 +121,7 @@ class HelpThreadService:
                     "asker_id": new.asker_id,
                     "title": new.title[:100],
                     "question": new.question,
-                    "state": ThreadState.OPEN.value,
+                    "state": ThreadState.OPEN,
                     "created_at": new.created_at,
                     "last_activity_at": new.created_at,
                     "dormant_due_at": new.created_at + config.settings.help.dormant_after,
@@ -185,7 +184,7 @@ class HelpThreadService:
                 fresh.discard(item.message_id)  # the same message twice in one batch counts once
                 config = await self.configs.get(thread.guild_id, session)
                 outcome = apply_reply(
-                    ThreadState(thread.state),
+                    thread.state,
                     answered=thread.answered_at is not None,
                     author_is_asker=item.author_id == thread.asker_id,
                     author_is_bot=False,
@@ -210,7 +209,7 @@ class HelpThreadService:
             # after downtime may read an older reply after a newer live one).
             thread.answered_at = at
             thread.first_responder_id = author_id
-        thread.state = outcome.state.value
+        thread.state = outcome.state
         thread.last_seen_message_id = max(thread.last_seen_message_id or 0, message_id)
         if at > thread.last_activity_at:
             thread.last_activity_at = at
@@ -224,7 +223,7 @@ class HelpThreadService:
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         thread.dormant_due_at = dormancy_due(
-            ThreadState(thread.state), thread.last_activity_at, config.settings.help.dormant_after
+            thread.state, thread.last_activity_at, config.settings.help.dormant_after
         )
 
     async def reschedule_guild(self, guild_id: int) -> None:
@@ -253,9 +252,7 @@ class HelpThreadService:
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
             if thread is not None:
-                thread.deleted = True
-                thread.dormant_due_at = None
-                thread.dormant_note_pending = False
+                ThreadRepo.apply(thread, lifecycle.deleted())
         await self._notify(thread_id)
 
     async def archived_changed(self, thread_id: int, archived: bool) -> None:
@@ -287,13 +284,10 @@ class HelpThreadService:
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can close this thread.")
-            _allowed(check_close, ThreadState(thread.state))
-            thread.state = ThreadState.CLOSED.value
-            thread.closed_at = self.clock.now()
-            thread.closed_by_id = actor.user_id
-            thread.close_reason = reason[:200]
-            thread.dormant_due_at = None
-            thread.dormant_note_pending = False
+            change = _allowed(
+                lambda: lifecycle.close(thread.state, now=self.clock.now(), by=actor.user_id, reason=reason)
+            )
+            ThreadRepo.apply(thread, change)
             if note is not None and self.outbox is not None:
                 await self.outbox.add(session, thread.guild_id, note)
             return thread
@@ -305,12 +299,16 @@ class HelpThreadService:
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can reopen this thread.")
-            _allowed(check_reopen, ThreadState(thread.state))
-            thread.state = resting_state(thread.answered_at is not None).value
-            thread.closed_at = thread.closed_by_id = thread.close_reason = None
-            thread.dormant_note_pending = False
-            thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
-            self._reschedule(thread, config)
+            change = _allowed(
+                lambda: lifecycle.reopen(
+                    thread.state,
+                    answered=thread.answered_at is not None,
+                    last_activity_at=thread.last_activity_at,
+                    now=self.clock.now(),
+                    idle=config.settings.help.dormant_after,
+                )
+            )
+            ThreadRepo.apply(thread, change)
             await run_reopen_hooks(self.reopened, session, thread, config)
             if note is not None and self.outbox is not None:
                 await self.outbox.add(session, thread.guild_id, note)
@@ -330,7 +328,7 @@ class HelpThreadService:
         done = 0
         for thread_id in due:
             async with self.db.session() as session:
-                claimed = await ThreadRepo(session).claim_dormant(thread_id, now)
+                claimed = await ThreadRepo(session).claim_dormant(thread_id, now, lifecycle.go_dormant(now))
             if claimed:
                 await self._finish_dormant(thread_id, port)
                 done += 1
@@ -345,8 +343,8 @@ class HelpThreadService:
         await port.archive(thread_id)
         async with self.db.session() as session:
             row = await ThreadRepo(session).get(thread_id, lock=True)
-            if row is not None and row.state == ThreadState.DORMANT.value:
-                row.dormant_note_pending = False
+            if row is not None:
+                ThreadRepo.apply(row, lifecycle.dormant_note_posted(row.state))
 
     async def deliver_pending_notes(self, port: ThreadPort) -> None:
         """Post what a crash left owed: welcomes never sent and dormancy notes never finished."""
@@ -366,14 +364,14 @@ async def run_reopen_hooks(
     hooks: list[ReopenHook], session: AsyncSession, thread: HelpThread, config: ServerConfig
 ) -> None:
     """Tell the hooks a thread is waiting for an answer again (only an unanswered one is)."""
-    if thread.state == ThreadState.OPEN.value:
+    if thread.state is ThreadState.OPEN:
         for hook in hooks:
             await hook(session, thread, config)
 
 
-def _allowed(check: Callable[[ThreadState], None], state: ThreadState) -> None:
-    """Run a lifecycle check; a step the state does not allow becomes a polite answer."""
+def _allowed(step: Callable[[], ThreadChange]) -> ThreadChange:
+    """Compute a lifecycle step; one the thread's state does not allow becomes a polite answer."""
     try:
-        check(state)
+        return step()
     except TransitionError as error:
         raise UserFacingError(str(error)) from None

@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.lifecycle import ThreadState, resting_state
+from bot.domain import lifecycle
 from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
 from bot.domain.points import AwardKind
 from bot.services.errors import NotAllowed, NotFound, UserFacingError
@@ -149,8 +149,7 @@ class SolutionService:
         else:
             await repo.insert(values)
             solution, kind = await repo.get(thread.id), MarkKind.MARKED  # type: ignore[assignment]
-        thread.state, thread.solved_at = ThreadState.SOLVED.value, now
-        thread.dormant_due_at, thread.discord_sync_pending = None, True
+        ThreadRepo.apply(thread, lifecycle.solve(now))
         awards = await self.points.award_for_answer(
             session,
             config,
@@ -210,11 +209,13 @@ class SolutionService:
     ) -> None:
         await self.points.revoke_thread(session, thread.id, by=by, reason=reason)
         await SolutionRepo(session).delete(thread.id)
-        thread.state = resting_state(thread.answered_at is not None).value
-        thread.solved_at = None
-        thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
-        thread.dormant_due_at = thread.last_activity_at + config.settings.help.dormant_after
-        thread.discord_sync_pending = True
+        change = lifecycle.unsolve(
+            answered=thread.answered_at is not None,
+            last_activity_at=thread.last_activity_at,
+            now=self.clock.now(),
+            idle=config.settings.help.dormant_after,
+        )
+        ThreadRepo.apply(thread, change)
         await run_reopen_hooks(self.reopened, session, thread, config)
 
     async def _thread(self, session: AsyncSession, thread_id: int) -> HelpThread:

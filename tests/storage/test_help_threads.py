@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
-from bot.domain.lifecycle import ThreadState
+from bot.domain.lifecycle import ThreadState, go_dormant
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound
@@ -16,6 +16,7 @@ from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.models import HelpThread
+from storage.repositories import ThreadRepo
 
 GUILD = 1 << 22  # shard 1 of 2
 OTHER_GUILD = 2 << 22  # shard 0 of 2
@@ -185,10 +186,8 @@ async def test_a_crash_between_claim_and_note_is_finished_at_start_up(services, 
     _, threads = services
     await threads.open_thread(new_thread(1, clock.now()), FakePort())
     clock.advance(timedelta(hours=80))
-    from storage.repositories import ThreadRepo
-
     async with db.session() as session:  # the claim committed, then the process died
-        assert await ThreadRepo(session).claim_dormant(1, clock.now())
+        assert await ThreadRepo(session).claim_dormant(1, clock.now(), go_dormant(clock.now()))
     port = FakePort()
     await threads.deliver_pending_notes(port)
     await threads.deliver_pending_notes(port)

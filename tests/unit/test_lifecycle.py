@@ -2,14 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.lifecycle import (
-    ThreadState,
-    TransitionError,
-    apply_reply,
-    check_close,
-    check_reopen,
-    dormancy_due,
-)
+from bot.domain import lifecycle
+from bot.domain.lifecycle import KEEP, ThreadChange, ThreadState, TransitionError, apply_reply, dormancy_due
 
 OPEN, ANSWERED, SOLVED, CLOSED, DORMANT = (
     ThreadState.OPEN,
@@ -72,12 +66,112 @@ def test_only_live_threads_have_a_dormancy_time() -> None:
     assert dormancy_due(DORMANT, start, idle) is None
 
 
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+IDLE = timedelta(hours=72)
+
+
+def reopen(state: ThreadState) -> ThreadChange:
+    return lifecycle.reopen(state, answered=False, last_activity_at=NOW, now=NOW, idle=IDLE)
+
+
 def test_close_and_reopen_guards() -> None:
-    check_close(OPEN)
-    check_close(SOLVED)
+    lifecycle.close(OPEN, now=NOW, by=1, reason="stale")
+    lifecycle.close(SOLVED, now=NOW, by=1, reason="stale")
     with pytest.raises(TransitionError, match="already closed"):
-        check_close(CLOSED)
-    check_reopen(CLOSED)
-    check_reopen(DORMANT)
+        lifecycle.close(CLOSED, now=NOW, by=1, reason="stale")
+    reopen(CLOSED)
+    reopen(DORMANT)
     with pytest.raises(TransitionError, match="nothing to reopen"):
-        check_reopen(OPEN)
+        reopen(OPEN)
+
+
+def test_closing_records_who_why_and_when_and_stops_the_dormancy_clock() -> None:
+    change = lifecycle.close(ANSWERED, now=NOW, by=7, reason="x" * 300)
+    assert change.fields() == {
+        "state": CLOSED,
+        "closed_at": NOW,
+        "closed_by_id": 7,
+        "close_reason": "x" * 200,
+        "dormant_due_at": None,
+        "dormant_note_pending": False,
+    }
+
+
+def test_a_reopened_thread_rests_and_its_dormancy_clock_restarts_from_now() -> None:
+    earlier = NOW - timedelta(days=5)
+    change = lifecycle.reopen(DORMANT, answered=True, last_activity_at=earlier, now=NOW, idle=IDLE)
+    assert change.state is ANSWERED
+    assert (change.closed_at, change.closed_by_id, change.close_reason) == (None, None, None)
+    assert change.last_activity_at == NOW
+    assert change.dormant_due_at == NOW + IDLE
+    assert change.dormant_note_pending is False
+    later = NOW + timedelta(hours=1)  # activity recorded after the clock's now is kept
+    assert lifecycle.reopen(CLOSED, answered=False, last_activity_at=later, now=NOW, idle=IDLE).state is OPEN
+    assert (
+        lifecycle.reopen(CLOSED, answered=False, last_activity_at=later, now=NOW, idle=IDLE).dormant_due_at
+        == later + IDLE
+    )
+
+
+def test_solving_stops_the_dormancy_clock_and_owes_discord_the_new_look() -> None:
+    assert lifecycle.solve(NOW).fields() == {
+        "state": SOLVED,
+        "solved_at": NOW,
+        "dormant_due_at": None,
+        "discord_sync_pending": True,
+    }
+
+
+def test_unsolving_brings_the_thread_back_to_its_resting_state_with_a_fresh_dormancy_clock() -> None:
+    change = lifecycle.unsolve(answered=False, last_activity_at=NOW - timedelta(days=9), now=NOW, idle=IDLE)
+    assert change.fields() == {
+        "state": OPEN,
+        "solved_at": None,
+        "last_activity_at": NOW,
+        "dormant_due_at": NOW + IDLE,
+        "discord_sync_pending": True,
+    }
+    assert lifecycle.unsolve(answered=True, last_activity_at=NOW, now=NOW, idle=IDLE).state is ANSWERED
+
+
+def test_only_unsolved_open_threads_can_be_closed_as_solved_by_an_earlier_one() -> None:
+    assert [s for s in ThreadState if lifecycle.can_reuse(s)] == [OPEN, ANSWERED, DORMANT]
+    change = lifecycle.close_as_duplicate(DORMANT, now=NOW, by=3)
+    assert change.fields() == {
+        "state": CLOSED,
+        "solved_at": NOW,
+        "closed_at": NOW,
+        "closed_by_id": 3,
+        "close_reason": "duplicate",
+        "dormant_due_at": None,
+        "dormant_note_pending": False,
+    }
+    for state in (SOLVED, CLOSED):
+        with pytest.raises(TransitionError, match=f"already {state.value}"):
+            lifecycle.close_as_duplicate(state, now=NOW, by=3)
+
+
+def test_going_dormant_owes_a_note_and_only_live_threads_do() -> None:
+    assert lifecycle.go_dormant(NOW).fields() == {
+        "state": DORMANT,
+        "dormant_at": NOW,
+        "dormant_due_at": None,
+        "dormant_note_pending": True,
+    }
+    assert frozenset({OPEN, ANSWERED}) == lifecycle.DORMANCY_FROM
+    assert lifecycle.dormant_note_posted(DORMANT).fields() == {"dormant_note_pending": False}
+    assert lifecycle.dormant_note_posted(OPEN).fields() == {}  # the asker came back meanwhile
+
+
+def test_a_deleted_thread_keeps_its_state_and_loses_its_timers() -> None:
+    assert lifecycle.deleted().fields() == {
+        "deleted": True,
+        "dormant_due_at": None,
+        "dormant_note_pending": False,
+    }
+
+
+def test_a_change_sets_only_what_it_names() -> None:
+    assert ThreadChange().fields() == {}
+    assert ThreadChange(solved_at=None).fields() == {"solved_at": None}
+    assert ThreadChange().state is KEEP
