@@ -213,7 +213,9 @@ class EscalationRepo:
         """(id, asked at) of the server's open threads: tiers edited later apply to them too."""
         rows = await self.session.execute(
             select(HelpThread.id, HelpThread.created_at).where(
-                HelpThread.guild_id == guild_id, HelpThread.state == ThreadState.OPEN, HelpThread.deleted.is_(False)
+                HelpThread.guild_id == guild_id,
+                HelpThread.state == ThreadState.OPEN,
+                HelpThread.deleted.is_(False),
             )
         )
         return rows.all()
