@@ -1,57 +1,83 @@
-"""Re-ranking runs (official protocol) for the project's matcher and the baselines, and weight tuning.
+"""Fitting the matcher's model, and the SemEval re-ranking runs of the matcher and the baselines.
 
-``python -m benchmarks._rerank tune`` re-derives the weights of ``bot.domain.similarity_scoring``
-from train_part2 + train_part1_v2.0 + dev only (test2016/test2017 are never looked at).
+``python -m benchmarks._rerank tune`` fits the logistic models of
+``bot.domain.similarity_scoring`` (``FULL_MODEL``, ``TITLES_MODEL``) on the devhelp **train and
+dev** splits only: every candidate the index scores for a question is an example, labelled by
+whether it answers the question. It then picks the operating point on the same splits (the most
+questions whose first shown suggestion is right, with at most one no-match question in eight
+shown anything) and moves the intercept so that the shipped default threshold
+(``DEFAULT_MIN_SCORE``) sits at that point. It prints the SemEval train and dev MAP of the fitted
+model as a check that the ranking holds on long forum posts. The test splits are never read here.
 """
 
 from __future__ import annotations
 
-import random
+import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import bm25s
+import numpy as np
 import Stemmer
 from rapidfuzz import fuzz
 
+from benchmarks import _devhelp as dh
 from benchmarks import _semeval as sem
-from bot.domain.matching import doc_terms, query_terms
-from bot.domain.similarity_scoring import FEATURES, WEIGHTS, DocTerms, TermStats, combine, features
+from bot.domain.matching import DEFAULT_MIN_SCORE, SimilarityIndex, SolvedThreadDoc, doc_terms, query_terms
+from bot.domain.similarity_scoring import (
+    FEATURES,
+    FIELD_WEIGHTS,
+    FULL_MODEL,
+    DocTerms,
+    Model,
+    TermStats,
+    features,
+)
+from bot.domain.text import terms
 
 _STEMMER = Stemmer.Stemmer("english")
 TUNE_SPLITS = ("train_part2", "train_part1_v2.0", "dev")
+DEVHELP_TUNE = ("train", "dev")
+MAX_NOMATCH_SHOWN = 1 / 8  # share of no-match questions allowed a suggestion at the operating point
+FIT_CANDIDATES = 20  # candidates per question used as examples (the search scores 15: more negatives)
+L2 = 0.001  # light: the features are few and standardised
 
 FeatureTable = dict[tuple[str, str], dict[str, float]]
 
 
+# --- SemEval ------------------------------------------------------------------------------------
+
+
 class Corpus:
-    """Index terms of every question of questions.jsonl and their document frequencies."""
+    """Index terms of every question of questions.jsonl and their statistics (one "server")."""
 
     def __init__(self, data: sem.Dataset, *, titles_only: bool = False) -> None:
         self.data = data
         self.titles_only = titles_only
+        self.fields = {"title": 1.0} if titles_only else FIELD_WEIGHTS
         self.docs: dict[str, DocTerms] = {}
         self.queries: dict[str, list[str]] = {}
         for qid, q in data.questions.items():
-            body = "" if titles_only else q.body
-            self.docs[qid] = doc_terms(q.title, body)
-            self.queries[qid] = query_terms(q.title if titles_only else f"{q.title}\n{q.body}")
-        self.stats = TermStats.from_documents(d.title + d.body for d in self.docs.values())
+            self.docs[qid] = doc_terms(q.title, "" if titles_only else q.body)
+            self.queries[qid] = terms(q.title) if titles_only else query_terms(f"{q.title}\n{q.body}")
+        self.stats = TermStats.from_documents(self.docs.values())
 
     def feature_table(self, splits: Sequence[str]) -> FeatureTable:
+        """The signals of each query's labelled candidates (the engine's 10 are the candidates)."""
         table: FeatureTable = {}
         for split in splits:
             for q in self.data.splits[split]:
-                fs = features(self.queries[q.query_id], [self.docs[c] for c in q.candidates], self.stats)
+                docs = [self.docs[c] for c in q.candidates]
+                fs = features(self.queries[q.query_id], docs, self.stats, self.fields)
                 for c, f in zip(q.candidates, fs, strict=True):
                     table[(q.query_id, c)] = f
         return table
 
 
 def matcher_rankings(
-    data: sem.Dataset, table: FeatureTable, split: str, weights: Mapping[str, float] = WEIGHTS
+    data: sem.Dataset, table: FeatureTable, split: str, model: Model = FULL_MODEL
 ) -> dict[str, list[str]]:
-    return sem.rerank(data.splits[split], lambda q, c: combine(table[(q.query_id, c)], weights))
+    return sem.rerank(data.splits[split], lambda q, c: model.score(table[(q.query_id, c)]))
 
 
 def token_set_rankings(data: sem.Dataset, split: str) -> dict[str, list[str]]:
@@ -90,45 +116,114 @@ def bm25s_rankings(data: sem.Dataset, split: str) -> dict[str, list[str]]:
     return out
 
 
-def _objective(data: sem.Dataset, table: FeatureTable, weights: Mapping[str, float]) -> float:
-    total = n = 0.0
-    for split in TUNE_SPLITS:
-        queries = data.splits[split]
-        rankings = matcher_rankings(data, table, split, weights)
-        total += sem.evaluate_rankings(queries, rankings).map * len(queries)
-        n += len(queries)
-    return total / n
+# --- devhelp: the examples the model is fitted on --------------------------------------------------
 
 
-def tune(data: sem.Dataset, *, titles_only: bool, iterations: int = 600, seed: int = 0) -> dict[str, float]:
-    """Random search + local perturbation of simplex weights, maximising query-weighted MAP."""
-    table = Corpus(data, titles_only=titles_only).feature_table(TUNE_SPLITS)
-    rng = random.Random(seed)
-    best_w: dict[str, float] = {k: 1 / len(FEATURES) for k in FEATURES}
-    best = _objective(data, table, best_w)
-    for _ in range(iterations):
-        if rng.random() < 0.3:
-            w = {k: rng.random() for k in FEATURES}
+def devhelp_index(data: dh.Dataset, *, titles_only: bool) -> tuple[SimilarityIndex, dict[int, str]]:
+    """All threads as one server, as the bot indexes them."""
+    index = SimilarityIndex(titles_only=titles_only)
+    num = {t.id: i + 1 for i, t in enumerate(data.threads)}
+    index.add_many(
+        SolvedThreadDoc(num[t.id], dh.GUILD, 1, t.title, t.question, t.answer) for t in data.threads
+    )
+    return index, {v: k for k, v in num.items()}
+
+
+def devhelp_examples(
+    data: dh.Dataset, splits: Sequence[str], *, titles_only: bool
+) -> list[tuple[dh.Query, list[tuple[str, dict[str, float]]]]]:
+    """For each question of ``splits``: the candidates the index scores and their signals."""
+    index, ids = devhelp_index(data, titles_only=titles_only)
+    out = []
+    for q in data.split(*splits):
+        text = q.title if titles_only else f"{q.title}\n{q.question}"
+        got = index.explain(dh.GUILD, text, candidates=FIT_CANDIDATES)
+        out.append((q, [(ids[tid], f) for tid, f in got]))
+    return out
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, *, l2: float = L2, steps: int = 4000
+) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by gradient descent on standardised features; returns the
+    weights and intercept on the original scale."""
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    z = (x - mu) / sd
+    w, b = np.zeros(z.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        w -= 0.5 * (z.T @ (p - y) / len(y) + l2 * w)
+        b -= 0.5 * float((p - y).mean())
+    return w / sd, b - float((w * mu / sd).sum())
+
+
+def shown_figures(
+    examples: list[tuple[dh.Query, list[tuple[str, dict[str, float]]]]], model: Model, threshold: float
+) -> tuple[float, float]:
+    """(shown P@1 over answerable questions, share of no-match questions shown something)."""
+    right = answerable = shown_nomatch = nomatch = 0
+    for q, cands in examples:
+        ranked = sorted(((model.score(f), t) for t, f in cands), key=lambda st: -st[0])
+        shown = [t for s, t in ranked[: dh.SHOWN] if s >= threshold]
+        if q.relevant:
+            answerable += 1
+            right += bool(shown) and shown[0] in q.relevant
         else:
-            w = {k: max(0.0, best_w[k] + rng.gauss(0, 0.1)) for k in FEATURES}
-        total = sum(w.values()) or 1.0
-        w = {k: v / total for k, v in w.items()}
-        o = _objective(data, table, w)
-        if o > best:
-            best, best_w = o, w
-    rounded = {k: round(v, 3) for k, v in best_w.items()}
-    print(f"titles_only={titles_only}: tune MAP {best:.2f}", rounded)
-    for split in TUNE_SPLITS:
-        s = sem.evaluate_rankings(data.splits[split], matcher_rankings(data, table, split, best_w))
-        print(f"  {split}: MAP {s.map:.2f} MRR {s.mrr:.2f}")
-    return rounded
+            nomatch += 1
+            shown_nomatch += bool(shown)
+    return right / max(1, answerable), shown_nomatch / max(1, nomatch)
 
+
+def tune_model(data: dh.Dataset, *, titles_only: bool, used: Sequence[str]) -> Model:
+    """Fit on devhelp train+dev, then shift the intercept to put ``DEFAULT_MIN_SCORE`` at the
+    operating point chosen on the same splits."""
+    examples = devhelp_examples(data, DEVHELP_TUNE, titles_only=titles_only)
+    rows = [(f, t in q.relevant) for q, cands in examples for t, f in cands]
+    x = np.array([[f[k] for k in used] for f, _ in rows])
+    y = np.array([float(r) for _, r in rows])
+    w, b = fit_logistic(x, y)
+    fitted = Model({k: round(float(v), 4) for k, v in zip(used, w, strict=True)}, round(b, 4))
+    best: tuple[float, float] = (-1.0, 0.5)
+    for tau in np.arange(0.05, 0.951, 0.01):
+        p1, false_rate = shown_figures(examples, fitted, float(tau))
+        if false_rate <= MAX_NOMATCH_SHOWN and p1 > best[0]:
+            best = (p1, float(tau))
+    p1, tau = best
+    shift = math.log(DEFAULT_MIN_SCORE / (1 - DEFAULT_MIN_SCORE)) - math.log(tau / (1 - tau))
+    model = Model(fitted.weights, round(fitted.intercept + shift, 4))
+    print(f"titles_only={titles_only}: operating point {tau:.2f} -> shown P@1 {p1:.3f} on train+dev")
+    print(f"  Model({dict(model.weights)}, {model.intercept})")
+    return model
+
+
+def semeval_check(model: Model, *, titles_only: bool) -> None:
+    data = sem.load()
+    table = Corpus(data, titles_only=titles_only).feature_table(TUNE_SPLITS)
+    for split in TUNE_SPLITS:
+        s = sem.evaluate_rankings(data.splits[split], matcher_rankings(data, table, split, model))
+        e = sem.evaluate_rankings(data.splits[split], sem.engine_scores(data.splits[split]))
+        print(f"  SemEval {split}: MAP {s.map:.2f} (engine {e.map:.2f})")
+
+
+FULL_FEATURES = (
+    "bm25",
+    "best_ratio",
+    "margin",
+    "vs_mean",
+    "cos_title",
+    "cover_question",
+    "cover_all",
+    "fuzzy_title",
+    "token_set",
+    "query_size",
+)
+TITLE_FEATURES = ("bm25", "best_ratio", "margin", "cos_title", "fuzzy_title", "token_set", "query_size")
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["tune"]:
-        d = sem.load()
-        tune(d, titles_only=False)
-        tune(d, titles_only=True)
-    else:
+    if sys.argv[1:] != ["tune"]:
         print("usage: python -m benchmarks._rerank tune")
         sys.exit(2)
+    assert set(FULL_FEATURES) <= set(FEATURES) and set(TITLE_FEATURES) <= set(FEATURES)
+    d = dh.load()
+    semeval_check(tune_model(d, titles_only=False, used=FULL_FEATURES), titles_only=False)
+    semeval_check(tune_model(d, titles_only=True, used=TITLE_FEATURES), titles_only=True)

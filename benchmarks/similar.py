@@ -2,15 +2,18 @@
 
     python -m benchmarks.similar [--json PATH] [--quick]
 
-Quality: SemEval-2016/2017 Task 3 subtask B (Qatar Living question-question similarity), official
-re-ranking protocol (MAP/MRR/P@1/P@5 on dev, test2016, test2017) for the search engine's order (the
-published IR baseline), bm25s, rapidfuzz token_set_ratio on titles and the project's matcher (text
-only); full-corpus retrieval Recall@10 of the labelled relevant questions; dev-set precision of the
-absolute score thresholds. Speed: synthetic corpora of 10k/100k/1M threads (``--quick``: 10k only),
-one subprocess per engine and size.
+Quality: the devhelp set (solved threads of a programming community's help channels; suggestions
+measured as the bot shows them, see ``benchmarks._devhelp``) beside the matcher's first stage, bm25s
+and rapidfuzz; SemEval-2016/2017 Task 3 subtask B (Qatar Living question-question similarity),
+official re-ranking protocol (MAP/MRR/P@1/P@5 on dev, test2016, test2017) for the search engine's
+order (the published IR baseline), bm25s, rapidfuzz token_set_ratio on titles and the matcher;
+full-corpus retrieval Recall@10 of the labelled relevant questions; what the score thresholds mean
+on SemEval's labelled pairs. Speed: synthetic corpora of 10k/100k/1M threads (``--quick``: 10k
+only), one subprocess per engine and size.
 
-The data is looked up in ``<project root>/../shared/data/semeval-task3b`` or
-``$UNSTUCK_SHARED_DATA/semeval-task3b``; when it is missing the command says so and exits with 2.
+The data is looked up in ``<project root>/../shared/data/{devhelp,semeval-task3b}`` or
+``$UNSTUCK_SHARED_DATA/{devhelp,semeval-task3b}``; when it is missing the command says so and exits
+with 2.
 """
 
 from __future__ import annotations
@@ -23,15 +26,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _devhelp as dh
 from benchmarks import _rerank as rr
 from benchmarks import _semeval as sem
 from benchmarks import _speed as sp
-from bot.domain.matching import SimilarityIndex, SolvedThreadDoc
-from bot.domain.similarity_scoring import TITLE_WEIGHTS, WEIGHTS, combine
+from bot.domain.matching import (
+    DEFAULT_MIN_SCORE,
+    DEFAULT_MIN_SCORE_TITLES_ONLY,
+    SimilarityIndex,
+    SolvedThreadDoc,
+)
+from bot.domain.similarity_scoring import FULL_MODEL, TITLES_MODEL, Model
 
 PUBLISHED_IR_MAP = {"dev": 71.35, "test2016": 74.75, "test2017": 41.85}
 STRETCH_MAP = {"test2016": 76.70, "test2017": 47.22}
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 SIZES_FULL = (10_000, 100_000, 1_000_000)
 SIZES_QUICK = (10_000,)
 TEST_SPLITS = ("test2016", "test2017")
@@ -54,6 +63,7 @@ def quality(data: sem.Dataset) -> dict[str, Any]:
         "engine": {},
         "bm25s": {},
         "token_set_titles": {},
+        "first_stage": {},
         "matcher": {},
         "matcher_titles_only": {},
     }
@@ -62,24 +72,27 @@ def quality(data: sem.Dataset) -> dict[str, Any]:
         systems["engine"][split] = sem.evaluate_rankings(qs, sem.engine_scores(qs))
         systems["bm25s"][split] = sem.evaluate_rankings(qs, rr.bm25s_rankings(data, split))
         systems["token_set_titles"][split] = sem.evaluate_rankings(qs, rr.token_set_rankings(data, split))
+        systems["first_stage"][split] = sem.evaluate_rankings(
+            qs, sem.rerank(qs, lambda qq, c: table_full[(qq.query_id, c)]["bm25"])
+        )
         systems["matcher"][split] = sem.evaluate_rankings(
-            qs, rr.matcher_rankings(data, table_full, split, WEIGHTS)
+            qs, rr.matcher_rankings(data, table_full, split, FULL_MODEL)
         )
         systems["matcher_titles_only"][split] = sem.evaluate_rankings(
-            qs, rr.matcher_rankings(data, table_titles, split, TITLE_WEIGHTS)
+            qs, rr.matcher_rankings(data, table_titles, split, TITLES_MODEL)
         )
     return {
         "systems": systems,
         "thresholds": {
-            **thresholds(data, table_full, WEIGHTS, ""),
-            **thresholds(data, table_titles, TITLE_WEIGHTS, "titles:"),
+            **thresholds(data, table_full, FULL_MODEL, ""),
+            **thresholds(data, table_titles, TITLES_MODEL, "titles:"),
         },
         "retrieval": retrieval(data),
     }
 
 
 def thresholds(
-    data: sem.Dataset, table: rr.FeatureTable, weights: dict[str, float] | Any, prefix: str
+    data: sem.Dataset, table: rr.FeatureTable, model: Model, prefix: str
 ) -> dict[str, list[dict[str, float]]]:
     """Dev-set (and train, for a bigger sample) precision of "score >= t" over the labelled pairs,
     and of the top-1 suggestion per query when it clears t (the bot's first suggestion)."""
@@ -91,7 +104,7 @@ def thresholds(
         for split in split_names:
             for q in data.splits[split]:
                 n_queries += 1
-                scored = [(combine(table[(q.query_id, c)], weights), c in q.relevant) for c in q.candidates]
+                scored = [(model.score(table[(q.query_id, c)]), c in q.relevant) for c in q.candidates]
                 pairs.extend(scored)
                 tops.append(max(scored, key=lambda t: t[0]))
         rows: list[dict[str, float]] = []
@@ -179,12 +192,18 @@ def _f(v: Any, fmt: str = "{:.2f}") -> str:
 
 
 def render(q: dict[str, Any], speeds: list[dict[str, Any]]) -> str:
-    lines: list[str] = []
+    lines: list[str] = dh.render(q["devhelp"])
+    lines.append(
+        f"thresholds: full text {DEFAULT_MIN_SCORE:.2f}, titles-only {DEFAULT_MIN_SCORE_TITLES_ONLY:.2f}; "
+        "model fitted and operating point chosen on devhelp train+dev only"
+    )
+    lines.append("")
     names = {
         "engine": "search-engine order (IR baseline)",
         "bm25s": "bm25s (title+body, stemmed)",
         "token_set_titles": "rapidfuzz token_set_ratio (titles)",
-        "matcher": "matcher (text only)",
+        "first_stage": "matcher's BM25F alone (no model)",
+        "matcher": "matcher (full text)",
         "matcher_titles_only": "matcher, titles_only mode",
     }
     lines.append("== Re-ranking, official protocol (SemEval-2016/17 Task 3B), x100 ==")
@@ -210,7 +229,9 @@ def render(q: dict[str, Any], speeds: list[dict[str, Any]]) -> str:
         r = q["retrieval"][split]
         lines.append(f"{split:10s} {int(r['relevant']):8d} {r['matcher']:13.2f} {r['bm25s']:11.2f}")
     lines.append("")
-    lines.append("== Absolute threshold on Match.score (labelled candidate pairs) ==")
+    lines.append(
+        "== SemEval: the threshold on Match.score (labelled candidate pairs, all topically close) =="
+    )
     lines.append(
         f"{'set':12s} {'min_score':>9s} {'pair prec':>9s} {'pair rec':>9s} "
         f"{'top-1 prec':>10s} {'queries w/ sugg':>15s}"
@@ -226,7 +247,7 @@ def render(q: dict[str, Any], speeds: list[dict[str, Any]]) -> str:
     lines.append("== Speed (synthetic perturbed corpora; top-5 search; one subprocess per cell) ==")
     lines.append(
         f"{'engine':10s} {'size':>5s} {'build s':>8s} {'RSS MB':>8s} {'p50 ms':>8s} {'p95 ms':>8s} "
-        f"{'add ms':>8s} {'queries':>7s}  note"
+        f"{'p95 CPU':>8s} {'add ms':>8s} {'queries':>7s}  note"
     )
     for r in speeds:
         if "error" in r:
@@ -240,19 +261,21 @@ def render(q: dict[str, Any], speeds: list[dict[str, Any]]) -> str:
         lines.append(
             f"{r['engine']:10s} {size_label(r['n']):>5s} "
             f"{_f(r['build_s'], '{:8.2f}')} {_f(r['rss_mb'], '{:8.1f}')} "
-            f"{_f(r['p50_ms'], '{:8.2f}')} {_f(r['p95_ms'], '{:8.2f}')} {_f(r['add_ms'], '{:8.3f}')} "
+            f"{_f(r['p50_ms'], '{:8.2f}')} {_f(r['p95_ms'], '{:8.2f}')} {_f(r.get('p95_cpu_ms'), '{:8.2f}')} "
+            f"{_f(r['add_ms'], '{:8.3f}')} "
             f"{r['queries']:7d}  {note}"
         )
     return "\n".join(lines)
 
 
 def flat_json(q: dict[str, Any], speeds: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = dict(dh.flat(q["devhelp"]))
     prefixes = {
         "matcher": "",
         "bm25s": "bm25s_",
         "engine": "engine_",
         "token_set_titles": "token_set_",
+        "first_stage": "first_stage_",
         "matcher_titles_only": "titles_only_",
     }
     for key, prefix in prefixes.items():
@@ -269,7 +292,7 @@ def flat_json(q: dict[str, Any], speeds: list[dict[str, Any]]) -> dict[str, Any]
             continue
         lab = size_label(r["n"])
         p = eprefix[r["engine"]]
-        for m in ("p50_ms", "p95_ms", "build_s", "rss_mb", "add_ms"):
+        for m in ("p50_ms", "p95_ms", "p95_cpu_ms", "build_s", "rss_mb", "add_ms"):
             v = r.get(m)
             out[f"{p}{m}_{lab}"] = round(v, 4) if isinstance(v, float) else v
         if r["engine"] == "matcher":
@@ -287,11 +310,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         data = sem.load()
-    except sem.DataMissingError as e:
+        devhelp = dh.load()
+    except (sem.DataMissingError, dh.DataMissingError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print("quality ...", file=sys.stderr, flush=True)
     q = quality(data)
+    q["devhelp"] = dh.run(devhelp)
     speeds = speed(SIZES_QUICK if args.quick else SIZES_FULL)
     print(render(q, speeds))
     if args.json:

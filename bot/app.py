@@ -16,7 +16,6 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.sharding import ShardScope
 from bot.services.backfill import BackfillService
 from bot.services.errors import UserFacingError
@@ -182,7 +181,8 @@ class UnstuckBot(commands.AutoShardedBot):
         sharding = settings.sharding
         shard_count = sharding.shard_count if sharding.shard_count else (None if sharding.auto else 1)
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # Slash commands only: no prefix ever matches, so "@Unstuck help" is not a failed command.
+            command_prefix=lambda bot, message: [],
             help_command=None,
             intents=intents_for(settings),
             # Default: ping nobody. A message that must ping passes explicit AllowedMentions.
@@ -226,10 +226,9 @@ class UnstuckBot(commands.AutoShardedBot):
             self.scheduler = start_scheduler(self)
         if not self.settings.intents.message_content:
             log.warning(
-                "The message content intent is off: Unstuck matches similar threads on titles only "
-                "(with a stricter threshold, at least %.2f) and cannot read questions or answers. "
-                "Turn it on in the Developer Portal and in config.toml.",
-                DEFAULT_MIN_SCORE_TITLES_ONLY,
+                "The message content intent is off: Unstuck matches similar threads on titles only, "
+                "which finds far fewer of them, and cannot read questions or answers. "
+                "Turn it on in the Developer Portal and in config.toml."
             )
 
     async def run_sweeps(self) -> None:

@@ -12,7 +12,8 @@ from discord.ext import commands
 
 from bot.config import humanize_duration
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
-from bot.services.errors import UserFacingError
+from bot.domain.permissions import is_staff
+from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.escalation import (
     DigestEntry,
     DigestPart,
@@ -213,7 +214,7 @@ def _link(queued: QueuedThread) -> str:
 
 
 def queue_embed(report: QueueReport) -> discord.Embed:
-    """What `/unstuck escalations` shows: each tier with its next delivery, then the waiting questions."""
+    """What `/escalations` shows: each tier with its next delivery, then the waiting questions."""
     embed = discord.Embed(title="📣 Escalation queue", colour=discord.Colour.orange())
     status = []
     if not report.enabled:
@@ -281,9 +282,19 @@ class Escalation(commands.Cog):
         else:
             text = (
                 f"📣 {who} escalated this question. Escalation is not fully set up on this server yet, "
-                "so it waits in the queue; staff can see why with `/unstuck escalations`."
+                "so it waits in the queue; staff can see why with `/escalations`."
             )
         await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
+
+    # Not under `/unstuck`: that group is offered to Manage Server only, and staff need the queue.
+    @app_commands.command(name="escalations", description="Staff: the questions waiting to be escalated")
+    @app_commands.guild_only()
+    async def escalations(self, interaction: discord.Interaction) -> None:
+        config = await self.bot.services.configs.get(interaction.guild_id or 0)
+        if not is_staff(actor_from_interaction(interaction), config.roles):
+            raise NotAllowed("Sorry, only staff can see the escalation queue.")
+        report = await self.service.queue_report(config.guild_id, self.port)
+        await interaction.response.send_message(embed=queue_embed(report), ephemeral=True)
 
     async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:
         """A Claim button was clicked: record it, update every digest listing the thread, confirm."""

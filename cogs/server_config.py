@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -9,8 +10,20 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import humanize_duration
-from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
-from bot.domain.permissions import can_configure, is_staff
+from bot.domain.bot_permissions import Where
+from bot.domain.permissions import can_configure
+from bot.domain.setup_check import (
+    MAX_FORUM_TAGS,
+    ChannelFacts,
+    Missing,
+    SetupFacts,
+    can_manage_channel,
+    missing_setup,
+    missing_tags,
+    permission_problem,
+    tag_list,
+    tags_fix,
+)
 from bot.services.errors import NotAllowed
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService, settable_keys
 from cogs._common import actor_from_interaction
@@ -18,10 +31,14 @@ from cogs._common import actor_from_interaction
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
 
+log = logging.getLogger(__name__)
+
 HelpChannel = discord.TextChannel | discord.ForumChannel
 RoleKind = Literal["helper", "staff"]
 ChannelPurpose = Literal["escalation", "leaderboard"]
 FIELD_LIMIT = 1024
+DESCRIPTION_LIMIT = 4096
+EMBED_LIMIT = 6000
 
 
 def _require_configure(interaction: discord.Interaction) -> None:
@@ -40,8 +57,32 @@ def _clip(text: str) -> str:
     return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
 
 
-def show_embed(config: ServerConfig, message_content: bool) -> discord.Embed:
-    """What `/unstuck config show` answers: the set-up first, then every setting by section."""
+READY = "**✅ Ready**\nHelp channels, roles and channels are set, and Unstuck may do its work in them."
+BEFORE_YOU_START = "**⚠️ Before you start**"
+
+
+def checklist(missing: list[Missing], budget: int) -> str:
+    """What still lacks, each with its fix, in at most ``budget`` characters; or that all is ready."""
+    if not missing:
+        return READY
+    lines = [BEFORE_YOU_START]
+    for index, item in enumerate(missing):
+        line = f"• {item.problem}\n  → {item.fix}"
+        later = len(missing) - index - 1
+        room_for_note = len(_more(later)) + 1 if later else 0
+        if len("\n".join([*lines, line])) + room_for_note > budget:
+            lines.append(_more(later + 1))
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _more(count: int) -> str:
+    return f"…and {count} more: fix the ones above, then run `/unstuck config show` again."
+
+
+def show_embed(config: ServerConfig, message_content: bool, missing: list[Missing]) -> discord.Embed:
+    """What `/unstuck config show` answers: what still lacks first, then every setting by section."""
     embed = discord.Embed(title="Unstuck settings", colour=discord.Colour.blurple())
     channels = [f"<#{cid}> ({kind})" for cid, kind in sorted(config.help_channels.items())]
     embed.add_field(name="Help channels", value=_clip(", ".join(channels) or "none yet"), inline=False)
@@ -60,12 +101,16 @@ def show_embed(config: ServerConfig, message_content: bool) -> discord.Embed:
         embed.add_field(
             name="⚠️ Message content intent is off",
             value=(
-                "Similar threads are matched on titles only (with a stricter threshold, at least "
-                f"{DEFAULT_MIN_SCORE_TITLES_ONLY:.2f}) until it is turned on."
+                "Similar threads are matched on titles only, which finds far fewer of them, until "
+                "it is turned on in the Developer Portal and in config.toml."
             ),
             inline=False,
         )
     embed.set_footer(text="Change a value with /unstuck config set, undo with /unstuck config reset")
+    # The checklist comes first on screen; it gets what Discord's embed limits leave it.
+    embed.description = checklist(missing, min(DESCRIPTION_LIMIT, EMBED_LIMIT - len(embed)))
+    if missing:
+        embed.colour = discord.Colour.gold()
     return embed
 
 
@@ -74,13 +119,87 @@ def _show(value: object) -> str:
     return discord.utils.escape_markdown(text if len(text) <= 80 else text[:79] + "…")
 
 
-class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description="Unstuck set-up"):
-    config = app_commands.Group(
-        name="config",
-        description="Configure Unstuck for this server",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
+def setup_facts(guild: discord.Guild, config: ServerConfig) -> SetupFacts:
+    """What the set-up check needs to know about this server, read from discord.py's cache."""
+    settings = config.settings
+    tiers = settings.escalation.tiers if settings.escalation.enabled else []
+    escalation_id = config.escalation_channel_id
+    tier_channel_ids = sorted({t.channel for t in tiers if isinstance(t.channel, int)} - {escalation_id})
+    help_channels = [_channel_facts(guild, c, Where.HELP_CHANNEL) for c in sorted(config.help_channels)]
+    return SetupFacts(
+        help_channels=tuple(c for c in help_channels if c is not None),
+        has_helper_or_staff_role=bool(config.roles.helper_roles or config.roles.staff_roles),
+        escalation_channel_needed=any(t.channel == "escalation" for t in tiers),
+        escalation_channel=_channel_facts(guild, escalation_id, Where.ESCALATION_CHANNEL),
+        tier_channels=tuple(
+            c for c in (_channel_facts(guild, i, Where.ESCALATION_CHANNEL) for i in tier_channel_ids) if c
+        ),
+        leaderboard_enabled=settings.leaderboard.enabled,
+        leaderboard_channel=_channel_facts(guild, config.leaderboard_channel_id, Where.LEADERBOARD_CHANNEL),
+        solved_tag=settings.help.solved_tag,
+        unanswered_tag=settings.help.unanswered_tag,
+        pinged_roles_mentionable=_pinged_roles_mentionable(guild, config),
     )
+
+
+def _channel_facts(guild: discord.Guild, channel_id: int | None, where: Where) -> ChannelFacts | None:
+    """The bot's permissions in a configured channel (and a forum's tags); ``None`` if none is set."""
+    if channel_id is None:
+        return None
+    channel = guild.get_channel(channel_id)
+    if channel is None:
+        return ChannelFacts(channel_id, where, granted=None)
+    forum = isinstance(channel, discord.ForumChannel)
+    tags = tuple(t.name for t in channel.available_tags) if forum else None
+    return ChannelFacts(channel_id, where, granted=channel.permissions_for(guild.me).value, tag_names=tags)
+
+
+def _pinged_roles_mentionable(guild: discord.Guild, config: ServerConfig) -> bool:
+    """Whether every existing role an escalation tier pings can be pinged by anyone."""
+    role_ids: set[int] = set()
+    for tier in config.settings.escalation.tiers:
+        if tier.role == "helper":
+            role_ids |= config.roles.helper_roles
+        elif tier.role == "staff":
+            role_ids |= config.roles.staff_roles
+        else:
+            role_ids.add(tier.role)
+    roles = [guild.get_role(role_id) for role_id in role_ids]
+    return all(role.mentionable for role in roles if role is not None)
+
+
+async def ensure_forum_tags(forum: discord.ForumChannel, config: ServerConfig) -> str | None:
+    """Create the Solved and Unanswered tags a forum lacks, or say how to add them; ``None`` if present."""
+    help_settings = config.settings.help
+    existing = [tag.name for tag in forum.available_tags]
+    absent = missing_tags(existing, (help_settings.solved_tag, help_settings.unanswered_tag))
+    if not absent:
+        return None
+    granted = forum.permissions_for(forum.guild.me).value
+    if not can_manage_channel(granted) or len(existing) + len(absent) > MAX_FORUM_TAGS:
+        fix = tags_fix(forum.id, granted, len(existing), len(absent))
+        return f"⚠️ The forum lacks {tag_list(absent)}, so its posts are not tagged yet. To fix it, {fix}."
+    tags = [*forum.available_tags, *(discord.ForumTag(name=name) for name in absent)]
+    try:
+        await forum.edit(available_tags=tags, reason="Unstuck: tags for solved and unanswered posts")
+    except discord.HTTPException as error:
+        log.warning("could not create tags in forum %s: %s", forum.id, error)
+        how = "add them in the forum's settings (Edit Channel → Tags)"
+        return f"⚠️ I could not create {tag_list(absent)}: {how}."
+    return f"🏷️ I created {tag_list(absent)}, so posts show whether they are solved or unanswered."
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description="Unstuck set-up"):
+    """`/unstuck …`: offered only to members with Manage Server, only in servers.
+
+    Discord applies ``default_permissions`` and ``guild_only`` to top-level commands alone (discord.py
+    drops them on nested groups), so they sit on this class, the `/unstuck` group itself. Server
+    admins can still open `/unstuck` to others in Integrations settings: every handler checks again.
+    """
+
+    config = app_commands.Group(name="config", description="Configure Unstuck for this server")
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
@@ -93,15 +212,17 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True)
 
-    @config.command(name="show", description="Show this server's Unstuck settings")
+    @config.command(name="show", description="Show what Unstuck still needs here, then its settings")
     async def show(self, interaction: discord.Interaction) -> None:
         _require_configure(interaction)
         config = await self.configs.get(interaction.guild_id)
-        embed = show_embed(config, self.bot.settings.intents.message_content)
+        missing = missing_setup(setup_facts(interaction.guild, config)) if interaction.guild else []
+        embed = show_embed(config, self.bot.settings.intents.message_content, missing)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @config.command(name="add-help-channel", description="Track questions in a forum or text channel")
     async def add_help_channel(self, interaction: discord.Interaction, channel: HelpChannel) -> None:
+        """Add the channel; in a forum also create the Solved and Unanswered tags it lacks."""
         _require_configure(interaction)
         kind = "forum" if isinstance(channel, discord.ForumChannel) else "text"
         added = await self.configs.add_help_channel(interaction.guild_id, channel.id, kind)
@@ -110,12 +231,20 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
             if kind == "forum"
             else "I'll open a thread for each question there."
         )
-        text = (
+        lines = [
             f"✅ {channel.mention} is now a help channel. {how}"
             if added
             else f"{channel.mention} already is a help channel."
-        )
-        await self._reply(interaction, text)
+        ]
+        if isinstance(channel, discord.ForumChannel):
+            tags_note = await ensure_forum_tags(channel, await self.configs.get(interaction.guild_id))
+            if tags_note:
+                lines.append(tags_note)
+        granted = channel.permissions_for(channel.guild.me).value
+        problem = permission_problem(ChannelFacts(channel.id, Where.HELP_CHANNEL, granted))
+        if problem is not None:
+            lines.append(f"⚠️ {problem.problem} To fix it, {problem.fix}.")
+        await self._reply(interaction, "\n".join(lines))
 
     @config.command(name="remove-help-channel", description="Stop tracking questions in a channel")
     async def remove_help_channel(self, interaction: discord.Interaction, channel: HelpChannel) -> None:
@@ -242,19 +371,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
             )
         await self._reply(interaction, text)
 
-    @app_commands.command(name="escalations", description="Staff: the questions waiting to be escalated")
-    @app_commands.guild_only()
-    async def escalations(self, interaction: discord.Interaction) -> None:
-        from cogs.escalation import queue_embed
-
-        config = await self.configs.get(interaction.guild_id or 0)
-        if not is_staff(actor_from_interaction(interaction), config.roles):
-            raise NotAllowed("Sorry, only staff can see the escalation queue.")
-        report = await self.bot.services.escalation.queue_report(config.guild_id, self.bot.ports.escalation)
-        await interaction.response.send_message(embed=queue_embed(report), ephemeral=True)
-
     @app_commands.command(name="backfill", description="Import solved threads from help-channel history")
-    @app_commands.guild_only()
     async def backfill(self, interaction: discord.Interaction) -> None:
         """Manage Server: import archived solved threads (resumable; nothing is imported twice)."""
         from cogs.backfill import backfill_from_command

@@ -27,11 +27,14 @@ from emulator.permissions import Perm
 from emulator.snowflake import SnowflakeFactory, real_clock
 from emulator.state import (
     FORUM,
+    MEMBER_OVERWRITE,
     PUBLIC_THREAD,
+    ROLE_OVERWRITE,
     TEXT,
     Channel,
     ForumTag,
     Message,
+    Overwrite,
     World,
     channel_dict,
     guild_create_dict,
@@ -280,6 +283,20 @@ class Emulator:
         role.permissions = permissions
         payload = {"guild_id": str(guild_id), "role": role_dict(role, self.bot_user_id)}
         self._schedule("GUILD_ROLE_UPDATE", payload, guild_id)
+
+    def bot_role(self, guild_id: int) -> int:
+        """The id of the bot's managed role in a guild."""
+        return self.world.bot_role_ids[guild_id]
+
+    def set_channel_overwrite(self, channel_id: int, target_id: int, allow: int = 0, deny: int = 0) -> None:
+        """Allow or deny permissions in one channel for a role or member (CHANNEL_UPDATE), as a
+        moderator does for a private staff channel; ``allow == deny == 0`` removes the overwrite."""
+        channel = self._channel_or_raise(channel_id)
+        kind = ROLE_OVERWRITE if target_id in self.world.guilds[channel.guild_id].roles else MEMBER_OVERWRITE
+        channel.overwrites = [o for o in channel.overwrites if o.id != target_id]
+        if allow or deny:
+            channel.overwrites.append(Overwrite(target_id, kind, allow, deny))
+        self._schedule("CHANNEL_UPDATE", channel_dict(self.world, channel), channel.guild_id)
 
     def forum_tag_id(self, forum_id: int, name: str) -> int:
         """The id of a forum tag by name."""
@@ -614,8 +631,10 @@ class Emulator:
 
     # ------------------------------------------------------------------ used by the REST layer
 
-    def bot_can(self, guild_id: int, perm: Perm) -> bool:
-        """Whether the bot holds ``perm`` in the guild."""
+    def bot_can(self, guild_id: int, perm: Perm, channel_id: int | None = None) -> bool:
+        """Whether the bot holds ``perm`` in the guild, or in one channel when ``channel_id`` is given."""
+        if channel_id is not None and channel_id in self.world.channels:
+            return self.world.has_in(channel_id, self.bot_user_id, perm)
         return self.world.has(guild_id, self.bot_user_id, perm)
 
     async def edit_bot_message(self, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]) -> None:

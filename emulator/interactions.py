@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from emulator.messages import EPHEMERAL, LOADING, message_dict
+from emulator.permissions import Perm
 from emulator.rest import (
     Call,
     DiscordError,
@@ -34,6 +35,20 @@ STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6,
 # Message types of interaction responses: slash command and context menu replies.
 RESPONSE_MESSAGE_TYPE = {CHAT_INPUT: 20, MESSAGE_COMMAND: 23, USER_COMMAND: 23}
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+GUILD_CONTEXT = 0  # an interaction context: a guild channel (1: the bot's DM, 2: private channels)
+
+
+def _permissions_string(value: int | str | None) -> str | None:
+    """Bots may send a permissions integer as a number or a string; Discord answers with a string."""
+    return None if value is None else str(value)
+
+
+def _holds(granted: int, required: int | str | None) -> bool:
+    """Whether permissions ``granted`` in a channel satisfy a command's ``default_member_permissions``."""
+    if required is None or granted & Perm.ADMINISTRATOR:
+        return True
+    needed = int(required)
+    return needed != 0 and granted & needed == needed
 
 
 def flatten_text(content: str, embeds: list[dict[str, Any]]) -> str:
@@ -98,6 +113,8 @@ class Interactions:
         self.emu = emu
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        # The last bulk sync exactly as the bot sent it (key None: global), before Discord's defaults.
+        self.sync_payloads: dict[int | None, list[dict[str, Any]]] = {}
         self.pending: dict[str, Pending] = {}
         self.ephemeral: dict[int, Message] = {}
 
@@ -111,6 +128,24 @@ class Interactions:
         synced = [c["name"] for c in [*self.guild_commands.get(guild_id, []), *self.global_commands]]
         raise LookupError(f"no synced command {name!r} of type {kind} in guild {guild_id}; synced: {synced}")
 
+    def offered_to(self, user_id: int, channel_id: int) -> set[str]:
+        """The top-level commands Discord offers this member in this guild channel.
+
+        Discord shows a command only where its ``contexts`` allow (guild = 0) and only to members
+        holding all of its ``default_member_permissions`` there ("0": administrators only);
+        the guild owner and administrators see everything.
+        """
+        world = self.emu.world
+        channel = self.emu._channel_or_raise(channel_id)
+        granted = world.channel_permissions(channel.id, user_id)
+        commands = [*self.guild_commands.get(channel.guild_id, []), *self.global_commands]
+        return {
+            cmd["name"]
+            for cmd in commands
+            if GUILD_CONTEXT in (cmd.get("contexts") or [GUILD_CONTEXT])
+            and _holds(granted, cmd.get("default_member_permissions"))
+        }
+
     # ------------------------------------------------------------------ driver side
 
     def _base(self, kind: int, user_id: int, channel: Channel) -> tuple[Pending, dict[str, Any]]:
@@ -119,7 +154,7 @@ class Interactions:
         if member is None:
             raise LookupError(f"user {user_id} is not a member of guild {channel.guild_id}")
         iid, token = self.emu.ids.next(), self.emu.new_token()
-        perms = str(world.permissions(channel.guild_id, user_id))
+        perms = str(world.channel_permissions(channel.id, user_id))
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(self.emu.application_id),
@@ -131,7 +166,7 @@ class Interactions:
             "channel_id": str(channel.id),
             "channel": {**channel_dict(world, channel), "permissions": perms},
             "member": {**member_dict(world, member), "permissions": perms},
-            "app_permissions": str(world.permissions(channel.guild_id, self.emu.bot_user_id)),
+            "app_permissions": str(world.channel_permissions(channel.id, self.emu.bot_user_id)),
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
@@ -390,7 +425,7 @@ class InteractionApi:
             "type": kind,
             "name": body["name"],
             "description": body.get("description", "") if kind == CHAT_INPUT else "",
-            "default_member_permissions": body.get("default_member_permissions"),
+            "default_member_permissions": _permissions_string(body.get("default_member_permissions")),
             "nsfw": bool(body.get("nsfw", False)),
             "integration_types": body.get("integration_types") or [0],
             "contexts": body.get("contexts") or ([0] if guild_id else [0, 1, 2]),
@@ -412,6 +447,7 @@ class InteractionApi:
     async def put_global(self, call: Call) -> tuple[int, Any]:
         self._check_app(call)
         old = self.state.global_commands
+        self.state.sync_payloads[None] = call.body or []
         self.state.global_commands = [self._echo(b, None, old) for b in call.body or []]
         return 200, self.state.global_commands
 
@@ -435,6 +471,7 @@ class InteractionApi:
         self._check_app(call)
         gid = self._guild_id(call)
         old = self.state.guild_commands.get(gid, [])
+        self.state.sync_payloads[gid] = call.body or []
         self.state.guild_commands[gid] = [self._echo(b, gid, old) for b in call.body or []]
         return 200, self.state.guild_commands[gid]
 

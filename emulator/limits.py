@@ -23,6 +23,8 @@ ROW_BUTTONS_MAX = 5
 CUSTOM_ID_MAX = 100
 LABEL_MAX = 80
 NAME_MIN, NAME_MAX = 1, 100
+FORUM_TAGS_MAX = 20
+TAG_NAME_MAX = 20
 BUTTON, LINK_STYLE, ACTION_ROW = 2, 5, 1
 
 Errors = dict[str, Any]
@@ -45,6 +47,23 @@ def check_name(name: Any, errors: Errors | None = None, key: str = "name") -> Er
     errors = {} if errors is None else errors
     if not isinstance(name, str) or not NAME_MIN <= len(name) <= NAME_MAX:
         _error(errors, [key], "BASE_TYPE_BAD_LENGTH", f"Must be between {NAME_MIN} and {NAME_MAX} in length.")
+    return errors
+
+
+def check_forum_tags(tags: Any) -> Errors:
+    """A forum's ``available_tags``: at most 20, each named with 1..20 characters."""
+    errors: Errors = {}
+    if not isinstance(tags, list):
+        _error(errors, ["available_tags"], "BASE_TYPE_ARRAY", "Must be an array.")
+        return errors
+    if len(tags) > FORUM_TAGS_MAX:
+        message = f"Must be {FORUM_TAGS_MAX} or fewer in length."
+        _error(errors, ["available_tags"], "BASE_TYPE_MAX_LENGTH", message)
+    for index, tag in enumerate(tags):
+        name = tag.get("name") if isinstance(tag, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= TAG_NAME_MAX:
+            message = f"Must be between 1 and {TAG_NAME_MAX} in length."
+            _error(errors, ["available_tags", index, "name"], "BASE_TYPE_BAD_LENGTH", message)
     return errors
 
 

@@ -68,9 +68,9 @@ def invalid_form(errors: dict[str, Any]) -> DiscordError:
     return DiscordError(400, 50035, "Invalid Form Body", errors)
 
 
-def missing_permissions(emu: Emulator, guild_id: int, perm: Perm, action: str) -> None:
-    """Raise 403 / 50013 unless the bot holds ``perm``."""
-    if not emu.bot_can(guild_id, perm):
+def missing_permissions(emu: Emulator, channel: Channel, perm: Perm, action: str) -> None:
+    """Raise 403 / 50013 unless the bot holds ``perm`` in ``channel`` (its overwrites included)."""
+    if not emu.bot_can(channel.guild_id, perm, channel.id):
         raise DiscordError(403, 50013, f"Missing Permissions ({perm.name} needed to {action})")
 
 
@@ -205,7 +205,7 @@ def record_pings(emu: Emulator, msg: Message, body: dict[str, Any]) -> None:
         replied_user = ref.author_id if ref and ref.author_id != emu.bot_user_id else None
     guild = emu.world.guilds.get(msg.guild_id) if msg.guild_id else None
     mentionable = {r.id for r in guild.roles.values() if r.mentionable} if guild else set()
-    can_everyone = bool(guild) and emu.bot_can(msg.guild_id or 0, Perm.MENTION_EVERYONE)
+    can_everyone = bool(guild) and emu.bot_can(msg.guild_id or 0, Perm.MENTION_EVERYONE, msg.channel_id)
     pings = compute_pings(msg.content, allowed, replied_user, can_everyone, mentionable)
     emu.pings.append(
         {

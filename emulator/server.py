@@ -16,7 +16,7 @@ from aiohttp import web
 
 from emulator import validation
 from emulator.gateway import MESSAGE_CONTENT
-from emulator.limits import check_name
+from emulator.limits import check_forum_tags, check_name
 from emulator.messages import message_dict
 from emulator.permissions import Perm
 from emulator.rest import (
@@ -40,6 +40,7 @@ from emulator.state import (
     PUBLIC_THREAD,
     TEXT,
     Channel,
+    ForumTag,
     Message,
     channel_dict,
     guild_dict,
@@ -318,20 +319,43 @@ class ChannelApi:
             self._edit_thread(channel, body)
             await self.emu.dispatch("THREAD_UPDATE", thread_dict(self.world, channel), channel.guild_id)
         else:
-            missing_permissions(self.emu, channel.guild_id, Perm.MANAGE_CHANNELS, "edit a channel")
+            missing_permissions(self.emu, channel, Perm.MANAGE_CHANNELS, "edit a channel")
+            if "available_tags" in body:
+                self._set_available_tags(channel, body["available_tags"])
             channel.name = body.get("name", channel.name)
             channel.topic = body.get("topic", channel.topic)
             await self.emu.dispatch("CHANNEL_UPDATE", channel_dict(self.world, channel), channel.guild_id)
         return 200, channel_dict(self.world, channel)
+
+    def _set_available_tags(self, forum: Channel, tags: Any) -> None:
+        """Replace a forum's tags as Discord does: tags sent with an id are kept (and may be renamed),
+        tags without one are created with a new id, and tags left out are deleted."""
+        if forum.type != FORUM:
+            raise _tags_error("CHANNEL_TYPE", "Only forum channels have tags")
+        errors = check_forum_tags(tags)
+        if errors:
+            raise invalid_form(errors)
+        known = {tag.id for tag in forum.available_tags}
+        unknown = [tag["id"] for tag in tags if tag.get("id") and int(tag["id"]) not in known]
+        if unknown:
+            raise _tags_error("UNKNOWN_TAG", f"Unknown tags {unknown}")
+        forum.available_tags = [
+            ForumTag(
+                int(tag["id"]) if tag.get("id") else self.emu.ids.next(),
+                tag["name"],
+                moderated=bool(tag.get("moderated", False)),
+                emoji_id=int(tag["emoji_id"]) if tag.get("emoji_id") else None,
+                emoji_name=tag.get("emoji_name"),
+            )
+            for tag in tags
+        ]
 
     def _edit_thread(self, thread: Channel, body: dict[str, Any]) -> None:
         """Apply a thread edit: an owner may rename, archive, tag its unlocked thread; else MANAGE_THREADS."""
         owner = thread.owner_id == self.emu.bot_user_id
         needs_manage = not owner or "locked" in body or (thread.locked and body.get("archived") is False)
         if needs_manage:
-            missing_permissions(
-                self.emu, thread.guild_id, Perm.MANAGE_THREADS, "edit a thread it does not own"
-            )
+            missing_permissions(self.emu, thread, Perm.MANAGE_THREADS, "edit a thread it does not own")
         if "applied_tags" in body:
             self._check_tags(thread, body["applied_tags"] or [])
             thread.applied_tags = [int(t) for t in body["applied_tags"] or []]
@@ -358,7 +382,7 @@ class ChannelApi:
     async def delete_channel(self, call: Call) -> tuple[int, Any]:
         channel = get_channel(self.emu, call.int_param("channel_id"))
         perm = Perm.MANAGE_THREADS if channel.is_thread else Perm.MANAGE_CHANNELS
-        missing_permissions(self.emu, channel.guild_id, perm, "delete a channel")
+        missing_permissions(self.emu, channel, perm, "delete a channel")
         data = channel_dict(self.world, channel)
         await self.emu.remove_channel(channel)
         return 200, data
@@ -408,7 +432,7 @@ class ChannelApi:
             raise DiscordError(400, 50024, "Cannot execute action on this channel type")
         kind = int(body.get("type") or PRIVATE_THREAD)  # Discord defaults to private without a message
         perm = Perm.CREATE_PUBLIC_THREADS if kind == PUBLIC_THREAD else Perm.CREATE_PRIVATE_THREADS
-        missing_permissions(self.emu, parent.guild_id, perm, "create a thread")
+        missing_permissions(self.emu, parent, perm, "create a thread")
         thread = self.emu.create_thread_record(parent, body["name"], self.emu.bot_user_id, [])
         thread.type = kind
         thread.auto_archive_duration = int(body.get("auto_archive_duration") or thread.auto_archive_duration)
@@ -419,7 +443,7 @@ class ChannelApi:
     async def _create_forum_post(
         self, forum: Channel, body: dict[str, Any], files: list[dict[str, Any]]
     ) -> tuple[int, Any]:
-        missing_permissions(self.emu, forum.guild_id, Perm.SEND_MESSAGES, "post in a forum")
+        missing_permissions(self.emu, forum, Perm.SEND_MESSAGES, "post in a forum")
         starter_body = body.get("message") or {}
         thread_id = self.emu.ids.next()
         thread = Channel(thread_id, PUBLIC_THREAD, forum.guild_id, body["name"], parent_id=forum.id)
@@ -448,7 +472,7 @@ class ChannelApi:
         errors = check_name(body.get("name"))
         if errors:
             raise invalid_form(errors)
-        missing_permissions(self.emu, parent.guild_id, Perm.CREATE_PUBLIC_THREADS, "start a thread")
+        missing_permissions(self.emu, parent, Perm.CREATE_PUBLIC_THREADS, "start a thread")
         if msg.thread_id is not None or parent.is_thread or parent.type != TEXT:
             raise DiscordError(400, 160004, "A thread has already been created for this message")
         thread = self.emu.create_thread_record(parent, body["name"], self.emu.bot_user_id, [], msg.id)
@@ -478,7 +502,7 @@ class ChannelApi:
 
     async def get_messages(self, call: Call) -> tuple[int, Any]:
         channel = get_channel(self.emu, call.int_param("channel_id"))
-        missing_permissions(self.emu, channel.guild_id, Perm.READ_MESSAGE_HISTORY, "read history")
+        missing_permissions(self.emu, channel, Perm.READ_MESSAGE_HISTORY, "read history")
         msgs = self.world.channel_messages(channel.id)
         limit = int(call.query.get("limit", 50))
         if "after" in call.query:
@@ -503,10 +527,10 @@ class ChannelApi:
         if channel.type == FORUM:
             raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
         if channel.is_thread:
-            missing_permissions(self.emu, channel.guild_id, Perm.SEND_MESSAGES_IN_THREADS, "send in a thread")
+            missing_permissions(self.emu, channel, Perm.SEND_MESSAGES_IN_THREADS, "send in a thread")
             await self._reopen_for_message(channel)
         else:
-            missing_permissions(self.emu, channel.guild_id, Perm.SEND_MESSAGES, "send a message")
+            missing_permissions(self.emu, channel, Perm.SEND_MESSAGES, "send a message")
         body = call.body or {}
         earlier = self._same_nonce(channel.id, body)
         if earlier is not None:
@@ -538,7 +562,7 @@ class ChannelApi:
         if not thread.archived:
             return
         if thread.locked:
-            missing_permissions(self.emu, thread.guild_id, Perm.MANAGE_THREADS, "post in a locked thread")
+            missing_permissions(self.emu, thread, Perm.MANAGE_THREADS, "post in a locked thread")
         thread.archived = False
         thread.archive_timestamp = self.emu.ids.now()
         await self.emu.dispatch("THREAD_UPDATE", thread_dict(self.world, thread), thread.guild_id)
@@ -557,9 +581,7 @@ class ChannelApi:
         channel = get_channel(self.emu, call.int_param("channel_id"))
         msg = get_message(self.emu, channel.id, call.int_param("message_id"))
         if msg.author_id != self.emu.bot_user_id:
-            missing_permissions(
-                self.emu, channel.guild_id, Perm.MANAGE_MESSAGES, "delete another user's message"
-            )
+            missing_permissions(self.emu, channel, Perm.MANAGE_MESSAGES, "delete another user's message")
         await self.emu.delete_message(channel.id, msg.id)
         return 204, None
 
@@ -582,9 +604,9 @@ class ChannelApi:
     async def add_reaction(self, call: Call) -> tuple[int, Any]:
         channel, msg, emoji = self._reaction_target(call)
         refuse_if_archived(channel)
-        missing_permissions(self.emu, channel.guild_id, Perm.READ_MESSAGE_HISTORY, "react")
+        missing_permissions(self.emu, channel, Perm.READ_MESSAGE_HISTORY, "react")
         if emoji not in msg.reactions:
-            missing_permissions(self.emu, channel.guild_id, Perm.ADD_REACTIONS, "add a new reaction")
+            missing_permissions(self.emu, channel, Perm.ADD_REACTIONS, "add a new reaction")
         await self.emu.add_reaction(msg, self.emu.bot_user_id, emoji)
         return 204, None
 
@@ -599,11 +621,13 @@ class ChannelApi:
         refuse_if_archived(channel)
         user_id = call.int_param("user_id")
         if user_id != self.emu.bot_user_id:
-            missing_permissions(
-                self.emu, channel.guild_id, Perm.MANAGE_MESSAGES, "remove another user's reaction"
-            )
+            missing_permissions(self.emu, channel, Perm.MANAGE_MESSAGES, "remove another user's reaction")
         await self.emu.remove_reaction(msg, user_id, emoji)
         return 204, None
+
+
+def _tags_error(code: str, message: str) -> DiscordError:
+    return invalid_form({"available_tags": {"_errors": [{"code": code, "message": message}]}})
 
 
 def refuse_if_archived(channel: Channel) -> None:

@@ -69,6 +69,22 @@ class ForumTag:
 
     id: int
     name: str
+    moderated: bool = False
+    emoji_id: int | None = None
+    emoji_name: str | None = None
+
+
+ROLE_OVERWRITE, MEMBER_OVERWRITE = 0, 1
+
+
+@dataclass
+class Overwrite:
+    """A channel's permission overwrite for one role (``type`` 0) or member (``type`` 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
 
 
 @dataclass
@@ -84,6 +100,7 @@ class Channel:
     owner_id: int | None = None
     topic: str | None = None
     available_tags: list[ForumTag] = field(default_factory=list)
+    overwrites: list[Overwrite] = field(default_factory=list)
     applied_tags: list[int] = field(default_factory=list)
     archived: bool = False
     locked: bool = False
@@ -253,6 +270,40 @@ class World:
         """Whether the user holds ``perm`` in the guild."""
         return self.permissions(guild_id, user_id) & perm == perm
 
+    def channel_permissions(self, channel_id: int, user_id: int) -> int:
+        """Permissions in one channel, Discord's way: guild grants, then the channel's overwrites
+        (@everyone, then the member's roles together, then the member). A thread uses its parent's."""
+        channel = self.channels[channel_id]
+        if channel.is_thread and channel.parent_id in self.channels:
+            channel = self.channels[channel.parent_id]
+        perms = self.permissions(channel.guild_id, user_id)
+        if perms == ALL_PERMISSIONS:
+            return perms  # the owner and administrators are above overwrites
+        member = self.member(channel.guild_id, user_id)
+        by_id = {o.id: o for o in channel.overwrites}
+        role_ids = member.roles if member else []
+        for layer in ([by_id.get(channel.guild_id)], [by_id.get(r) for r in role_ids], [by_id.get(user_id)]):
+            found = [o for o in layer if o is not None]
+            perms &= ~_union(o.deny for o in found)
+            perms |= _union(o.allow for o in found)
+        if not perms & Perm.VIEW_CHANNEL:
+            return 0  # a channel one cannot see grants nothing
+        if not perms & Perm.SEND_MESSAGES:
+            # Discord drops what only makes sense when sending (discord.py's permissions_for agrees).
+            perms &= ~(Perm.MENTION_EVERYONE | Perm.EMBED_LINKS | Perm.ATTACH_FILES)
+        return perms
+
+    def has_in(self, channel_id: int, user_id: int, perm: Perm) -> bool:
+        """Whether the user holds ``perm`` in one channel (overwrites included)."""
+        return self.channel_permissions(channel_id, user_id) & perm == perm
+
+
+def _union(values: Any) -> int:
+    result = 0
+    for value in values:
+        result |= value
+    return result
+
 
 # ---------------------------------------------------------------------- rendering
 
@@ -325,7 +376,10 @@ def channel_dict(world: World, channel: Channel) -> dict[str, Any]:
         "guild_id": str(channel.guild_id),
         "name": channel.name,
         "position": channel.position,
-        "permission_overwrites": [],
+        "permission_overwrites": [
+            {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
+            for o in channel.overwrites
+        ],
         "parent_id": str(channel.parent_id) if channel.parent_id else None,
         "flags": 0,
         "nsfw": False,
@@ -337,16 +391,24 @@ def channel_dict(world: World, channel: Channel) -> dict[str, Any]:
     }
     if channel.type == FORUM:
         data.update(
-            available_tags=[
-                {"id": str(t.id), "name": t.name, "moderated": False, "emoji_id": None, "emoji_name": None}
-                for t in channel.available_tags
-            ],
+            available_tags=[forum_tag_dict(t) for t in channel.available_tags],
             default_reaction_emoji=None,
             default_sort_order=None,
             default_forum_layout=0,
             template="",
         )
     return data
+
+
+def forum_tag_dict(tag: ForumTag) -> dict[str, Any]:
+    """A forum tag object."""
+    return {
+        "id": str(tag.id),
+        "name": tag.name,
+        "moderated": tag.moderated,
+        "emoji_id": str(tag.emoji_id) if tag.emoji_id else None,
+        "emoji_name": tag.emoji_name,
+    }
 
 
 def thread_dict(world: World, thread: Channel) -> dict[str, Any]:

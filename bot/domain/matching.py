@@ -1,18 +1,20 @@
-"""Similar solved-thread matching: a per-server lexical index plus a calibrated similarity score.
+"""Similar solved-thread matching: a per-server lexical index plus a calibrated score.
 
 Design
 ------
-* Text -> index terms with :func:`bot.domain.text.terms` (markup stripped, stop-words removed,
-  Snowball-stemmed).
+* Text -> index terms with :mod:`bot.domain.text` (markup stripped, identifiers whole and split,
+  stop-words removed, Snowball-stemmed). A thread keeps four fields: title, question, the
+  identifiers of the question's code blocks, and the accepted answer.
 * Candidates come from a tantivy (Lucene-like, Rust) in-memory index: a BM25 disjunction of the
-  query's terms (weighted by their count in the query) over the ``text`` (title + question) and
-  ``title`` (boost 0.5) fields, restricted to the server (and,
-  when asked, to channels) by required term clauses, and excluding threads by a must-not clause.
-  Tantivy's block-max WAND keeps top-k search fast on large corpora.
-* The top ``CANDIDATES`` are re-scored with :func:`bot.domain.similarity_scoring.score_many`
-  (IDF-weighted overlaps + rapidfuzz fuzzy matching, weights tuned on SemEval-2016/17 Task 3B
-  train+dev), which gives the [0, 1] score that the per-server threshold applies to. The IDF
-  statistics are per server.
+  query's terms over ``text`` (question + code + answer) and ``title`` (boosted), restricted to
+  the server (and, when asked, to channels) by required term clauses, excluding threads by a
+  must-not clause. Tantivy's block-max WAND keeps top-k search fast on large corpora.
+* The top ``CANDIDATES`` are scored by :func:`bot.domain.similarity_scoring.score_many`: BM25F
+  with the server's own statistics, how far the best candidate stands out, title and coverage
+  signals and rapidfuzz fuzzy matching, combined by a logistic model into a score in [0, 1] that
+  both orders the suggestions and meets the per-server threshold. The score is relative to the
+  query and to the other candidates, so one threshold means the same on short developer questions
+  and long forum posts.
 * Writes are cheap: a tantivy commit costs ~5-10 ms, so added/removed threads are first kept in a
   small pending overlay (searched directly, always visible to the next search) and committed in
   batches of ``COMMIT_EVERY`` changes, or by :meth:`SimilarityIndex.flush`.
@@ -29,8 +31,16 @@ from typing import Any
 
 import tantivy
 
-from bot.domain.similarity_scoring import TITLE_WEIGHTS, WEIGHTS, DocTerms, TermStats, score_many
-from bot.domain.text import terms
+from bot.domain.similarity_scoring import (
+    FIELD_WEIGHTS,
+    FULL_MODEL,
+    TITLES_MODEL,
+    DocTerms,
+    TermStats,
+    features,
+    score_many,
+)
+from bot.domain.text import split_terms, terms
 
 __all__ = [
     "DEFAULT_MIN_SCORE",
@@ -42,25 +52,24 @@ __all__ = [
     "query_terms",
 ]
 
-# Suggested default per-server threshold on Match.score; below it the bot shows no suggestion block.
-# From ``python -m benchmarks.similar`` (SemEval labelled candidate pairs, all topically close):
-# full text, 0.40 -> dev top-1 precision 85.7 % / pair precision 83.3 % (train: 95.8 % / 89.5 %),
-# a suggestion for 14 % of dev queries; 0.30 would give 89.5 % / 85.3 % for 38 % of queries on dev
-# but 0.35 dips to 85.7 / 80.0, so 0.40 is the safer default ("no match rather than a weak one").
+# The shipped per-server threshold on Match.score (``similar.threshold``); below it the bot shows
+# no suggestion block. The models' intercepts are set (``python -m benchmarks._rerank tune``) so
+# that 0.40 is the operating point chosen on devhelp train+dev: the most questions whose first
+# suggestion is right while at most one no-match question in eight is shown anything.
+# ``python -m benchmarks.similar`` shows what it means on each data set.
 DEFAULT_MIN_SCORE = 0.40
-# Titles-only scores run higher (token_set_ratio weighs 0.45): 0.65 -> dev top-1 precision 96.0 %,
-# pair precision 84.4 %, a suggestion for 50 % of dev queries.
-DEFAULT_MIN_SCORE_TITLES_ONLY = 0.65
+# Titles-only mode: the same meaning, with the model fitted on titles.
+DEFAULT_MIN_SCORE_TITLES_ONLY = 0.40
 
 BODY_TERM_LIMIT = 200  # index terms kept from a thread's question (long pastes add nothing)
-QUERY_TERM_LIMIT = 200  # index terms of a query used for scoring
-QUERY_SEARCH_TERMS = 32  # highest-IDF query terms sent to the lexical index
-# Lexical candidates re-scored per search (at least 2 x limit). 10 = the SemEval protocol the weights
-# were tuned on; on train/dev full-corpus retrieval, Recall@10 of the labelled questions is 31.3 (dev)
-# with 10 and falls with more (15: 29.0, 40: 26.6), as the re-scoring then lifts short partial matches.
-CANDIDATES = 10
+CODE_TERM_LIMIT = 200  # identifiers kept from its code blocks
+ANSWER_TERM_LIMIT = 200  # index terms kept from its accepted answer
+QUERY_TERM_LIMIT = 300  # index terms of a query used for scoring
+QUERY_SEARCH_TERMS = 16  # highest-IDF query terms sent to the lexical index (more: slower, no better)
+CANDIDATES = 15  # lexical candidates scored per search (at least 2 x limit)
 COMMIT_EVERY = 64  # pending writes before a tantivy commit
-TITLE_BOOST = 0.5  # extra weight of a title hit (the title is also part of "text")
+TITLE_BOOST = 1.0  # extra weight of a title hit in the lexical index
+TITLE_ONLY_FIELDS = {"title": 1.0}
 _WRITER_HEAP = 15_000_000
 
 
@@ -71,7 +80,7 @@ class SolvedThreadDoc:
     channel_id: int
     title: str
     question: str  # may be "" (titles-only mode)
-    answer: str  # may be ""; not used for matching (it describes the fix, not the problem)
+    answer: str  # may be ""; how the problem was fixed (names the same library, error, function)
 
 
 @dataclass(frozen=True)
@@ -81,12 +90,21 @@ class Match:
     score: float
 
 
-def doc_terms(title: str, question: str) -> DocTerms:
-    return DocTerms(tuple(terms(title)), tuple(terms(question, limit=BODY_TERM_LIMIT)))
+def doc_terms(title: str, question: str, answer: str = "") -> DocTerms:
+    """The index terms of a solved thread, by field."""
+    question_terms = split_terms(question)
+    return DocTerms(
+        tuple(terms(title)),
+        tuple(question_terms.prose[:BODY_TERM_LIMIT]),
+        tuple(question_terms.code[:CODE_TERM_LIMIT]),
+        tuple(terms(answer, limit=ANSWER_TERM_LIMIT)),
+    )
 
 
 def query_terms(text: str) -> list[str]:
-    return terms(text, limit=QUERY_TERM_LIMIT)
+    """The index terms of a new question: what it says, then its code's identifiers."""
+    got = split_terms(text)
+    return (got.prose + got.code)[:QUERY_TERM_LIMIT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,18 +119,21 @@ class SimilarityIndex:
     """Solved threads of every server, searched one server at a time.
 
     ``titles_only=True`` (no message-content intent): documents and queries are titles only, and the
-    weights tuned for titles are used.
+    model fitted on titles is used.
     """
 
     def __init__(self, *, titles_only: bool = False) -> None:
         self.titles_only = titles_only
-        self._weights = TITLE_WEIGHTS if titles_only else WEIGHTS
+        self._model = TITLES_MODEL if titles_only else FULL_MODEL
+        self._fields = TITLE_ONLY_FIELDS if titles_only else FIELD_WEIGHTS
         sb = tantivy.SchemaBuilder()
         sb.add_integer_field("tid", stored=True, indexed=True)
         sb.add_integer_field("guild", stored=True, indexed=True)
         sb.add_integer_field("channel", stored=True, indexed=True)
+        sb.add_integer_field("n_body", stored=True, indexed=False)
+        sb.add_integer_field("n_code", stored=True, indexed=False)
         sb.add_text_field("title", stored=True, tokenizer_name="whitespace", index_option="freq")
-        # "text" = title + question terms (so the question's BM25 length norm covers both)
+        # "text" = question + code + answer terms, in that order (n_body / n_code tell them apart)
         sb.add_text_field("text", stored=True, tokenizer_name="whitespace", index_option="freq")
         self._schema = sb.build()
         self._index = tantivy.Index(self._schema)
@@ -166,28 +187,34 @@ class SimilarityIndex:
             self._forget(old)
             self._writer.delete_documents_by_term("tid", doc.thread_id)
             self._stale.add(doc.thread_id)
-        dt = doc_terms(doc.title, "" if self.titles_only else doc.question)
+        dt = (
+            doc_terms(doc.title, "", "")
+            if self.titles_only
+            else doc_terms(doc.title, doc.question, doc.answer)
+        )
         entry = _Entry(doc.thread_id, doc.guild_id, doc.channel_id, dt)
         self._writer.add_document(
             tantivy.Document(
                 tid=doc.thread_id,
                 guild=doc.guild_id,
                 channel=doc.channel_id,
+                n_body=len(dt.body),
+                n_code=len(dt.code),
                 title=" ".join(dt.title),
-                text=" ".join(dt.title + dt.body),
+                text=" ".join(dt.body + dt.code + dt.answer),
             )
         )
         self._pending[doc.thread_id] = entry
         stats = self._stats.get(doc.guild_id)
         if stats is None:
             stats = self._stats[doc.guild_id] = TermStats()
-        stats.add(dt.title + dt.body)
+        stats.add(dt)
         self._count += 1
 
     def _forget(self, entry: _Entry) -> None:
         stats = self._stats.get(entry.guild_id)
         if stats is not None:
-            stats.discard(entry.terms.title + entry.terms.body)
+            stats.discard(entry.terms)
             if stats.n_docs == 0:
                 del self._stats[entry.guild_id]
         self._count -= 1
@@ -213,7 +240,9 @@ class SimilarityIndex:
         d = doc.to_dict()
         title = tuple(d.get("title", [""])[0].split())
         text = tuple(d.get("text", [""])[0].split())
-        return _Entry(d["tid"][0], d["guild"][0], d["channel"][0], DocTerms(title, text[len(title) :]))
+        n_body, n_code = d["n_body"][0], d["n_code"][0]
+        body, code, answer = text[:n_body], text[n_body : n_body + n_code], text[n_body + n_code :]
+        return _Entry(d["tid"][0], d["guild"][0], d["channel"][0], DocTerms(title, body, code, answer))
 
     # --- search ---------------------------------------------------------------------------------
 
@@ -227,17 +256,59 @@ class SimilarityIndex:
         exclude: Collection[int] = (),
         min_score: float = 0.0,
     ) -> list[Match]:
-        """Up to ``limit`` solved threads of ``guild_id`` most similar to ``text``, best first, each
-        with a score in [0, 1] of at least ``min_score``."""
+        """Up to ``limit`` solved threads of ``guild_id`` most likely to answer ``text``, best first,
+        each with a score in [0, 1] of at least ``min_score``."""
+        if limit <= 0:
+            return []
+        scored = self._scored(guild_id, text, max(CANDIDATES, 2 * limit), channel_ids, exclude)
+        out: list[Match] = []
+        for e, s in scored:
+            if s < min_score or len(out) >= limit:
+                break
+            out.append(Match(e.thread_id, e.channel_id, round(s, 4)))
+        return out
+
+    def explain(
+        self, guild_id: int, text: str, *, candidates: int = CANDIDATES
+    ) -> list[tuple[int, dict[str, float]]]:
+        """The candidates a search of ``text`` scores and their signals (for fitting the model)."""
+        cands, q, stats = self._candidates(guild_id, text, candidates, None, ())
+        if not cands or stats is None:
+            return []
+        signals = features(q, [e.terms for e in cands], stats, self._fields)
+        return [(e.thread_id, f) for e, f in zip(cands, signals, strict=True)]
+
+    def _scored(
+        self,
+        guild_id: int,
+        text: str,
+        k: int,
+        channel_ids: Collection[int] | None,
+        exclude: Collection[int],
+    ) -> list[tuple[_Entry, float]]:
+        cands, q, stats = self._candidates(guild_id, text, k, channel_ids, exclude)
+        if not cands or stats is None:
+            return []
+        scores = score_many(q, [e.terms for e in cands], stats, self._model, self._fields)
+        ranked = sorted(zip(scores, range(len(cands)), strict=True), key=lambda t: (-t[0], t[1]))
+        return [(cands[i], s) for s, i in ranked]
+
+    def _candidates(
+        self,
+        guild_id: int,
+        text: str,
+        k: int,
+        channel_ids: Collection[int] | None,
+        exclude: Collection[int],
+    ) -> tuple[list[_Entry], list[str], TermStats | None]:
+        """Lexical candidates (the pending overlay included) and the query's terms."""
         stats = self._stats.get(guild_id)
-        if stats is None or limit <= 0:
-            return []
-        if channel_ids is not None and not channel_ids:
-            return []
-        q = query_terms(text)
+        if stats is None or (channel_ids is not None and not channel_ids):
+            return [], [], None
+        q = terms(text, limit=QUERY_TERM_LIMIT) if self.titles_only else query_terms(text)
         if not q:
-            return []
-        cands = self._lexical_candidates(guild_id, q, stats, channel_ids, exclude, max(CANDIDATES, 2 * limit))
+            return [], q, stats
+        cands = self._lexical_candidates(guild_id, q, stats, channel_ids, exclude, k)
         if self._pending:
             qset = set(q)
             seen = {e.thread_id for e in cands}
@@ -247,20 +318,10 @@ class SimilarityIndex:
                     and e.thread_id not in seen
                     and e.thread_id not in exclude
                     and (channel_ids is None or e.channel_id in channel_ids)
-                    and not qset.isdisjoint(e.terms.title + e.terms.body)
+                    and not qset.isdisjoint(e.terms.all())
                 ):
                     cands.append(e)
-        if not cands:
-            return []
-        scores = score_many(q, [e.terms for e in cands], stats, self._weights)
-        ranked = sorted(zip(scores, range(len(cands)), strict=True), key=lambda t: (-t[0], t[1]))
-        out: list[Match] = []
-        for s, i in ranked:
-            if s < min_score or len(out) >= limit:
-                break
-            e = cands[i]
-            out.append(Match(e.thread_id, e.channel_id, round(s, 4)))
-        return out
+        return cands, q, stats
 
     def _lexical_candidates(
         self,

@@ -1,25 +1,34 @@
-"""Thread titles made from a message's first line: what a reader would call the question."""
+"""Thread names made from a help message: what a person would call the question.
+
+The name is the message's first line that has a letter or a digit once the text is normalised
+(:mod:`bot.domain.text`): invisible characters removed, markdown removed only where it is
+markdown (``read_csv`` and ``__init__.py`` stay as written), inline code and one-line fences
+unwrapped, mentions and custom emoji dropped. A message with no such line (only a code block, only
+emoji) is named after the first words of its question, its error line if its code has one, and
+only then after ``fallback`` ("Help for …").
+"""
 
 from __future__ import annotations
 
 import re
 
-THREAD_NAME_LIMIT = 100
+from bot.domain.text.markdown import Kind, Segment, drop_discord_tokens, plain_prose, segments
+from bot.domain.text.tokens import error_lines
+from bot.domain.text.unicode import has_word_char, normalize
 
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:(\w+):\d+>|@(?:everyone|here)")
-_LINK = re.compile(r"\[([^\]]*)\]\((?:[^)]*)\)")
-_MARKDOWN = re.compile(r"(\*\*|__|~~|\|\||[*_`])")
-_LINE_PREFIX = re.compile(r"^\s*(?:>{1,3}|#{1,3}|-#|[-*+]\s)\s*")
+THREAD_NAME_LIMIT = 100
+LAST_RESORT = "Help request"
 _SPACES = re.compile(r"\s+")
 
 
+def _inline(seg: Segment) -> str:
+    return seg.text if seg.kind is Kind.INLINE else "\n"
+
+
 def clean_line(line: str) -> str:
-    """Strip mentions, custom emoji, link syntax and markdown from one line of Discord text."""
-    line = _MENTION.sub(lambda m: m.group(1) or "", line)
-    line = _LINK.sub(r"\1", line)
-    line = _LINE_PREFIX.sub("", line)
-    line = _MARKDOWN.sub("", line)
-    return _SPACES.sub(" ", line).strip()
+    """One line of Discord text as a reader sees it: markdown, mentions and custom emoji removed,
+    inline code unwrapped, spaces collapsed."""
+    return _SPACES.sub(" ", plain_prose(segments(normalize(line)), _inline)).strip()
 
 
 def truncate(text: str, limit: int) -> str:
@@ -33,23 +42,32 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def thread_name_from_message(content: str, fallback: str) -> str:
-    """The thread name for a help message: its first meaningful line, cleaned, at most 100 characters.
+def _first_readable_line(text: str) -> str:
+    for line in text.splitlines():
+        # again: inline code put back by plain_prose may hold a mention
+        line = _SPACES.sub(" ", drop_discord_tokens(line)).strip()
+        if has_word_char(line):
+            return line
+    return ""
 
-    Code fences are skipped (a question that starts with a traceback still gets a readable name);
-    ``fallback`` is used when nothing readable is left, e.g. a message that is only an image.
+
+def thread_name_from_message(content: str, fallback: str) -> str:
+    """The thread name for a help message: its first readable line, at most 100 characters.
+
+    Multi-line code blocks are skipped (a question that starts with a traceback still gets a
+    readable name); when nothing else is readable, the block's error line or first words are used,
+    then ``fallback``, then "Help request".
     """
-    in_fence = False
-    for raw in content.splitlines():
-        if raw.strip().startswith("```"):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        line = clean_line(raw)
-        if line:
-            return truncate(line, THREAD_NAME_LIMIT)
-    return truncate(clean_line(fallback) or "Help request", THREAD_NAME_LIMIT)
+    parts = segments(normalize(content))
+    name = _first_readable_line(plain_prose(parts, _inline))
+    if not name:
+        code = "\n".join(s.text for s in parts if s.kind is Kind.BLOCK)
+        name = _first_readable_line("\n".join([*error_lines(code), code]))
+    if not name:
+        name = clean_line(fallback)
+    if not has_word_char(name):
+        name = LAST_RESORT
+    return truncate(name, THREAD_NAME_LIMIT)
 
 
 def with_prefix(name: str, prefix: str) -> str:

@@ -1,28 +1,36 @@
-"""The similarity score between a new question and a solved thread, in [0, 1].
+"""How likely a solved thread answers a new question: a score in [0, 1] for every candidate.
 
-The score is a weighted sum of signals that are each in [0, 1], with non-negative weights that sum
-to 1, so 1.0 means "same words" and the value is comparable across queries and servers (the bot
-shows suggestions only above a per-server threshold).
+The score is a logistic model over signals that each mean the same thing on a three-line
+developer question and on a long forum post, because each is relative to the query itself or to
+the other candidates, never an absolute number of one corpus:
 
-Signals, for a query ``q`` (its index terms) and a document with title terms ``t`` and question
-terms ``b`` (``a`` = ``t`` + ``b``), words weighted by their IDF in the server's corpus:
+``bm25``          BM25F of the query against the thread (title, question, code, accepted answer,
+                  weighted by ``FIELD_WEIGHTS``), divided by the most the query could score: the
+                  share of the query's IDF mass the thread covers, with term-frequency saturation.
+``best_ratio``    the thread's BM25F over the best candidate's (1.0 for the best).
+``margin``        how far the best candidate stands out from the second: (s1 - s2) / s1. A
+                  question nothing answers gets several equally weak candidates.
+``vs_mean``       the thread's BM25F over the mean of the top candidates (the server's own score
+                  distribution for this query).
+``cos_title``     IDF-weighted cosine of the query and the thread's title.
+``cover_question`` share of the query's IDF mass found in the title, question or code.
+``cover_all``     the same, the accepted answer included.
+``fuzzy_title``   share of the title's IDF mass found in the query, a title word absent from the
+                  query still counting by its best rapidfuzz ``ratio`` (>= 80, squared) against a
+                  query word: typo-tolerant (``accoount`` ~ ``account``).
+``token_set``     rapidfuzz ``token_set_ratio`` of the query and the title terms.
+``query_size``    log(1 + distinct query terms): long queries match more words by chance.
 
-``cos_all``      IDF-weighted cosine of the term sets of ``q`` and ``a``.
-``cos_title``    IDF-weighted cosine of ``q`` and ``t`` (the title says what the thread is about).
-``cover_query``  share of the query's IDF mass found in ``a`` (exact terms).
-``fuzzy_title``  share of the title's IDF mass found in ``q``, where a title word absent from ``q``
-                 still counts by its best rapidfuzz ``ratio`` (>= 80, squared) against a query word:
-                 typo-tolerant (``accoount`` ~ ``account``).
-``fuzzy_query``  the same, for the query's words against ``a``.
-``token_set``    rapidfuzz ``token_set_ratio`` of the query and the title terms.
-
-Weights were tuned on the SemEval-2016/2017 Task 3B train and dev splits only (``python -m
-benchmarks.similar`` shows the figures); see ``WEIGHTS`` and ``TITLE_WEIGHTS``.
+Weights and intercept (``FULL_MODEL``, ``TITLES_MODEL``) come from ``python -m benchmarks._rerank
+tune``: a logistic regression on the devhelp train and dev splits (candidates of each question
+labelled by whether they answer it), so a score is an estimate of "this thread answers the
+question"; SemEval-2016/17 train and dev check that the ranking also holds on forum posts.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,84 +38,133 @@ from rapidfuzz import fuzz, process
 
 __all__ = [
     "FEATURES",
-    "TITLE_WEIGHTS",
-    "WEIGHTS",
+    "FIELD_WEIGHTS",
+    "FULL_MODEL",
+    "TITLES_MODEL",
     "DocTerms",
+    "Model",
     "TermStats",
     "features",
     "score_many",
 ]
 
 FEATURES: tuple[str, ...] = (
-    "cos_all",
+    "bm25",
+    "best_ratio",
+    "margin",
+    "vs_mean",
     "cos_title",
-    "cover_query",
+    "cover_question",
+    "cover_all",
     "fuzzy_title",
-    "fuzzy_query",
     "token_set",
+    "query_size",
 )
-
-# Tuned by ``python -m benchmarks._rerank tune`` (random search over the simplex, maximising MAP of the
-# official re-ranking protocol over train_part2 + train_part1_v2.0 + dev; test sets never used).
-# Full text (query = title + body): train_part2 75.57 / train_part1_v2.0 67.98 / dev 71.90 MAP
-# (dev MRR 78.17; the search engine's own order: 71.35 dev MAP).
-WEIGHTS: Mapping[str, float] = {
-    "cos_all": 0.236,
-    "cos_title": 0.288,
-    "cover_query": 0.0,
-    "fuzzy_title": 0.112,
-    "fuzzy_query": 0.364,
-    "token_set": 0.0,
-}
-# Titles only on both sides (``titles_only`` mode): train_part2 69.07 / train_part1_v2.0 63.91 /
-# dev 66.40 MAP (dev MRR 75.92).
-TITLE_WEIGHTS: Mapping[str, float] = {
-    "cos_all": 0.034,
-    "cos_title": 0.087,
-    "cover_query": 0.18,
-    "fuzzy_title": 0.109,
-    "fuzzy_query": 0.145,
-    "token_set": 0.446,
-}
-
+FIELDS = ("title", "body", "code", "answer")
+# BM25F field weights: a title word says most about the problem; the identifiers of pasted code
+# count like prose (people paste the same code), the accepted answer half (it describes the fix,
+# but names the same library, function and error). Chosen on devhelp train+dev ranking (P@1).
+FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "body": 1.0, "code": 1.0, "answer": 0.5}
+K1, B = 1.2, 0.75
+TOP_FOR_MEAN = 10  # candidates whose mean BM25F is the "vs_mean" reference
 FUZZY_CUTOFF = 80.0  # rapidfuzz ratio (0..100) below which two words do not count as the same
 FUZZY_MIN_LEN = 5  # shorter words only match exactly
 
 
+@dataclass(frozen=True)
+class Model:
+    """A logistic model: score = 1 / (1 + exp(-(intercept + sum of weight x feature)))."""
+
+    weights: Mapping[str, float]
+    intercept: float
+
+    def score(self, feats: Mapping[str, float]) -> float:
+        z = self.intercept + sum(w * feats[k] for k, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+# Fitted by ``python -m benchmarks._rerank tune`` (devhelp train+dev; test never used).
+FULL_MODEL = Model(
+    {
+        "bm25": -7.895,
+        "best_ratio": 6.9504,
+        "margin": 1.9291,
+        "vs_mean": 1.6335,
+        "cos_title": 1.8723,
+        "cover_question": 6.1541,
+        "cover_all": 4.7166,
+        "fuzzy_title": 1.8308,
+        "token_set": 0.5894,
+        "query_size": 3.1217,
+    },
+    -21.5169,
+)
+TITLES_MODEL = Model(
+    {
+        "bm25": -10.9939,
+        "best_ratio": 3.6541,
+        "margin": 1.0108,
+        "cos_title": 10.0737,
+        "fuzzy_title": -0.9247,
+        "token_set": 3.6007,
+        "query_size": 0.4568,
+    },
+    -8.0256,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DocTerms:
+    """Index terms of a solved thread, by field (``code``: identifiers of its code blocks)."""
+
+    title: tuple[str, ...]
+    body: tuple[str, ...]
+    code: tuple[str, ...] = ()
+    answer: tuple[str, ...] = ()
+
+    def all(self) -> tuple[str, ...]:
+        return self.title + self.body + self.code + self.answer
+
+
 class TermStats:
-    """Document frequencies of one corpus (one server), giving IDF weights."""
+    """Document frequencies and field lengths of one corpus (one server): IDF and BM25 norms."""
 
-    __slots__ = ("_cache", "df", "n_docs")
+    __slots__ = ("_cache", "df", "lengths", "n_docs")
 
-    def __init__(self, df: Mapping[str, int] | None = None, n_docs: int = 0) -> None:
-        self.df: dict[str, int] = dict(df or {})
-        self.n_docs = n_docs
+    def __init__(self) -> None:
+        self.df: dict[str, int] = {}
+        self.n_docs = 0
+        self.lengths: dict[str, int] = dict.fromkeys(FIELDS, 0)
         self._cache: dict[str, float] = {}
 
     @classmethod
-    def from_documents(cls, docs: Iterable[Iterable[str]]) -> TermStats:
+    def from_documents(cls, docs: Iterable[DocTerms]) -> TermStats:
         stats = cls()
-        for terms in docs:
-            stats.add(terms)
+        for doc in docs:
+            stats.add(doc)
         return stats
 
-    def add(self, terms: Iterable[str]) -> None:
-        df = self.df
-        for w in set(terms):
-            df[w] = df.get(w, 0) + 1
-        self.n_docs += 1
-        self._cache.clear()
+    def add(self, doc: DocTerms) -> None:
+        self._count(doc, 1)
 
-    def discard(self, terms: Iterable[str]) -> None:
+    def discard(self, doc: DocTerms) -> None:
+        self._count(doc, -1)
+
+    def _count(self, doc: DocTerms, sign: int) -> None:
         df = self.df
-        for w in set(terms):
-            c = df.get(w, 0) - 1
+        for w in set(doc.all()):
+            c = df.get(w, 0) + sign
             if c > 0:
                 df[w] = c
             else:
                 df.pop(w, None)
-        self.n_docs = max(0, self.n_docs - 1)
+        for f in FIELDS:
+            self.lengths[f] = max(0, self.lengths[f] + sign * len(getattr(doc, f)))
+        self.n_docs = max(0, self.n_docs + sign)
         self._cache.clear()
+
+    def avg_length(self, field: str) -> float:
+        return max(1.0, self.lengths[field] / self.n_docs) if self.n_docs else 1.0
 
     def idf(self, word: str) -> float:
         """BM25's IDF with +1 inside the log, so it is always > 0."""
@@ -121,89 +178,101 @@ class TermStats:
         return v
 
 
-@dataclass(frozen=True, slots=True)
-class DocTerms:
-    title: tuple[str, ...]
-    body: tuple[str, ...]
+def _bm25f(
+    q_weights: Mapping[str, float], doc: DocTerms, stats: TermStats, fields: Mapping[str, float]
+) -> float:
+    """Sum over query words of weight x saturated field-weighted term frequency (not normalised)."""
+    tf: dict[str, float] = {}
+    for f, fw in fields.items():
+        terms = getattr(doc, f)
+        if not terms or not fw:
+            continue
+        norm = fw / (1.0 - B + B * len(terms) / stats.avg_length(f))
+        for w in terms:
+            if w in q_weights:
+                tf[w] = tf.get(w, 0.0) + norm
+    return sum(q_weights[w] * t / (K1 + t) for w, t in tf.items())
 
 
-def _norm(words: Iterable[str], idf: Mapping[str, float]) -> float:
-    return math.sqrt(sum(idf[w] ** 2 for w in words))
+def _cosine(q: Mapping[str, float], d: Iterable[str], idf: Mapping[str, float], q_norm: float) -> float:
+    d_set = set(d)
+    d_norm = math.sqrt(sum(idf[w] ** 2 for w in d_set))
+    if not d_norm or not q_norm:
+        return 0.0
+    return sum(idf[w] ** 2 for w in q if w in d_set) / (q_norm * d_norm)
 
 
-def features(query: Sequence[str], docs: Sequence[DocTerms], stats: TermStats) -> list[dict[str, float]]:
-    """The signals of ``FEATURES`` for one query against each document."""
-    q_set = dict.fromkeys(query)
-    out: list[dict[str, float]] = []
-    if not q_set:
-        return [dict.fromkeys(FEATURES, 0.0) for _ in docs]
-    # IDF of every word involved, once.
-    idf: dict[str, float] = {w: stats.idf(w) for w in q_set}
-    doc_sets: list[tuple[dict[str, None], dict[str, None]]] = []
-    for d in docs:
-        t_set = dict.fromkeys(d.title)
-        a_set = dict.fromkeys(d.title + d.body)
-        for w in a_set:
-            if w not in idf:
-                idf[w] = stats.idf(w)
-        doc_sets.append((t_set, a_set))
-
-    # Fuzzy neighbours: one rapidfuzz cdist between the query's long words and the candidates' long
-    # words that are not query words.
+def _fuzzy_neighbours(q_set: Iterable[str], others: list[str]) -> dict[str, float]:
+    """Best rapidfuzz similarity (squared, >= the cutoff) of each of ``others`` to a query word."""
     q_long = [w for w in q_set if len(w) >= FUZZY_MIN_LEN]
-    others = [w for w in idf if w not in q_set and len(w) >= FUZZY_MIN_LEN]
-    near_q: dict[str, dict[str, float]] = {}  # query word -> {doc word: sim}
-    near_d: dict[str, float] = {}  # doc word -> best sim to a query word
+    near: dict[str, float] = {}
     if q_long and others:
         m = process.cdist(q_long, others, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, dtype="uint8")
         rows, cols = m.nonzero()
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             sim = (int(m[r, c]) / 100.0) ** 2
-            qw, dw = q_long[r], others[c]
-            near_q.setdefault(qw, {})[dw] = sim
-            if sim > near_d.get(dw, 0.0):
-                near_d[dw] = sim
+            if sim > near.get(others[c], 0.0):
+                near[others[c]] = sim
+    return near
 
-    q_norm = _norm(q_set, idf)
-    q_mass = sum(idf[w] for w in q_set)
-    q_str = " ".join(q_set)
-    for t_set, a_set in doc_sets:
-        inter_a = [w for w in q_set if w in a_set]
-        a_norm = _norm(a_set, idf)
-        t_norm = _norm(t_set, idf)
-        dot_a = sum(idf[w] ** 2 for w in inter_a)
-        dot_t = sum(idf[w] ** 2 for w in q_set if w in t_set)
-        cover_q = sum(idf[w] for w in inter_a)
-        fuzzy_q = cover_q
-        for w, nb in near_q.items():
-            if w not in a_set:
-                best = max((s for dw, s in nb.items() if dw in a_set), default=0.0)
-                fuzzy_q += idf[w] * best
+
+def features(
+    query: Sequence[str],
+    docs: Sequence[DocTerms],
+    stats: TermStats,
+    fields: Mapping[str, float] = FIELD_WEIGHTS,
+) -> list[dict[str, float]]:
+    """The signals of ``FEATURES`` for one query (its index terms) against each candidate."""
+    counts = Counter(query)
+    if not counts or not docs:
+        return [dict.fromkeys(FEATURES, 0.0) for _ in docs]
+    idf: dict[str, float] = {w: stats.idf(w) for w in counts}
+    q_weights = {w: idf[w] * (1.0 + math.log(c)) for w, c in counts.items()}
+    q_max = sum(q_weights.values())
+    raw = [_bm25f(q_weights, d, stats, fields) for d in docs]
+    ordered = sorted(raw, reverse=True)
+    best, second = ordered[0], ordered[1] if len(ordered) > 1 else 0.0
+    top = ordered[:TOP_FOR_MEAN]
+    mean = sum(top) / len(top)
+    for d in docs:
+        for w in d.title:
+            if w not in idf:
+                idf[w] = stats.idf(w)
+    q_norm = math.sqrt(sum(idf[w] ** 2 for w in counts))
+    q_mass = sum(idf[w] for w in counts)
+    q_str = " ".join(counts)
+    near = _fuzzy_neighbours(counts, sorted({w for d in docs for w in d.title if w not in counts}))
+    out: list[dict[str, float]] = []
+    for d, s in zip(docs, raw, strict=True):
+        asked = set(d.title) | set(d.body) | set(d.code)
+        found = sum(idf[w] for w in counts if w in asked)
+        found_all = found + sum(idf[w] for w in counts if w not in asked and w in d.answer)
+        t_set = set(d.title)
         t_mass = sum(idf[w] for w in t_set)
-        fuzzy_t = sum(idf[w] * (1.0 if w in q_set else near_d.get(w, 0.0)) for w in t_set)
+        fuzzy_t = sum(idf[w] * (1.0 if w in counts else near.get(w, 0.0)) for w in t_set)
         out.append(
             {
-                "cos_all": dot_a / (q_norm * a_norm) if a_norm else 0.0,
-                "cos_title": dot_t / (q_norm * t_norm) if t_norm else 0.0,
-                "cover_query": cover_q / q_mass if q_mass else 0.0,
+                "bm25": s / q_max if q_max else 0.0,
+                "best_ratio": s / best if best else 0.0,
+                "margin": (best - second) / best if best else 0.0,
+                "vs_mean": s / mean if mean else 0.0,
+                "cos_title": _cosine(counts, t_set, idf, q_norm),
+                "cover_question": found / q_mass if q_mass else 0.0,
+                "cover_all": found_all / q_mass if q_mass else 0.0,
                 "fuzzy_title": fuzzy_t / t_mass if t_mass else 0.0,
-                "fuzzy_query": fuzzy_q / q_mass if q_mass else 0.0,
-                "token_set": fuzz.token_set_ratio(q_str, " ".join(t_set)) / 100.0 if t_set else 0.0,
+                "token_set": fuzz.token_set_ratio(q_str, " ".join(d.title)) / 100.0 if d.title else 0.0,
+                "query_size": math.log1p(len(counts)),
             }
         )
     return out
-
-
-def combine(feats: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    s = sum(weights[k] * feats[k] for k in weights)
-    return min(1.0, max(0.0, s))
 
 
 def score_many(
     query: Sequence[str],
     docs: Sequence[DocTerms],
     stats: TermStats,
-    weights: Mapping[str, float] = WEIGHTS,
+    model: Model = FULL_MODEL,
+    fields: Mapping[str, float] = FIELD_WEIGHTS,
 ) -> list[float]:
-    """Similarity in [0, 1] of ``query`` (index terms) to each of ``docs``."""
-    return [combine(f, weights) for f in features(query, docs, stats)]
+    """The model's score in [0, 1] of each of ``docs`` for ``query`` (index terms)."""
+    return [model.score(f) for f in features(query, docs, stats, fields)]

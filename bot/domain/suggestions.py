@@ -5,19 +5,28 @@ Pure functions, free of Discord types: the cog turns their output into embeds an
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
+from bot.domain.text.markdown import (
+    MASS_MENTION,
+    ROLE_MENTION,
+    USER_MENTION,
+    Kind,
+    Segment,
+    segments,
+    strip_line_markup,
+    unwrap_links,
+)
+from bot.domain.text.unicode import normalize
 
 EXCERPT_LENGTH = 140
 
-_FENCE = re.compile(r"```(?:[\w+#.-]*\n)?(.*?)(?:```|\Z)", re.S)
-_USER_MENTION = re.compile(r"<@!?\d+>")
-_ROLE_MENTION = re.compile(r"<@&\d+>")
-_MASS_MENTION = re.compile(r"@(everyone|here)\b", re.I)
-_MASKED_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?https?://[^)\s]*>?\s*\)")
-_LINE_MARKUP = re.compile(r"^\s*(?:#{1,3}\s+|>{1,3}\s+|-#\s+)", re.M)
+
+def _shown(seg: Segment) -> str:
+    if seg.kind is Kind.PROSE:
+        return seg.text
+    return f"`{seg.text}`" if seg.kind is Kind.INLINE else f" {seg.text} "
 
 
 def answer_excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
@@ -28,12 +37,11 @@ def answer_excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
     broken with a zero-width space, so even a copy-paste of the excerpt pings nobody. Cut at a word
     boundary with an ellipsis; an inline-code span cut in half loses its backticks.
     """
-    text = _FENCE.sub(lambda m: " " + m.group(1) + " ", text)
-    text = _MASKED_LINK.sub(lambda m: m.group(1), text)
-    text = _LINE_MARKUP.sub("", text)
-    text = _USER_MENTION.sub("@member", text)
-    text = _ROLE_MENTION.sub("@role", text)
-    text = _MASS_MENTION.sub(lambda m: "@\u200b" + m.group(1), text)
+    text = "".join(_shown(seg) for seg in segments(normalize(text)))
+    text = unwrap_links(strip_line_markup(text))
+    text = USER_MENTION.sub("@member", text)
+    text = ROLE_MENTION.sub("@role", text)
+    text = MASS_MENTION.sub(lambda m: "@\u200b" + m.group(1), text)
     text = " ".join(text.split())
     if len(text) > limit:
         cut = text[: limit - 1]
@@ -61,7 +69,7 @@ def time_ago(delta: timedelta) -> str:
 def effective_threshold(configured: float, *, titles_only: bool) -> float:
     """The score a suggestion needs.
 
-    Titles-only scores run higher than full-text ones (the same threshold would let weak matches
-    through), so without the message-content intent the tuned titles-only threshold is the floor.
+    Without the message-content intent a server can't go below the titles-only default: matching
+    on titles alone is weaker, and a lower setting chosen for full text would let guesses through.
     """
     return max(configured, DEFAULT_MIN_SCORE_TITLES_ONLY) if titles_only else configured

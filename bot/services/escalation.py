@@ -150,7 +150,7 @@ class QueuedThread:
 
 @dataclass(frozen=True)
 class TierStatus:
-    """One tier as `/unstuck escalations` shows it."""
+    """One tier as `/escalations` shows it."""
 
     index: int
     tier: Tier

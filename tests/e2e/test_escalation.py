@@ -231,9 +231,9 @@ async def test_staff_see_the_queue_and_admins_are_told_what_is_wrong(world: Worl
     world.clock.advance(timedelta(hours=5))
     await tick(world)
     assert digests(world) == []  # no escalation channel yet: held back, not lost
-    refused = await world.emu.user_runs_slash(world.c.mallory, world.c.general, "unstuck escalations")
+    refused = await world.emu.user_runs_slash(world.c.mallory, world.c.general, "escalations")
     assert refused.ephemeral and "only staff" in refused.text()
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     text = queue.text()
     assert "Waiting in the queue" in text and "waiting 5 h" in text
     assert "escalation channel, which is not set" in text
@@ -241,7 +241,7 @@ async def test_staff_see_the_queue_and_admins_are_told_what_is_wrong(world: Worl
     await tick(world)
     [digest] = digests(world)
     assert str(thread) in listed(digest)
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     assert "tier 2 <t:" in queue.text()
 
 
@@ -306,7 +306,7 @@ async def test_a_missing_role_or_deleted_channel_holds_the_tier_without_breaking
     world.clock.advance(timedelta(hours=1))
     await tick(world)
     assert digests(world) == []
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     assert f"the role it pings (id {missing_role}) no longer exists" in queue.text()
     world.clock.advance(timedelta(hours=1))
     await tick(world)
@@ -316,5 +316,5 @@ async def test_a_missing_role_or_deleted_channel_holds_the_tier_without_breaking
     await ask(world, "Asked after the channel was deleted")
     world.clock.advance(timedelta(hours=3))
     await tick(world)
-    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "unstuck escalations")
+    queue = await world.emu.user_runs_slash(world.c.sam, world.c.general, "escalations")
     assert "no longer exists" in queue.text() and "Asked after the channel was deleted" in queue.text()

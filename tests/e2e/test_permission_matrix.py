@@ -43,7 +43,7 @@ MATRIX: dict[str, set[str] | str] = {
     "unstuck config tier-remove": SERVER_ADMINS,
     "unstuck config quiet-hours": SERVER_ADMINS,
     "unstuck backfill": SERVER_ADMINS,
-    "unstuck escalations": STAFF,
+    "escalations": STAFF,
     "close": ASKER_OR_STAFF,
     "reopen": ASKER_OR_STAFF,
     "solved": MARKERS,
@@ -136,7 +136,7 @@ async def try_entry(checks: Checks, entry: str, who: str) -> bool:
         return await checks.slash(who, thread_id, "unsolve")
     member = c.bob
     simple = {
-        "unstuck escalations": ("unstuck escalations", {}),
+        "escalations": ("escalations", {}),
         "points show": ("points show", {}),
         "points grant": ("points grant", {"member": member, "amount": 3, "reason": "matrix"}),
         "points revoke": ("points revoke", {"member": member, "amount": 1, "reason": "matrix"}),

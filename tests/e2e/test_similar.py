@@ -108,6 +108,27 @@ async def test_a_new_thread_gets_the_right_suggestions_and_none_when_nothing_mat
     assert len(text_note["embeds"]) == 1  # the match is in the forum, not in this channel
 
 
+AVATAR = ("member.avatar_url raises AttributeError", "after updating discord.py `member.avatar_url` fails")
+AVATAR_ANSWER = "It was renamed in 2.0: use `member.display_avatar.url`."
+
+
+async def test_a_pasted_zero_width_space_and_an_identifier_still_get_the_suggestion(world: World) -> None:
+    await seed(world)
+    earlier, _ = await solve(world, AVATAR, AVATAR_ANSWER)
+
+    async def searchable() -> bool:  # the index is refreshed once the solution is stored
+        return str(earlier) in str((await similar(world, AVATAR[0])).components)
+
+    await eventually(searchable, what="solved thread indexed")
+    # pasted from a web page: a zero-width space and a soft hyphen inside the identifier
+    pasted = ("avatar\u200b_url stopped working", "how do I get a member's avat\u00adar_url now?")
+    new = await post(world, pasted, world.c.bob)
+    note = welcome(world, new)
+    assert len(note["embeds"]) == 2 and note["embeds"][1]["title"].endswith(SUGGESTIONS)
+    assert note["embeds"][1]["fields"][0]["name"] == f"1. {AVATAR[0]}"
+    assert f"reuse:{new}:{earlier}" in str(note["components"])
+
+
 async def test_a_reuse_note_owed_when_the_bot_died_goes_out_at_start_up(world: World) -> None:
     await seed(world)
     earlier, _ = await solve(world, PANDAS, PANDAS_ANSWER)

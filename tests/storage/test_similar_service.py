@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
+from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, UserFacingError
@@ -258,5 +259,5 @@ async def test_titles_only_matching_uses_titles_and_its_own_threshold(db: Databa
     await seed_background(svc)
     await solve(svc, await ask(svc, 1, ("pandas read_csv FileNotFoundError", "")))
     await solve(svc, await ask(svc, 2, ("help please", "pandas read_csv FileNotFoundError")))
-    assert svc.similar.threshold(await svc.configs.get(GUILD)) == 0.65
+    assert svc.similar.threshold(await svc.configs.get(GUILD)) == DEFAULT_MIN_SCORE_TITLES_ONLY
     assert await suggestions(svc, await ask(svc, 3, ("read_csv FileNotFoundError pandas", ""))) == [1]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain import matching
 from bot.domain.matching import DEFAULT_MIN_SCORE, Match, SimilarityIndex, SolvedThreadDoc
-from bot.domain.similarity_scoring import TITLE_WEIGHTS, WEIGHTS, DocTerms, TermStats, score_many
+from bot.domain.similarity_scoring import FEATURES, FULL_MODEL, TITLES_MODEL, DocTerms, TermStats, score_many
 
 G1, G2 = 111, 222
 HELP, OTHER = 10, 20
@@ -67,10 +69,11 @@ def index() -> SimilarityIndex:
     return idx
 
 
-def test_weights_are_a_simplex() -> None:
-    for w in (WEIGHTS, TITLE_WEIGHTS):
-        assert all(v >= 0 for v in w.values())
-        assert sum(w.values()) == pytest.approx(1.0, abs=1e-3)
+def test_models_use_known_signals_and_give_scores_in_0_1() -> None:
+    for model in (FULL_MODEL, TITLES_MODEL):
+        assert set(model.weights) <= set(FEATURES)
+        assert 0.0 <= model.score(dict.fromkeys(FEATURES, 0.0)) <= 1.0
+        assert 0.0 <= model.score(dict.fromkeys(FEATURES, 1e9)) <= 1.0
 
 
 def test_obvious_paraphrase_scores_above_threshold(index: SimilarityIndex) -> None:
@@ -204,11 +207,42 @@ def test_titles_only_mode_ignores_question_text() -> None:
 
 
 def test_typo_tolerance_via_fuzzy_signal() -> None:
-    stats = TermStats.from_documents([["account", "bank"], ["visa", "renew"], ["bank", "loan"]])
-    exact, typo, other = score_many(
+    stats = TermStats.from_documents(
+        DocTerms(t, ()) for t in (("account", "bank"), ("visa", "renew"), ("bank", "loan"), ("open", "door"))
+    )
+    typo, exact, loan, other = score_many(
         ["open", "bank", "accoount"],
-        [DocTerms(("bank", "account"), ()), DocTerms(("bank", "accoount"), ()), DocTerms(("visa",), ())],
+        [
+            DocTerms(("bank", "accoount"), ()),
+            DocTerms(("bank", "account"), ()),
+            DocTerms(("bank", "loan"), ()),
+            DocTerms(("visa",), ()),
+        ],
         stats,
     )
-    assert typo >= exact > other
-    assert exact > score_many(["open", "bank", "accoount"], [DocTerms(("bank", "loan"), ())], stats)[0]
+    assert typo >= exact > loan > other
+
+
+def test_identifiers_and_invisible_characters_still_match() -> None:
+    idx = SimilarityIndex()
+    idx.add(doc(1, "user.avatar_url is None", "after updating discord.py `member.avatar_url` gives an error"))
+    idx.add(doc(2, "How to get the member count of a guild", "guild.member_count returns None"))
+    idx.add(doc(3, "Slash commands not showing up", "app commands never appear"))
+    for text in ("avatar URL is none for a member", "avat\u00adar_url is None", "avatar\u200b_url None"):
+        got = idx.search(G1, text)
+        assert got and got[0].thread_id == 1, text
+        assert got[0].score >= DEFAULT_MIN_SCORE, text
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=60, deadline=None)
+def test_any_text_indexes_and_searches_without_error(text: str) -> None:
+    _HOSTILE_INDEX.add(doc(1000, text[:50], text))
+    for m in _HOSTILE_INDEX.search(G1, text, limit=3):
+        assert 0.0 <= m.score <= 1.0
+    _HOSTILE_INDEX.remove(1000)
+
+
+_HOSTILE_INDEX = SimilarityIndex()
+for _tid, _title, _q in THREADS:
+    _HOSTILE_INDEX.add(doc(_tid, _title, _q))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import _devhelp as dh
 from benchmarks import _semeval as sem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,9 +92,22 @@ def test_missing_data_exits_2_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_quick_run_prints_table(quick_run: tuple[str, dict[str, object]]) -> None:
     out, _ = quick_run
-    for heading in ("Re-ranking, official protocol", "Full-corpus retrieval", "Absolute threshold", "Speed"):
+    for heading in (
+        "Developer help",
+        "Re-ranking, official protocol",
+        "Full-corpus retrieval",
+        "threshold",
+        "Speed",
+    ):
         assert heading in out
-    for row in ("search-engine order", "bm25s", "token_set_ratio", "matcher (text only)", "rapidfuzz"):
+    for row in (
+        "search-engine order",
+        "bm25s",
+        "token_set_ratio",
+        "matcher (full text)",
+        "titles-only",
+        "first stage",
+    ):
         assert row in out
 
 
@@ -122,3 +136,48 @@ def test_quick_run_json_keys_and_sane_quality(quick_run: tuple[str, dict[str, ob
     assert 60.0 < float(js["map_dev"]) <= 100.0  # type: ignore[arg-type]
     assert 20.0 < float(js["recall10_test2016"]) <= 100.0  # type: ignore[arg-type]
     assert 60.0 < float(js["bm25s_map_test2016"]) <= 100.0  # type: ignore[arg-type]
+
+
+def test_quick_run_devhelp_keys_and_sane_figures(quick_run: tuple[str, dict[str, object]]) -> None:
+    _, js = quick_run
+    keys = (
+        "devhelp_test_shown_p1",
+        "devhelp_test_shown_hit3",
+        "devhelp_test_nomatch_suggested",
+        "devhelp_test_titles_only_shown_p1",
+        "devhelp_test_titles_only_nomatch_suggested",
+        "devhelp_test_raw_p1",
+        "devhelp_test_bm25s_p1",
+        "devhelp_test_rapidfuzz_titles_p1",
+    )
+    for key in keys:
+        assert key in js, key
+    figures = {k: float(js[k]) for k in keys}  # type: ignore[arg-type]
+    # the README's baselines, reproduced
+    assert figures["devhelp_test_bm25s_p1"] == pytest.approx(0.867, abs=0.001)
+    assert figures["devhelp_test_rapidfuzz_titles_p1"] == pytest.approx(0.233, abs=0.001)
+    assert figures["devhelp_test_shown_p1"] <= figures["devhelp_test_raw_p1"]
+    assert 0 <= figures["devhelp_test_nomatch_suggested"] <= 7
+
+
+def _toy_system(ranked: dict[str, dh.Ranked], threshold: float | None) -> dh.System:
+    return dh.System("toy", lambda q: ranked[q.id], threshold)
+
+
+def test_devhelp_protocol_counts_nothing_shown_as_a_miss() -> None:
+    queries = [
+        dh.Query("a", "test", "t", "q", frozenset({"x"})),
+        dh.Query("b", "test", "t", "q", frozenset({"y"})),
+        dh.Query("c", "test", "t", "q", frozenset()),
+    ]
+    ranked: dict[str, dh.Ranked] = {
+        "a": [("x", 0.9), ("z", 0.1)],  # right and shown
+        "b": [("z", 0.2), ("y", 0.1)],  # right one second, nothing above 0.5
+        "c": [("x", 0.6)],  # a no-match question shown something
+    }
+    f = dh.evaluate(_toy_system(ranked, 0.5), queries)
+    assert (f.n, f.n_nomatch) == (2, 1)
+    assert f.shown_p1 == 0.5 and f.shown_hit3 == 0.5 and f.shown_mrr3 == 0.5
+    assert f.nomatch_suggested == 1
+    assert f.raw_p1 == 0.5 and f.raw_hit3 == 1.0 and f.raw_mrr3 == 0.75
+    assert dh.evaluate(_toy_system(ranked, None), queries).shown_hit3 == 1.0

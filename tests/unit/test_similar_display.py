@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.suggestions import answer_excerpt, effective_threshold, time_ago
 
 
@@ -53,5 +54,5 @@ def test_time_ago(delta: timedelta, text: str) -> None:
 
 def test_titles_only_matching_never_goes_below_its_own_threshold() -> None:
     assert effective_threshold(0.4, titles_only=False) == 0.4
-    assert effective_threshold(0.4, titles_only=True) == 0.65
+    assert effective_threshold(0.1, titles_only=True) == DEFAULT_MIN_SCORE_TITLES_ONLY
     assert effective_threshold(0.8, titles_only=True) == 0.8

@@ -1,15 +1,16 @@
-"""Normalisation of Discord message text into index terms."""
+"""Text as developers write it: Unicode clean-up, markdown only where it is markdown, index terms."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.text import clean_markup, normalise, stem, terms
+from bot.domain.text import clean_markup, normalise, normalize, split_terms, stem, terms
+from bot.domain.text.markdown import Kind, segments
 
 
 def test_case_and_punctuation() -> None:
-    assert normalise("How do I INSTALL discord.py?!") == "how do i install discord py"
+    assert normalise("How do I INSTALL discord.py?!") == "how do i install discord.py"
     assert terms("Installing, installed; INSTALLS!") == [stem("installing")] * 3
 
 
@@ -57,7 +58,7 @@ def test_unterminated_code_block_and_qualified_error_names() -> None:
 
 
 def test_inline_code_is_kept() -> None:
-    assert normalise("run `pip install -U discord.py` first") == "run pip install u discord py first"
+    assert normalise("run `pip install -U discord.py` first") == "run pip install u discord.py first"
 
 
 def test_terms_drop_stopwords_and_filler_and_stem() -> None:
@@ -67,7 +68,7 @@ def test_terms_drop_stopwords_and_filler_and_stem() -> None:
 
 
 def test_terms_drop_long_numbers_keep_short_ones() -> None:
-    assert terms("error 404 on port 8080 ticket 123456789") == ["error", "404", "port", "8080", "ticket"]
+    assert terms("error 40005 on port 8080 ticket 123456789") == ["error", "40005", "port", "8080", "ticket"]
 
 
 def test_terms_limit() -> None:
@@ -76,6 +77,54 @@ def test_terms_limit() -> None:
 
 def test_clean_markup_plain_text_untouched() -> None:
     assert clean_markup("plain words only") == "plain words only"
+
+
+def test_nfkc_folds_look_alike_forms() -> None:
+    assert normalize("ｆｕｌｌ ｗｉｄｔｈ ﬁle 𝐛𝐨𝐥𝐝") == "full width file bold"
+
+
+def test_invisible_and_format_characters_are_removed() -> None:
+    for ch in ("\u200b", "\u00ad", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u2066", "\u200e"):
+        assert normalize(f"avat{ch}ar_url") == "avatar_url", repr(ch)
+    assert normalize("a\r\nb\u2028c") == "a\nb\nc"
+    assert terms("avatar\u00ad_url") == terms("avatar_url")
+
+
+def test_identifiers_are_kept_whole_and_split() -> None:
+    assert terms("read_csv") == ["read_csv", "read", "csv"]
+    assert terms("useEffect") == ["useeffect", "use", "effect"]
+    assert terms("__init__.py") == ["__init__.py", "init", "py"]
+    assert terms("ERR_REQUIRE_ESM") == ["err_require_esm", "err", stem("require"), "esm"]
+    assert terms("HTTPServer") == ["httpserver", "http", "server"]
+    assert set(terms("avatar URL")) <= set(terms("avatar_url"))
+
+
+def test_markdown_is_removed_only_where_it_is_markdown() -> None:
+    assert normalise("**bold** _italic_ ~~gone~~ ||secret||") == "bold italic gone secret"
+    assert normalise("`pd.read_csv` KeyError: 'user_id' in __init__.py") == (
+        "pd.read_csv keyerror user_id in __init__.py"
+    )
+    assert normalise(":pepe_cry: my_var") == "my_var"
+
+
+def test_a_one_line_fence_is_inline_code() -> None:
+    parts = segments("```pip install torch``` fails\nnext line")
+    assert [p.kind for p in parts] == [Kind.INLINE, Kind.PROSE]
+    assert normalise("```pip install torch``` fails") == "pip install torch fails"
+
+
+def test_code_block_identifiers_are_kept_apart() -> None:
+    got = split_terms(
+        "items moved\n```rust\nlet total = items.len();\nerror[E0382]: borrow of moved value\n```"
+    )
+    assert "borrow" in got.prose and "total" not in got.prose
+    assert "total" in got.code and "items.len" in got.code
+
+
+@given(st.text(max_size=300))
+def test_terms_never_fail(text: str) -> None:
+    for term in terms(text):
+        assert term and term == term.strip()
 
 
 @given(st.text(max_size=300))
