@@ -44,7 +44,8 @@ from bot.config import GuildSettings
 from bot.domain.escalation import TierTarget, split_messages
 from bot.domain.lifecycle import ThreadState
 from bot.domain.sharding import ShardScope
-from bot.services.escalation import DigestEntry, DigestPart, DigestView, EscalationService
+from bot.services.escalation import EscalationService
+from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.server_config import ServerConfigService
 from cogs.escalation import digest_buttons, digest_content, digest_embed
 from storage.engine import Database

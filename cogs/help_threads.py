@@ -9,7 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import HelpSettings, humanize_duration
+from bot.config import HelpSettings
+from bot.domain.formatting import humanize_duration
 from bot.domain.naming import thread_name_from_message, with_prefix, without_prefix
 from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.outbox import Note, NoteLink

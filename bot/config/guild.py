@@ -122,7 +122,8 @@ class QuietHours(SettingsSection):
     """A daily window (server time zone) in which escalations wait instead of pinging people.
 
     ``start`` is inclusive and ``end`` exclusive; ``start`` later than ``end``
-    means the window wraps past midnight (``22:00`` to ``07:00``).
+    means the window wraps past midnight (``22:00`` to ``07:00``).  The rule
+    itself is :class:`bot.domain.escalation.QuietWindow`.
     """
 
     start: ClockTime
@@ -134,13 +135,6 @@ class QuietHours(SettingsSection):
         if self.start == self.end:
             raise located_errors("QuietHours", [(("end",), "must differ from start")])
         return self
-
-    def contains(self, moment: dt.time) -> bool:
-        """Whether a local time of day falls inside the quiet window."""
-        moment = moment.replace(tzinfo=None)
-        if self.start < self.end:
-            return self.start <= moment < self.end
-        return moment >= self.start or moment < self.end
 
 
 def _default_tiers() -> list[Tier]:

@@ -12,7 +12,8 @@ from bot.domain.escalation import TierTarget
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.escalation import DigestPart, DigestView, EscalationService
+from bot.services.escalation import EscalationService
+from bot.services.escalation_digests import DigestPart, DigestView
 from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.server_config import ServerConfigService
 from storage.engine import Database
@@ -170,13 +171,13 @@ async def test_escalate_sends_tier_one_now_and_only_once(world: World) -> None:
 
 async def test_tier_edits_move_pending_due_times(world: World) -> None:
     await world.ask(1)
-    await world.escalation.set_tier(GUILD, 1, "1h", "helper", "escalation", world.port)
-    await world.escalation.set_tier(GUILD, 3, "2d", "staff", "escalation", world.port)
+    await world.configs.set_tier(GUILD, 1, "1h", "helper", "escalation", world.port)
+    await world.configs.set_tier(GUILD, 3, "2d", "staff", "escalation", world.port)
     statuses = await world.statuses(1)
     assert statuses == {0: "pending", 1: "pending", 2: "pending"}
     world.clock.advance(timedelta(hours=1))
     assert await world.sweep() == 1
-    await world.escalation.remove_tier(GUILD, 3)
+    await world.configs.remove_tier(GUILD, 3)
     assert (await world.statuses(1))[2] == "cancelled"
 
 
@@ -185,7 +186,7 @@ async def test_held_back_when_the_target_is_unusable_then_delivered(world: World
     world.clock.advance(timedelta(hours=4))
     world.port.problem = "its channel (id 503) no longer exists."
     assert await world.sweep() == 0
-    report = await world.escalation.queue_report(GUILD, world.port)
+    report = await world.escalation.queue.report(GUILD, world.port)
     assert "no longer exists" in (report.tiers[0].problem or "")
     assert [q.thread.thread_id for q in report.threads] == [1]
     world.port.problem = None

@@ -26,7 +26,6 @@ from bot.config import (
     check_config_file,
     format_duration,
     format_validation_error,
-    humanize_duration,
     load_settings,
     parse_duration,
     settings_from_data,
@@ -197,14 +196,6 @@ def test_load_settings_reports_every_problem_in_the_error(tmp_path: Path) -> Non
 
 def test_timezone_letter_case_is_corrected() -> None:
     assert GuildSettings.model_validate({"timezone": "europe/berlin"}).timezone == "Europe/Berlin"
-
-
-def test_quiet_hours_may_wrap_midnight() -> None:
-    overnight = QuietHours(start="22:00", end="07:00")
-    assert overnight.contains(dt.time(23, 0)) and overnight.contains(dt.time(6, 59))
-    assert not overnight.contains(dt.time(7, 0)) and not overnight.contains(dt.time(12, 0))
-    daytime = QuietHours(start="09:00", end="17:00")
-    assert daytime.contains(dt.time(9, 0)) and not daytime.contains(dt.time(17, 0))
 
 
 def test_database_url_password_never_shows_in_repr() -> None:
@@ -783,25 +774,6 @@ def test_format_duration(value: dt.timedelta, expected: str) -> None:
 def test_format_then_parse_is_identity(seconds: int) -> None:
     value = dt.timedelta(seconds=seconds)
     assert parse_duration(format_duration(value)) == value
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (dt.timedelta(days=3), "3 days"),
-        (dt.timedelta(days=1), "1 day"),
-        (dt.timedelta(days=1, hours=4, minutes=59), "1 day 4 h"),
-        (dt.timedelta(hours=4, minutes=5), "4 h 5 min"),
-        (dt.timedelta(hours=2), "2 h"),
-        (dt.timedelta(minutes=45, seconds=59), "45 min"),
-        (dt.timedelta(minutes=1), "1 min"),
-        (dt.timedelta(seconds=59), "just now"),
-        (dt.timedelta(0), "just now"),
-        (dt.timedelta(seconds=-30), "just now"),
-    ],
-)
-def test_humanize_duration(value: dt.timedelta, expected: str) -> None:
-    assert humanize_duration(value) == expected
 
 
 def test_durations_serialise_to_compact_strings() -> None:
