@@ -606,7 +606,11 @@ class Emulator:
         return found
 
     async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:
-        """Wait until the bot has sent no REST request for ``quiet`` seconds."""
+        """Wait until the bot has sent no REST request for ``quiet`` seconds.
+
+        Quiet proves nothing: a bot that is slow to decide is quiet too. Wait for an outcome
+        instead (``wait_for``, ``wait_for_bot_message``, or the e2e harness's ``handled``).
+        """
         deadline = time.monotonic() + timeout
         while True:
             idle = time.monotonic() - self.last_request_at

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from bot.clock import FakeClock
 from bot.local import BotRunner
 from emulator import Emulator
 from tests.conftest import sqlite_copy
-from tests.e2e.harness import Community, LogGuard, build_community, unexpected_pings
+from tests.e2e.harness import Community, LogGuard, build_community, handled, unexpected_pings
 
 
 @dataclass
@@ -27,6 +28,12 @@ class World:
     def bot(self) -> UnstuckBot:
         assert self.runner.bot is not None
         return self.runner.bot
+
+    @contextlib.asynccontextmanager
+    async def handled(self, event: str, check: Callable[..., bool] = lambda *_: True) -> AsyncIterator[None]:
+        """On leaving the block, the bot has received ``event`` and finished handling it (see harness)."""
+        async with handled(self.bot, event, check):
+            yield
 
     async def stop(self) -> None:
         errors = await self.runner.stop()

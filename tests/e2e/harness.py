@@ -7,10 +7,15 @@ state and the database. The bot is the production ``UnstuckBot``; only the clock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import discord
+
+from bot.app import HANDLER_TASKS
 from emulator import Emulator
 
 MANAGE_GUILD = 1 << 5
@@ -80,6 +85,51 @@ async def eventually(check, timeout: float = 5.0, what: str = "condition"):
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def handled(
+    bot: discord.Client,
+    event: str,
+    check: Callable[..., bool] = lambda *_: True,
+    timeout: float = 10.0,
+) -> AsyncIterator[None]:
+    """Around what a user does: on leaving the block, wait until the bot has processed it.
+
+    That is: the bot received ``event`` (discord.py's name, e.g. ``raw_reaction_add``) matching
+    ``check``, and every event, command and button handler it had started by then has finished.
+    The gateway delivers in order, so earlier events of the block are covered too. This is the
+    positive proof a test needs before asserting that an action changed nothing: the bot has
+    decided, rather than merely been quiet for a while. Entered before acting, as the event
+    may arrive at once.
+    """
+    received = asyncio.ensure_future(bot.wait_for(event, check=check, timeout=timeout))
+    try:
+        yield
+    except BaseException:
+        received.cancel()
+        raise
+    try:
+        await received
+    except TimeoutError:
+        raise TimeoutError(f"the bot did not receive {event} within {timeout} s") from None
+    await handlers_finished(timeout)
+
+
+async def handlers_finished(timeout: float = 10.0) -> None:
+    """Wait for every handler task the bot has started so far (the names discord.py gives them)."""
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task()
+        and not task.done()
+        and task.get_name().startswith(HANDLER_TASKS)
+    ]
+    if running:
+        _, unfinished = await asyncio.wait(running, timeout=timeout)
+        if unfinished:
+            names = sorted(task.get_name() for task in unfinished)
+            raise TimeoutError(f"bot handlers still running after {timeout} s: {names}")
 
 
 class LogGuard(logging.Handler):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.lifecycle import ThreadState
 from emulator import InteractionReply
 from tests.e2e.conftest import World
+from tests.e2e.test_help_threads import thread_state
 
 DIGEST = "Waiting for help"
 
@@ -29,8 +31,7 @@ async def ask(w: World, title: str, who: int | None = None, tags: list[str] | No
 
 
 async def tick(w: World) -> None:
-    await w.bot.run_sweeps()
-    await w.emu.settle()
+    await w.bot.run_sweeps()  # it posts (or edits) before it returns
 
 
 def digests(w: World) -> list[dict[str, Any]]:
@@ -95,7 +96,7 @@ async def test_an_answered_thread_never_escalates(world: World) -> None:
     thread = await ask(world, "How do I pin a dependency?")
     world.clock.advance(timedelta(hours=1))
     await world.emu.user_says(world.c.bob, thread, "Use a lock file.")
-    await world.emu.settle()
+    await thread_state(world, thread, ThreadState.ANSWERED)
     world.clock.advance(timedelta(days=2))
     await tick(world)
     assert digests(world) == []
@@ -146,9 +147,13 @@ async def test_claiming_takes_the_thread_off_the_queue_even_after_a_restart(worl
     reply = await world.emu.user_clicks_button(
         world.c.helen, world.c.escalations, int(digest["id"]), f"esc:claim:{thread}"
     )
-    await world.emu.settle()
-    edited = world.emu.message(world.c.escalations, int(digest["id"]))
-    assert f"Claimed by <@{world.c.helen}>" in listed(edited)
+    await world.emu.wait_for(
+        lambda: (
+            f"Claimed by <@{world.c.helen}>"
+            in listed(world.emu.message(world.c.escalations, int(digest["id"])))
+        ),
+        what="the digest to show the claim",
+    )
     await world.emu.wait_for(lambda: confirmed(reply), what="the claim confirmation")
     again = await world.emu.user_clicks_button(
         world.c.sam, world.c.escalations, int(digest["id"]), f"esc:claim:{other}"
@@ -222,7 +227,6 @@ async def test_a_sweep_run_twice_sends_nothing_twice(world: World) -> None:
     escalation, port = world.bot.services.escalation, world.bot.ports.escalation
     assert await escalation.sweep(port, force=True) == 1
     assert await escalation.sweep(port, force=True) == 0
-    await world.emu.settle()
     assert len(digests(world)) == 1
 
 

@@ -34,18 +34,18 @@ async def test_messages_and_deletions_in_unknown_channels_are_ignored(world: Wor
         "mute": False,
         "flags": 0,
     }
-    await world.emu.dispatch_raw("MESSAGE_CREATE", stray, world.c.guild)
-    await world.emu.dispatch_raw(
-        "MESSAGE_DELETE",
-        {"id": str(UNKNOWN), "channel_id": str(UNKNOWN), "guild_id": str(world.c.guild)},
-        world.c.guild,
-    )
-    await world.emu.dispatch_raw(
-        "THREAD_DELETE",
-        {"id": str(UNKNOWN), "guild_id": str(world.c.guild), "parent_id": str(world.c.forum), "type": 11},
-        world.c.guild,
-    )
-    await world.emu.settle()
+    async with world.handled("raw_thread_delete", lambda p: p.thread_id == UNKNOWN):
+        await world.emu.dispatch_raw("MESSAGE_CREATE", stray, world.c.guild)
+        await world.emu.dispatch_raw(
+            "MESSAGE_DELETE",
+            {"id": str(UNKNOWN), "channel_id": str(UNKNOWN), "guild_id": str(world.c.guild)},
+            world.c.guild,
+        )
+        await world.emu.dispatch_raw(
+            "THREAD_DELETE",
+            {"id": str(UNKNOWN), "guild_id": str(world.c.guild), "parent_id": str(world.c.forum), "type": 11},
+            world.c.guild,
+        )
     thread_id = await forum_thread(world)  # and the bot still works
     assert (await world.bot.services.threads.get(thread_id)).state == ThreadState.OPEN
 
@@ -70,11 +70,11 @@ async def test_a_reaction_on_an_uncached_message_after_a_restart_still_marks(wor
 async def test_unrelated_reactions_and_other_emoji_change_nothing(world: World) -> None:
     thread_id = await forum_thread(world)
     reply = await answer(world, thread_id, world.c.helen)
-    await world.emu.user_reacts(world.c.alice, thread_id, reply, "👍")
-    general = await world.emu.user_says(world.c.helen, world.c.general, "not a thread")
-    await world.emu.user_reacts(world.c.alice, world.c.general, int(general["id"]), "✅")
-    await world.emu.user_unreacts(world.c.alice, world.c.general, int(general["id"]), "✅")
-    await world.emu.settle()
+    async with world.handled("raw_reaction_remove"):
+        await world.emu.user_reacts(world.c.alice, thread_id, reply, "👍")
+        general = await world.emu.user_says(world.c.helen, world.c.general, "not a thread")
+        await world.emu.user_reacts(world.c.alice, world.c.general, int(general["id"]), "✅")
+        await world.emu.user_unreacts(world.c.alice, world.c.general, int(general["id"]), "✅")
     assert await world.bot.services.solutions.get(thread_id) is None
 
 

@@ -160,9 +160,10 @@ async def _menu(checks: Checks, who: str, thread_id: int) -> bool:
 
 
 async def _react(checks: Checks, who: str, thread_id: int) -> bool:
-    target = int(checks.w.emu.messages(thread_id)[-1]["id"])
-    await checks.w.emu.user_reacts(checks.people[who], thread_id, target, CHECK)
-    await checks.w.emu.settle()
+    """A ✅ is refused quietly, so read the outcome only once the bot has handled the reaction."""
+    target, user = int(checks.w.emu.messages(thread_id)[-1]["id"]), checks.people[who]
+    async with checks.w.handled("raw_reaction_add", lambda p: (p.message_id, p.user_id) == (target, user)):
+        await checks.w.emu.user_reacts(user, thread_id, target, CHECK)
     return await checks.w.bot.services.solutions.get(thread_id) is not None
 
 
@@ -204,8 +205,7 @@ async def test_the_permission_matrix(world: World) -> None:
         )
         reuse_threads[who] = thread_id
     world.clock.advance(timedelta(hours=5))
-    await world.bot.run_sweeps()
-    await world.emu.settle()
+    await world.bot.run_sweeps()  # posts the digests before it returns
     outcomes: dict[tuple[str, str], bool] = {}
     for who in ACTORS:
         outcomes[("escalate", who)] = await checks.slash(who, escalate_threads[who], "escalate")

@@ -27,7 +27,9 @@ async def text_thread(w: World, asker: int | None = None) -> int:
 
 
 async def answer(w: World, thread_id: int, who: int, text: str = "Use a virtualenv") -> int:
-    message = await w.emu.user_says(who, thread_id, text)
+    """``who`` replies in the thread; returns once the bot has handled the reply (assists count it)."""
+    async with w.handled("message", lambda m: (m.channel.id, m.author.id) == (thread_id, who)):
+        message = await w.emu.user_says(who, thread_id, text)
     return int(message["id"])
 
 
@@ -36,12 +38,15 @@ async def points_of(w: World, member: int) -> int:
 
 
 async def solved_with(w: World, thread_id: int, message_id: int | None) -> None:
+    """Wait for the solution and for the bot to bring Discord in line with it (tags, name, note)."""
+
     async def check() -> bool:
         solution = await w.bot.services.solutions.get(thread_id)
-        return solution is not None and solution.message_id == message_id
+        thread = await w.bot.services.threads.get(thread_id)
+        in_line = thread is not None and not thread.discord_sync_pending
+        return solution is not None and solution.message_id == message_id and in_line
 
-    await eventually(check, what=f"solution {message_id} on {thread_id}")
-    await w.emu.settle()
+    await eventually(check, what=f"solution {message_id} on {thread_id}, shown on Discord")
 
 
 def solved_notes(w: World, thread_id: int) -> list[dict]:
@@ -145,7 +150,8 @@ async def test_removing_the_reaction_or_unsolve_takes_it_back(world: World) -> N
 async def test_forbidden_markers_and_targets_change_nothing(world: World) -> None:
     thread_id = await forum_thread(world)
     reply = await answer(world, thread_id, world.c.helen)
-    await world.emu.user_reacts(world.c.mallory, thread_id, reply, CHECK)
+    async with world.handled("raw_reaction_add", lambda p: p.user_id == world.c.mallory):
+        await world.emu.user_reacts(world.c.mallory, thread_id, reply, CHECK)
     refused = await world.emu.user_uses_context_menu(world.c.mallory, thread_id, "Mark as solution", reply)
     assert refused.ephemeral and "Only the person who asked, a helper or staff" in refused.text()
     starter = await world.emu.user_uses_context_menu(world.c.alice, thread_id, "Mark as solution", thread_id)
@@ -163,7 +169,6 @@ async def test_forbidden_markers_and_targets_change_nothing(world: World) -> Non
         world.c.alice, thread_id, "solved", options={"message": "hello"}
     )
     assert "message link" in garbage.text()
-    await world.emu.settle()
     assert await world.bot.services.solutions.get(thread_id) is None
     assert await points_of(world, world.c.helen) == 0
 
@@ -179,14 +184,15 @@ async def test_helpers_staff_and_moderators_may_mark(world: World) -> None:
 async def test_a_duplicate_event_and_simultaneous_marks_pay_once(world: World) -> None:
     thread_id = await forum_thread(world)
     reply = await answer(world, thread_id, world.c.helen)
-    await world.emu.user_reacts(world.c.alice, thread_id, reply, CHECK)
-    await world.emu.redeliver_last("MESSAGE_REACTION_ADD")
-    await asyncio.gather(
-        world.emu.user_reacts(world.c.sam, thread_id, reply, CHECK),
-        world.emu.user_uses_context_menu(world.c.helen, thread_id, "Mark as solution", reply),
-    )
+    # Sam's reaction comes after alice's two on the gateway: once it is handled, all of them are.
+    async with world.handled("raw_reaction_add", lambda p: p.user_id == world.c.sam):
+        await world.emu.user_reacts(world.c.alice, thread_id, reply, CHECK)
+        await world.emu.redeliver_last("MESSAGE_REACTION_ADD")
+        await asyncio.gather(
+            world.emu.user_reacts(world.c.sam, thread_id, reply, CHECK),
+            world.emu.user_uses_context_menu(world.c.helen, thread_id, "Mark as solution", reply),
+        )
     await solved_with(world, thread_id, reply)
-    await world.emu.settle()
     assert await points_of(world, world.c.helen) == 10
     assert len(solved_notes(world, thread_id)) == 1
     history = await world.bot.services.points.history(world.c.guild, world.c.helen)

@@ -12,8 +12,8 @@ REPORT = "Help-channel health, week of"
 
 async def answer(w: World, thread: int, who: int, after: timedelta, text: str = "Try this.") -> int:
     w.clock.advance(after)
-    message = await w.emu.user_says(who, thread, text)
-    await w.emu.settle()
+    async with w.handled("message", lambda m: m.channel.id == thread and m.author.id == who):
+        message = await w.emu.user_says(who, thread, text)
     return int(message["id"])
 
 

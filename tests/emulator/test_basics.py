@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -240,8 +239,9 @@ async def test_member_and_channel_events_after_connect(emu: Emulator, server: Se
         emu.create_text_channel(server.guild, "general")
         role = emu.create_role(server.guild, "Maintainers")
         await emu.wait_for(lambda: joined and channels, what="member and channel events")
-        await asyncio.sleep(0.05)
-        assert client.get_guild(server.guild).get_role(role) is not None
+        await emu.wait_for(
+            lambda: client.get_guild(server.guild).get_role(role) is not None, what="the role event"
+        )
         emu.remove_member(server.guild, carol)
         await emu.wait_for(
             lambda: client.get_guild(server.guild).get_member(carol) is None, what="member removal"
