@@ -131,7 +131,8 @@ class Solutions(commands.Cog):
             return None
         return await self.bot.services.threads.get(thread_id)
 
-    async def _after(self, thread_id: int) -> None:
+    async def _sync_discord(self, thread_id: int) -> None:
+        """After a mark or unmark: bring the thread's tags, name and "Solved" note in line."""
         await self.service.sync(thread_id, self.port)
 
     # ---- reactions ------------------------------------------------------------------------------
@@ -160,11 +161,11 @@ class Solutions(commands.Cog):
             )
         except (UserFacingError, discord.NotFound):
             return  # a reaction that may not mark changes nothing, quietly
-        await self._after(thread.id)
+        await self._sync_discord(thread.id)
 
     async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
         if await self.service.unmark_by_reaction(thread_id, user_id, message_id, emoji):
-            await self._after(thread_id)
+            await self._sync_discord(thread_id)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
@@ -189,7 +190,7 @@ class Solutions(commands.Cog):
             thread_id, answer_ref(message), actor_from_interaction(interaction), Via.MENU
         )
         await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
-        await self._after(thread_id)
+        await self._sync_discord(thread_id)
 
     @app_commands.command(name="solved", description="Mark this help thread as solved")
     @app_commands.describe(
@@ -203,7 +204,7 @@ class Solutions(commands.Cog):
         answer = await self._answer_from_option(interaction, message) if message else None
         outcome = await self.service.mark(thread_id, answer, actor_from_interaction(interaction), Via.COMMAND)
         await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
-        await self._after(thread_id)
+        await self._sync_discord(thread_id)
 
     async def _answer_from_option(self, interaction: discord.Interaction, text: str) -> AnswerRef:
         ref = parse_message_ref(text)
@@ -227,7 +228,7 @@ class Solutions(commands.Cog):
         await interaction.response.send_message(
             "↩️ Solution removed; its points were taken back.", ephemeral=True
         )
-        await self._after(thread.id)
+        await self._sync_discord(thread.id)
 
 
 async def setup(bot: UnstuckBot) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, false, literal_colum
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.lifecycle import DORMANCY_FROM, ThreadChange, ThreadState
+from bot.domain.lifecycle import DORMANCY_FROM, AskedThread, ThreadChange, ThreadState
 from storage.models import Base, Guild, GuildRole, HelpChannel, HelpThread, ThreadMessage
 
 
@@ -148,12 +148,28 @@ class RoleRepo:
         return {kind: frozenset(ids) for kind, ids in found.items()}
 
 
+#: Discord's limit on a thread name, and the stored title's size.
+TITLE_LIMIT = 100
+
+
 class ThreadRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any]) -> bool:
-        """Track a new thread; False when it was already tracked (a repeated THREAD_CREATE)."""
+    async def insert(self, asked: AskedThread, **columns: Any) -> bool:
+        """Track a thread with the given further ``columns`` (its state, times...); False when it
+        was already tracked (a repeated THREAD_CREATE, or a live event racing an import)."""
+        values = {
+            "id": asked.thread_id,
+            "guild_id": asked.guild_id,
+            "channel_id": asked.channel_id,
+            "kind": asked.kind,
+            "asker_id": asked.asker_id,
+            "title": asked.title[:TITLE_LIMIT],
+            "question": asked.question,
+            "created_at": asked.created_at,
+            **columns,
+        }
         return await insert_ignoring_duplicates(self.session, HelpThread, values)
 
     async def get(self, thread_id: int, *, lock: bool = False) -> HelpThread | None:

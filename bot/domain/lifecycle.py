@@ -27,6 +27,24 @@ REOPENABLE_STATES = frozenset({ThreadState.CLOSED, ThreadState.DORMANT})
 
 
 @dataclass(frozen=True)
+class AskedThread:
+    """A help thread as it was asked: where, by whom, what and when.
+
+    What the bot learns about every question it tracks, whether it sees it appear (a new thread)
+    or reads it back from the channel's history (an imported one).
+    """
+
+    thread_id: int
+    guild_id: int
+    channel_id: int
+    kind: str  # "forum" | "text"
+    asker_id: int
+    title: str
+    question: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ReplyOutcome:
     """What one new message means for its thread."""
 
@@ -113,6 +131,15 @@ class ThreadChange:
     def fields(self) -> dict[str, object]:
         """The fields this change sets, by name, with their new values."""
         return {f.name: value for f in dataclass_fields(self) if (value := getattr(self, f.name)) is not KEEP}
+
+
+def opened(created_at: datetime, idle: timedelta) -> ThreadChange:
+    """A new question: open, active since it was asked, going dormant ``idle`` later if nobody writes."""
+    return ThreadChange(
+        state=ThreadState.OPEN,
+        last_activity_at=created_at,
+        dormant_due_at=dormancy_due(ThreadState.OPEN, created_at, idle),
+    )
 
 
 def close(state: ThreadState, *, now: datetime, by: int, reason: str) -> ThreadChange:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.domain import lifecycle
 from bot.domain.lifecycle import (
+    AskedThread,
     ReplyOutcome,
     ThreadChange,
     ThreadState,
@@ -34,7 +35,7 @@ from bot.services.outbox import Note, OutboxService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.models import HelpThread
-from storage.repositories import GuildRepo, ThreadRepo, owned_by_shards
+from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,8 @@ class IncomingMessage:
     at: datetime
 
 
-@dataclass(frozen=True)
-class NewThread:
+class NewThread(AskedThread):
     """A question that just appeared: a forum post, or a thread the bot opened from a message."""
-
-    thread_id: int
-    guild_id: int
-    channel_id: int
-    kind: str  # "forum" | "text"
-    asker_id: int
-    title: str
-    question: str
-    created_at: datetime
 
 
 class ThreadPort(Protocol):
@@ -112,21 +103,8 @@ class HelpThreadService:
         config = await self.configs.get(new.guild_id)
         async with self.db.session() as session:
             await GuildRepo(session).ensure(new.guild_id, self.clock.now())
-            created = await ThreadRepo(session).insert(
-                {
-                    "id": new.thread_id,
-                    "guild_id": new.guild_id,
-                    "channel_id": new.channel_id,
-                    "kind": new.kind,
-                    "asker_id": new.asker_id,
-                    "title": new.title[:100],
-                    "question": new.question,
-                    "state": ThreadState.OPEN,
-                    "created_at": new.created_at,
-                    "last_activity_at": new.created_at,
-                    "dormant_due_at": new.created_at + config.settings.help.dormant_after,
-                }
-            )
+            change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
+            created = await ThreadRepo(session).insert(new, **change.fields())
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
@@ -267,7 +245,7 @@ class HelpThreadService:
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
             if thread is not None:
-                thread.title = name[:100]
+                thread.title = name[:TITLE_LIMIT]
         await self._notify(thread_id)
 
     async def _notify(self, thread_id: int) -> None:

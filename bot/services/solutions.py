@@ -25,7 +25,7 @@ from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.models import HelpThread, Solution
 from storage.points_repo import SolutionRepo
-from storage.reliability_repo import ReactionRepo
+from storage.reactions_repo import ReactionRepo
 from storage.repositories import ThreadRepo
 
 ANSWER_KEEP = 4000  # characters of the answer kept for similar-thread search
