@@ -200,8 +200,9 @@ class StatsSettings(SettingsSection):
     visibility: Annotated[Literal["staff", "everyone"], LowerCase] = "staff"
 
 
-class GuildSettings(SettingsSection):
-    """Everything one server can tune; defaults come from the config file's server tables."""
+class ServerSections(SettingsSection):
+    """The settings a server can tune, declared once: the bot-wide defaults (``Settings``) and each
+    server's own settings (:class:`GuildSettings`) are both made of these."""
 
     timezone: TimeZoneName = "UTC"
     help: HelpSettings = HelpSettings()
@@ -210,6 +211,10 @@ class GuildSettings(SettingsSection):
     leaderboard: LeaderboardSettings = LeaderboardSettings()
     similar: SimilarSettings = SimilarSettings()
     stats: StatsSettings = StatsSettings()
+
+
+class GuildSettings(ServerSections):
+    """Everything one server can tune; defaults come from the config file's server tables."""
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
