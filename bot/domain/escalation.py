@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.formatting import humanize_duration
@@ -125,16 +125,30 @@ def due_times(asked_at: dt.datetime, tiers: Sequence[TierRule]) -> list[dt.datet
     return [asked_at + tier.after for tier in tiers]
 
 
-def is_stale(
-    *, enabled: bool, state: ThreadState, deleted: bool, claimed: bool, tier: int, tiers: int
-) -> bool:
+class DueFacts(Protocol):
+    """What the stale check reads from a delivery that fell due (the stored due row has these)."""
+
+    @property
+    def state(self) -> ThreadState: ...  # the thread's
+
+    @property
+    def deleted(self) -> bool: ...  # the thread is gone from Discord
+
+    @property
+    def claimed(self) -> bool: ...  # someone claimed the thread from a digest
+
+    @property
+    def tier(self) -> int: ...
+
+
+def is_stale(due: DueFacts, *, enabled: bool, tiers: int) -> bool:
     """Whether a due delivery should leave the queue instead of going out.
 
     Only ``open`` threads escalate: one that was answered, solved, closed, deleted or claimed from
     a digest leaves the queue, and so does every delivery of a server that switched escalation off
-    or of a tier it removed (``tiers`` is how many the server has now).
+    (``enabled``) or of a tier it removed (``tiers`` is how many the server has now).
     """
-    return not enabled or state is not ThreadState.OPEN or deleted or claimed or tier >= tiers
+    return not enabled or due.state is not ThreadState.OPEN or due.deleted or due.claimed or due.tier >= tiers
 
 
 # --------------------------------------------------------------------------- quiet hours

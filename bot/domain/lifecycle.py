@@ -6,10 +6,11 @@ States: ``open`` (no human but the asker replied), ``answered`` (someone else re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
+from typing import Protocol
 
 
 class ThreadState(StrEnum):
@@ -165,21 +166,13 @@ def can_reuse(state: ThreadState) -> bool:
 
 
 def close_as_duplicate(state: ThreadState, *, now: datetime, by: int) -> ThreadChange:
-    """Close a thread as solved by an earlier thread's answer ("This solved it").
+    """Close a thread as solved by an earlier thread's answer ("This solved it"): closed, and solved.
 
     Raises :class:`TransitionError` for a thread that is solved or closed already.
     """
     if not can_reuse(state):
         raise TransitionError(f"This thread is already {state.value}.")
-    return ThreadChange(
-        state=ThreadState.CLOSED,
-        solved_at=now,
-        closed_at=now,
-        closed_by_id=by,
-        close_reason=DUPLICATE_REASON,
-        dormant_due_at=None,
-        dormant_note_pending=False,
-    )
+    return replace(close(state, now=now, by=by, reason=DUPLICATE_REASON), solved_at=now)
 
 
 def solve(now: datetime) -> ThreadChange:
@@ -189,38 +182,46 @@ def solve(now: datetime) -> ThreadChange:
     )
 
 
-def unsolve(*, answered: bool, last_activity_at: datetime, now: datetime, idle: timedelta) -> ThreadChange:
-    """The solution was taken back: the thread is live again and its dormancy clock restarts now."""
-    state = resting_state(answered)
-    active = max(last_activity_at, now)
+class ThreadFacts(Protocol):
+    """What the lifecycle rules read from a tracked thread (the stored thread has these attributes)."""
+
+    @property
+    def state(self) -> ThreadState: ...
+
+    @property
+    def answered_at(self) -> datetime | None: ...
+
+    @property
+    def last_activity_at(self) -> datetime: ...
+
+
+def _live_again(thread: ThreadFacts, now: datetime, idle: timedelta) -> ThreadChange:
+    """A thread coming back to life: its resting state, active from now, dormant ``idle`` later."""
+    state = resting_state(thread.answered_at is not None)
+    active = max(thread.last_activity_at, now)
     return ThreadChange(
-        state=state,
-        solved_at=None,
-        last_activity_at=active,
-        dormant_due_at=dormancy_due(state, active, idle),
-        discord_sync_pending=True,
+        state=state, last_activity_at=active, dormant_due_at=dormancy_due(state, active, idle)
     )
 
 
-def reopen(
-    state: ThreadState, *, answered: bool, last_activity_at: datetime, now: datetime, idle: timedelta
-) -> ThreadChange:
+def unsolve(thread: ThreadFacts, *, now: datetime, idle: timedelta) -> ThreadChange:
+    """The solution was taken back: the thread is live again and its dormancy clock restarts now."""
+    return replace(_live_again(thread, now, idle), solved_at=None, discord_sync_pending=True)
+
+
+def reopen(thread: ThreadFacts, *, now: datetime, idle: timedelta) -> ThreadChange:
     """Bring a closed or dormant thread back to life; its dormancy clock restarts now.
 
     Raises :class:`TransitionError` for a thread that is neither closed nor dormant.
     """
-    if state not in REOPENABLE_STATES:
-        raise TransitionError(f"This thread is {state.value}, so there is nothing to reopen.")
-    resting = resting_state(answered)
-    active = max(last_activity_at, now)
-    return ThreadChange(
-        state=resting,
+    if thread.state not in REOPENABLE_STATES:
+        raise TransitionError(f"This thread is {thread.state.value}, so there is nothing to reopen.")
+    return replace(
+        _live_again(thread, now, idle),
         closed_at=None,
         closed_by_id=None,
         close_reason=None,
         dormant_note_pending=False,
-        last_activity_at=active,
-        dormant_due_at=dormancy_due(resting, active, idle),
     )
 
 

@@ -33,7 +33,7 @@ from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound, UserFacingError
 from bot.services.escalation_digests import DigestSweep, EscalationPort
 from bot.services.escalation_queue import EscalationQueue
-from bot.services.help_threads import NewThread
+from bot.services.help_threads import NewThread, held_thread
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.escalation_repo import SENDING, SENT, EscalationRepo
@@ -160,9 +160,7 @@ class EscalationService:
         """The asker's `/escalate`: tier 1 now, once per thread, after ``escalate_after``."""
         now = self.clock.now()
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is None or thread.deleted:
-                raise NotFound("Use `/escalate` inside your help thread.")
+            thread = await held_thread(session, thread_id, "Use `/escalate` inside your help thread.")
             config = await self.configs.get(thread.guild_id, session)
             settings = config.settings.escalation
             repo = EscalationRepo(session)

@@ -157,14 +157,7 @@ class DigestSweep:
         stale = {
             (r.thread_id, r.tier)
             for r in rows
-            if is_stale(
-                enabled=settings.enabled,
-                state=r.state,
-                deleted=r.deleted,
-                claimed=r.claimed,
-                tier=r.tier,
-                tiers=len(settings.tiers),
-            )
+            if is_stale(r, enabled=settings.enabled, tiers=len(settings.tiers))
         }
         if stale:
             async with self.db.session() as session:

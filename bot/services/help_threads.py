@@ -39,6 +39,9 @@ from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_sh
 
 log = logging.getLogger(__name__)
 
+#: What a thread command answers outside a thread Unstuck tracks.
+NOT_TRACKED = "This works inside a help thread that Unstuck tracks."
+
 
 @dataclass(frozen=True)
 class IncomingMessage:
@@ -258,45 +261,41 @@ class HelpThreadService:
         ``note`` (the public "Closed by …" message) is owed in the same transaction, see outbox.
         """
         async with self.db.session() as session:
-            thread = await self._locked(session, thread_id)
-            config = await self.configs.get(thread.guild_id, session)
-            if not can_moderate_thread(actor, thread.asker_id, config.roles):
-                raise NotAllowed("Only the person who asked, or staff, can close this thread.")
-            change = _allowed(
-                lambda: lifecycle.close(thread.state, now=self.clock.now(), by=actor.user_id, reason=reason)
-            )
+            thread, _ = await self._moderated(session, thread_id, actor, "close")
+            now = self.clock.now()
+            change = _allowed(lambda: lifecycle.close(thread.state, now=now, by=actor.user_id, reason=reason))
             ThreadRepo.apply(thread, change)
-            if note is not None and self.outbox is not None:
-                await self.outbox.add(session, thread.guild_id, note)
+            await self._owe(session, thread, note)
             return thread
 
     async def reopen(self, thread_id: int, actor: Actor, note: Note | None = None) -> HelpThread:
         """Bring a closed or dormant thread back; its asker, staff or Manage Threads may."""
         async with self.db.session() as session:
-            thread = await self._locked(session, thread_id)
-            config = await self.configs.get(thread.guild_id, session)
-            if not can_moderate_thread(actor, thread.asker_id, config.roles):
-                raise NotAllowed("Only the person who asked, or staff, can reopen this thread.")
-            change = _allowed(
-                lambda: lifecycle.reopen(
-                    thread.state,
-                    answered=thread.answered_at is not None,
-                    last_activity_at=thread.last_activity_at,
-                    now=self.clock.now(),
-                    idle=config.settings.help.dormant_after,
-                )
-            )
+            thread, config = await self._moderated(session, thread_id, actor, "reopen")
+            idle = config.settings.help.dormant_after
+            change = _allowed(lambda: lifecycle.reopen(thread, now=self.clock.now(), idle=idle))
             ThreadRepo.apply(thread, change)
             await run_reopen_hooks(self.reopened, session, thread, config)
-            if note is not None and self.outbox is not None:
-                await self.outbox.add(session, thread.guild_id, note)
+            await self._owe(session, thread, note)
             return thread
 
-    async def _locked(self, session: AsyncSession, thread_id: int) -> HelpThread:
-        thread = await ThreadRepo(session).get(thread_id, lock=True)
-        if thread is None or thread.deleted:
-            raise NotFound("This command works inside a help thread that Unstuck tracks.")
-        return thread
+    async def _moderated(
+        self, session: AsyncSession, thread_id: int, actor: Actor, verb: str
+    ) -> tuple[HelpThread, ServerConfig]:
+        """The thread, held for this transaction, and its server's set-up; raises unless ``actor``
+        may moderate it (its asker, staff or Manage Threads)."""
+        thread = await held_thread(
+            session, thread_id, "This command works inside a help thread that Unstuck tracks."
+        )
+        config = await self.configs.get(thread.guild_id, session)
+        if not can_moderate_thread(actor, thread.asker_id, config.roles):
+            raise NotAllowed(f"Only the person who asked, or staff, can {verb} this thread.")
+        return thread, config
+
+    async def _owe(self, session: AsyncSession, thread: HelpThread, note: Note | None) -> None:
+        """Owe the public note of a close or reopen, in the transaction that made it."""
+        if note is not None and self.outbox is not None:
+            await self.outbox.add(session, thread.guild_id, note)
 
     async def sweep_dormant(self, port: ThreadPort) -> int:
         """Put every idle thread to rest: claim it, post the note, archive. Safe to run twice or late."""
@@ -333,6 +332,15 @@ class HelpThreadService:
                 await self._welcome(thread, await self.configs.get(thread.guild_id), port)
             if thread.dormant_note_pending:
                 await self._finish_dormant(thread.id, port)
+
+
+async def held_thread(session: AsyncSession, thread_id: int, missing: str) -> HelpThread:
+    """A tracked thread, held for this transaction; :class:`NotFound` saying ``missing`` when the
+    thread is not tracked or is gone from Discord."""
+    thread = await ThreadRepo(session).get(thread_id, lock=True)
+    if thread is None or thread.deleted:
+        raise NotFound(missing)
+    return thread
 
 
 ReopenHook = Callable[[AsyncSession, HelpThread, ServerConfig], Awaitable[None]]

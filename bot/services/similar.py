@@ -25,7 +25,8 @@ from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.points import AwardKind
 from bot.domain.sharding import ShardScope
 from bot.domain.suggestions import answer_excerpt, effective_threshold, time_ago
-from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.errors import NotAllowed, UserFacingError
+from bot.services.help_threads import NOT_TRACKED, held_thread
 from bot.services.outbox import Note, OutboxService
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
@@ -218,9 +219,7 @@ class SimilarService:
         The public note ``note`` builds is owed (outbox) in that same transaction.
         """
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is None or thread.deleted:
-                raise NotFound("This works inside a help thread that Unstuck tracks.")
+            thread = await held_thread(session, thread_id, NOT_TRACKED)
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed(

@@ -18,8 +18,8 @@ from bot.clock import Clock
 from bot.domain import lifecycle
 from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
 from bot.domain.points import AwardKind
-from bot.services.errors import NotAllowed, NotFound, UserFacingError
-from bot.services.help_threads import ReopenHook, run_reopen_hooks
+from bot.services.errors import NotAllowed, UserFacingError
+from bot.services.help_threads import NOT_TRACKED, ReopenHook, held_thread, run_reopen_hooks
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
@@ -100,7 +100,7 @@ class SolutionService:
         crash, the restart's diff against Discord then neither loses nor repeats it.
         """
         async with self.db.session() as session:
-            thread = await self._thread(session, thread_id)
+            thread = await held_thread(session, thread_id, NOT_TRACKED)
             config = await self.configs.get(thread.guild_id, session)
             if not can_mark_solution(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, a helper or staff can mark the solution here.")
@@ -166,7 +166,7 @@ class SolutionService:
     async def unmark(self, thread_id: int, actor: Actor) -> HelpThread:
         """`/unsolve`: the asker or staff take the solution back; its points are revoked."""
         async with self.db.session() as session:
-            thread = await self._thread(session, thread_id)
+            thread = await held_thread(session, thread_id, NOT_TRACKED)
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can remove the solution.")
@@ -209,20 +209,9 @@ class SolutionService:
     ) -> None:
         await self.points.revoke_thread(session, thread.id, by=by, reason=reason)
         await SolutionRepo(session).delete(thread.id)
-        change = lifecycle.unsolve(
-            answered=thread.answered_at is not None,
-            last_activity_at=thread.last_activity_at,
-            now=self.clock.now(),
-            idle=config.settings.help.dormant_after,
-        )
-        ThreadRepo.apply(thread, change)
+        idle = config.settings.help.dormant_after
+        ThreadRepo.apply(thread, lifecycle.unsolve(thread, now=self.clock.now(), idle=idle))
         await run_reopen_hooks(self.reopened, session, thread, config)
-
-    async def _thread(self, session: AsyncSession, thread_id: int) -> HelpThread:
-        thread = await ThreadRepo(session).get(thread_id, lock=True)
-        if thread is None or thread.deleted:
-            raise NotFound("This works inside a help thread that Unstuck tracks.")
-        return thread
 
     async def _notify(self, thread_id: int) -> None:
         for listener in self.listeners:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,24 +67,22 @@ def test_due_times_count_from_the_question() -> None:
     ]
 
 
+@dataclass(frozen=True)
+class Due:
+    state: ThreadState = ThreadState.OPEN
+    deleted: bool = False
+    claimed: bool = False
+    tier: int = 1
+
+
 def test_due_deliveries_leave_the_queue_unless_the_thread_still_waits_for_a_tier_that_exists() -> None:
-    waiting = {
-        "enabled": True,
-        "state": ThreadState.OPEN,
-        "deleted": False,
-        "claimed": False,
-        "tier": 1,
-        "tiers": 2,
-    }
-    assert not is_stale(**waiting)  # type: ignore[arg-type]
-    for change in [
-        {"enabled": False},
-        {"deleted": True},
-        {"claimed": True},
-        {"tier": 2},  # the server has only two tiers now
-        *({"state": state} for state in ThreadState if state is not ThreadState.OPEN),
-    ]:
-        assert is_stale(**{**waiting, **change}), change  # type: ignore[arg-type]
+    assert not is_stale(Due(), enabled=True, tiers=2)
+    assert is_stale(Due(), enabled=False, tiers=2)
+    assert is_stale(Due(tier=2), enabled=True, tiers=2)  # the server has only two tiers now
+    for gone in [Due(deleted=True), Due(claimed=True)]:
+        assert is_stale(gone, enabled=True, tiers=2), gone
+    for state in ThreadState:
+        assert is_stale(Due(state), enabled=True, tiers=2) is (state is not ThreadState.OPEN)
 
 
 def test_quiet_hours_may_wrap_midnight() -> None:

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,8 +71,15 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 IDLE = timedelta(hours=72)
 
 
+@dataclass(frozen=True)
+class Facts:
+    state: ThreadState = OPEN
+    answered_at: datetime | None = None
+    last_activity_at: datetime = NOW
+
+
 def reopen(state: ThreadState) -> ThreadChange:
-    return lifecycle.reopen(state, answered=False, last_activity_at=NOW, now=NOW, idle=IDLE)
+    return lifecycle.reopen(Facts(state), now=NOW, idle=IDLE)
 
 
 def test_close_and_reopen_guards() -> None:
@@ -99,17 +107,18 @@ def test_closing_records_who_why_and_when_and_stops_the_dormancy_clock() -> None
 
 def test_a_reopened_thread_rests_and_its_dormancy_clock_restarts_from_now() -> None:
     earlier = NOW - timedelta(days=5)
-    change = lifecycle.reopen(DORMANT, answered=True, last_activity_at=earlier, now=NOW, idle=IDLE)
+    change = lifecycle.reopen(Facts(DORMANT, NOW, earlier), now=NOW, idle=IDLE)
     assert change.state is ANSWERED
     assert (change.closed_at, change.closed_by_id, change.close_reason) == (None, None, None)
     assert change.last_activity_at == NOW
     assert change.dormant_due_at == NOW + IDLE
     assert change.dormant_note_pending is False
     later = NOW + timedelta(hours=1)  # activity recorded after the clock's now is kept
-    assert lifecycle.reopen(CLOSED, answered=False, last_activity_at=later, now=NOW, idle=IDLE).state is OPEN
-    assert (
-        lifecycle.reopen(CLOSED, answered=False, last_activity_at=later, now=NOW, idle=IDLE).dormant_due_at
-        == later + IDLE
+    came_back = lifecycle.reopen(Facts(CLOSED, None, later), now=NOW, idle=IDLE)
+    assert (came_back.state, came_back.last_activity_at, came_back.dormant_due_at) == (
+        OPEN,
+        later,
+        later + IDLE,
     )
 
 
@@ -123,7 +132,7 @@ def test_solving_stops_the_dormancy_clock_and_owes_discord_the_new_look() -> Non
 
 
 def test_unsolving_brings_the_thread_back_to_its_resting_state_with_a_fresh_dormancy_clock() -> None:
-    change = lifecycle.unsolve(answered=False, last_activity_at=NOW - timedelta(days=9), now=NOW, idle=IDLE)
+    change = lifecycle.unsolve(Facts(SOLVED, None, NOW - timedelta(days=9)), now=NOW, idle=IDLE)
     assert change.fields() == {
         "state": OPEN,
         "solved_at": None,
@@ -131,7 +140,7 @@ def test_unsolving_brings_the_thread_back_to_its_resting_state_with_a_fresh_dorm
         "dormant_due_at": NOW + IDLE,
         "discord_sync_pending": True,
     }
-    assert lifecycle.unsolve(answered=True, last_activity_at=NOW, now=NOW, idle=IDLE).state is ANSWERED
+    assert lifecycle.unsolve(Facts(SOLVED, NOW), now=NOW, idle=IDLE).state is ANSWERED
 
 
 def test_only_unsolved_open_threads_can_be_closed_as_solved_by_an_earlier_one() -> None:

@@ -1,10 +1,13 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.points import Award, AwardKind, PointRules, Refusal, answer_award, assist_awards
+from bot.config import PointsSettings
+from bot.domain.points import Award, AwardKind, Refusal, answer_award, assist_awards
 from bot.domain.windows import Window, latest_weekly_slot, week_key, week_span, window_span
+from bot.services.points import point_rules
 
-RULES = PointRules()
+RULES = point_rules(PointsSettings())  # the defaults
 ASKER, HELPER, OTHER, THIRD = 1, 2, 3, 4
 
 
@@ -40,7 +43,7 @@ def test_assists_go_to_other_humans_within_the_daily_cap() -> None:
         recent_pair_awards={},
     )
     assert got == [Award(OTHER, 2, AwardKind.ASSIST, "assist")]
-    off = PointRules(assist_enabled=False)
+    off = replace(RULES, assist_enabled=False)
     assert (
         assist_awards(off, asker_id=1, solver_id=2, repliers=[3], assists_today={}, recent_pair_awards={})
         == []
