@@ -23,7 +23,14 @@ from rapidfuzz import fuzz
 
 from benchmarks import _devhelp as dh
 from benchmarks import _semeval as sem
-from bot.domain.matching import DEFAULT_MIN_SCORE, SimilarityIndex, SolvedThreadDoc, doc_terms, query_terms
+from bot.domain.matching import (
+    DEFAULT_MIN_SCORE,
+    SimilarityIndex,
+    SolvedThreadDoc,
+    doc_terms,
+    query_terms,
+    shown_count,
+)
 from bot.domain.similarity_scoring import (
     FEATURES,
     FIELD_WEIGHTS,
@@ -163,8 +170,8 @@ def shown_figures(
     """(shown P@1 over answerable questions, share of no-match questions shown something)."""
     right = answerable = shown_nomatch = nomatch = 0
     for q, cands in examples:
-        ranked = sorted(((model.score(f), t) for t, f in cands), key=lambda st: -st[0])
-        shown = [t for s, t in ranked[: dh.SHOWN] if s >= threshold]
+        ranked = sorted(((model.score(f), t) for t, f in cands), key=lambda st: -st[0])[: dh.SHOWN]
+        shown = [t for _, t in ranked][: shown_count([s for s, _ in ranked], threshold)]
         if q.relevant:
             answerable += 1
             right += bool(shown) and shown[0] in q.relevant
@@ -172,6 +179,25 @@ def shown_figures(
             nomatch += 1
             shown_nomatch += bool(shown)
     return right / max(1, answerable), shown_nomatch / max(1, nomatch)
+
+
+def operating_point(
+    examples: list[tuple[dh.Query, list[tuple[str, dict[str, float]]]]], model: Model
+) -> tuple[float, float]:
+    """(shown P@1, threshold): the most questions whose first shown suggestion is right with at most
+    ``MAX_NOMATCH_SHOWN`` no-match questions shown anything; the middle of the run of thresholds
+    that reach it, so that neither the last answer kept nor the first no-match question kept out
+    sits on the edge."""
+    grid = [round(float(t), 3) for t in np.arange(0.05, 0.951, 0.005)]
+    figures = [shown_figures(examples, model, t) for t in grid]
+    best = max(p1 for p1, false_rate in figures if false_rate <= MAX_NOMATCH_SHOWN)
+    ok = [t for t, (p1, fr) in zip(grid, figures, strict=True) if p1 == best and fr <= MAX_NOMATCH_SHOWN]
+    run = [ok[0]]
+    for t in ok[1:]:  # the first contiguous run of best thresholds
+        if round(t - run[-1], 3) > 0.005:
+            break
+        run.append(t)
+    return best, (run[0] + run[-1]) / 2
 
 
 def tune_model(data: dh.Dataset, *, titles_only: bool, used: Sequence[str]) -> Model:
@@ -183,12 +209,7 @@ def tune_model(data: dh.Dataset, *, titles_only: bool, used: Sequence[str]) -> M
     y = np.array([float(r) for _, r in rows])
     w, b = fit_logistic(x, y)
     fitted = Model({k: round(float(v), 4) for k, v in zip(used, w, strict=True)}, round(b, 4))
-    best: tuple[float, float] = (-1.0, 0.5)
-    for tau in np.arange(0.05, 0.951, 0.01):
-        p1, false_rate = shown_figures(examples, fitted, float(tau))
-        if false_rate <= MAX_NOMATCH_SHOWN and p1 > best[0]:
-            best = (p1, float(tau))
-    p1, tau = best
+    p1, tau = operating_point(examples, fitted)
     shift = math.log(DEFAULT_MIN_SCORE / (1 - DEFAULT_MIN_SCORE)) - math.log(tau / (1 - tau))
     model = Model(fitted.weights, round(fitted.intercept + shift, 4))
     print(f"titles_only={titles_only}: operating point {tau:.2f} -> shown P@1 {p1:.3f} on train+dev")

@@ -25,7 +25,7 @@ Used from one asyncio event loop: no locking; every call is short enough to run 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,11 +45,13 @@ from bot.domain.text import split_terms, terms
 __all__ = [
     "DEFAULT_MIN_SCORE",
     "DEFAULT_MIN_SCORE_TITLES_ONLY",
+    "FOLLOW_UP_SHARE",
     "Match",
     "SimilarityIndex",
     "SolvedThreadDoc",
     "doc_terms",
     "query_terms",
+    "shown_count",
 ]
 
 # The shipped per-server threshold on Match.score (``similar.threshold``); below it the bot shows
@@ -60,6 +62,10 @@ __all__ = [
 DEFAULT_MIN_SCORE = 0.40
 # Titles-only mode: the same meaning, with the model fitted on titles.
 DEFAULT_MIN_SCORE_TITLES_ONLY = 0.40
+# Once the first suggestion clears the threshold, the next ones need only this share of it: the
+# block is shown anyway, and when the first guess is wrong the right thread is often second with a
+# modest score (devhelp train+dev: the largest share that shows every right thread in the top 3).
+FOLLOW_UP_SHARE = 0.4
 
 BODY_TERM_LIMIT = 200  # index terms kept from a thread's question (long pastes add nothing)
 CODE_TERM_LIMIT = 200  # identifiers kept from its code blocks
@@ -88,6 +94,15 @@ class Match:
     thread_id: int
     channel_id: int
     score: float
+
+
+def shown_count(scores: Sequence[float], min_score: float) -> int:
+    """How many of ``scores`` (best first) are shown: none unless the first reaches ``min_score``,
+    then every next one reaching ``FOLLOW_UP_SHARE`` of it."""
+    if not scores or scores[0] < min_score:
+        return 0
+    follow = min_score * FOLLOW_UP_SHARE
+    return 1 + next((i for i, s in enumerate(scores[1:]) if s < follow), len(scores) - 1)
 
 
 def doc_terms(title: str, question: str, answer: str = "") -> DocTerms:
@@ -257,16 +272,13 @@ class SimilarityIndex:
         min_score: float = 0.0,
     ) -> list[Match]:
         """Up to ``limit`` solved threads of ``guild_id`` most likely to answer ``text``, best first,
-        each with a score in [0, 1] of at least ``min_score``."""
+        each with a score in [0, 1]: none unless the first reaches ``min_score`` (see
+        :func:`shown_count` for the next ones)."""
         if limit <= 0:
             return []
-        scored = self._scored(guild_id, text, max(CANDIDATES, 2 * limit), channel_ids, exclude)
-        out: list[Match] = []
-        for e, s in scored:
-            if s < min_score or len(out) >= limit:
-                break
-            out.append(Match(e.thread_id, e.channel_id, round(s, 4)))
-        return out
+        scored = self._scored(guild_id, text, max(CANDIDATES, 2 * limit), channel_ids, exclude)[:limit]
+        n = shown_count([s for _, s in scored], min_score)
+        return [Match(e.thread_id, e.channel_id, round(s, 4)) for e, s in scored[:n]]
 
     def explain(
         self, guild_id: int, text: str, *, candidates: int = CANDIDATES

@@ -97,7 +97,7 @@ FULL_MODEL = Model(
         "token_set": 0.5894,
         "query_size": 3.1217,
     },
-    -21.5169,
+    -21.6495,
 )
 TITLES_MODEL = Model(
     {
@@ -109,7 +109,7 @@ TITLES_MODEL = Model(
         "token_set": 3.6007,
         "query_size": 0.4568,
     },
-    -8.0256,
+    -7.998,
 )
 
 

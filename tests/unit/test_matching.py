@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import matching
-from bot.domain.matching import DEFAULT_MIN_SCORE, Match, SimilarityIndex, SolvedThreadDoc
+from bot.domain.matching import DEFAULT_MIN_SCORE, Match, SimilarityIndex, SolvedThreadDoc, shown_count
 from bot.domain.similarity_scoring import FEATURES, FULL_MODEL, TITLES_MODEL, DocTerms, TermStats, score_many
 
 G1, G2 = 111, 222
@@ -246,3 +246,10 @@ def test_any_text_indexes_and_searches_without_error(text: str) -> None:
 _HOSTILE_INDEX = SimilarityIndex()
 for _tid, _title, _q in THREADS:
     _HOSTILE_INDEX.add(doc(_tid, _title, _q))
+
+
+def test_follow_up_suggestions_need_only_a_share_of_the_threshold() -> None:
+    assert shown_count([0.9, 0.3, 0.1], 0.5) == 2
+    assert shown_count([0.45, 0.9], 0.5) == 0  # nothing unless the first is confident
+    assert shown_count([0.5, 0.5, 0.5], 0.5) == 3
+    assert shown_count([], 0.5) == 0

@@ -181,3 +181,10 @@ def test_devhelp_protocol_counts_nothing_shown_as_a_miss() -> None:
     assert f.nomatch_suggested == 1
     assert f.raw_p1 == 0.5 and f.raw_hit3 == 1.0 and f.raw_mrr3 == 0.75
     assert dh.evaluate(_toy_system(ranked, None), queries).shown_hit3 == 1.0
+
+
+def test_devhelp_protocol_counts_a_follow_up_shown_after_a_confident_first() -> None:
+    queries = [dh.Query("a", "test", "t", "q", frozenset({"y"}))]
+    ranked: dict[str, dh.Ranked] = {"a": [("x", 0.9), ("y", 0.3), ("z", 0.1)]}
+    f = dh.evaluate(_toy_system(ranked, 0.5), queries)
+    assert f.shown_p1 == 0.0 and f.shown_hit3 == 1.0 and f.shown_mrr3 == 0.5
