@@ -33,8 +33,9 @@ from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound, UserFacingError
 from bot.services.escalation_digests import DigestSweep, EscalationPort
 from bot.services.escalation_queue import EscalationQueue
-from bot.services.help_threads import NewThread, held_thread
+from bot.services.help_threads import NewThread
 from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.tracked import held_thread
 from storage.engine import Database
 from storage.escalation_repo import SENDING, SENT, EscalationRepo
 from storage.models import EscalationDelivery, HelpThread

@@ -30,17 +30,15 @@ from bot.domain.lifecycle import (
 from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.sharding import ShardScope
 from bot.services.batching import Batcher
-from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.outbox import Note, OutboxService
 from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.tracked import held_thread
 from storage.engine import Database
 from storage.models import HelpThread
 from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards
 
 log = logging.getLogger(__name__)
-
-#: What a thread command answers outside a thread Unstuck tracks.
-NOT_TRACKED = "This works inside a help thread that Unstuck tracks."
 
 
 @dataclass(frozen=True)
@@ -332,15 +330,6 @@ class HelpThreadService:
                 await self._welcome(thread, await self.configs.get(thread.guild_id), port)
             if thread.dormant_note_pending:
                 await self._finish_dormant(thread.id, port)
-
-
-async def held_thread(session: AsyncSession, thread_id: int, missing: str) -> HelpThread:
-    """A tracked thread, held for this transaction; :class:`NotFound` saying ``missing`` when the
-    thread is not tracked or is gone from Discord."""
-    thread = await ThreadRepo(session).get(thread_id, lock=True)
-    if thread is None or thread.deleted:
-        raise NotFound(missing)
-    return thread
 
 
 ReopenHook = Callable[[AsyncSession, HelpThread, ServerConfig], Awaitable[None]]

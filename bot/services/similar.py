@@ -26,10 +26,10 @@ from bot.domain.points import AwardKind
 from bot.domain.sharding import ShardScope
 from bot.domain.suggestions import answer_excerpt, effective_threshold, time_ago
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.help_threads import NOT_TRACKED, held_thread
 from bot.services.outbox import Note, OutboxService
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.tracked import NOT_TRACKED, held_thread
 from storage.engine import Database
 from storage.models import HelpThread
 from storage.points_repo import SolutionRepo

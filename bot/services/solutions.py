@@ -19,9 +19,10 @@ from bot.domain import lifecycle
 from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
 from bot.domain.points import AwardKind
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.help_threads import NOT_TRACKED, ReopenHook, held_thread, run_reopen_hooks
+from bot.services.help_threads import ReopenHook, run_reopen_hooks
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.tracked import NOT_TRACKED, held_thread
 from storage.engine import Database
 from storage.models import HelpThread, Solution
 from storage.points_repo import SolutionRepo
