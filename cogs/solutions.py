@@ -41,7 +41,7 @@ def parse_message_ref(text: str) -> tuple[int | None, int] | None:
     link = MESSAGE_LINK.fullmatch(text) or MESSAGE_LINK.search(text)
     if link:
         return int(link.group(1)), int(link.group(2))
-    if text.isdigit() and 15 <= len(text) <= 21:
+    if text.isascii() and text.isdigit() and 15 <= len(text) <= 21:  # "1²" is a digit, not a number
         return None, int(text)
     return None
 
