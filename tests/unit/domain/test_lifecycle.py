@@ -1,3 +1,5 @@
+"""The help-thread lifecycle (bot.domain.lifecycle): replies, and every state change as the fields it sets."""
+
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
