@@ -20,7 +20,7 @@ from storage.engine import Database
 from storage.escalation_repo import EscalationRepo
 from storage.models import EscalationDelivery
 from storage.repositories import owned_by_shards
-from tests.storage.test_help_threads import FakePort as FakeThreadPort
+from tests.storage.services.test_help_threads import FakePort as FakeThreadPort
 
 GUILD = 1 << 22  # shard 1 of 2
 OTHER_GUILD = 2 << 22  # shard 0 of 2

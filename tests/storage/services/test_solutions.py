@@ -22,7 +22,7 @@ from bot.services.solutions import AnswerRef, MarkKind, SolutionService, Via
 from storage.engine import Database
 from storage.models import MemberPoints, PointEntry
 from storage.points_repo import PointsRepo
-from tests.storage.test_help_threads import FakePort
+from tests.storage.services.test_help_threads import FakePort
 
 GUILD, ASKER, HELPER, OTHER, STAFF_ROLE = 1 << 22, 100, 200, 300, 20
 

@@ -22,7 +22,7 @@ from bot.services.similar import ReuseResult, SimilarService
 from bot.services.solutions import AnswerRef, SolutionService, Via
 from storage.engine import Database
 from storage.models import PointEntry, ThreadReuse
-from tests.storage.test_help_threads import FakePort
+from tests.storage.services.test_help_threads import FakePort
 
 GUILD, OTHER_GUILD = 1 << 22, 2 << 22
 FORUM, TEXT = 50, 60
