@@ -9,7 +9,7 @@ from typing import Any
 from bot.app import HANDLER_TASKS
 from emulator.permissions import BOT_ROLE_DEFAULT, Perm
 from tests.e2e.conftest import World
-from tests.e2e.harness import LogGuard
+from tests.e2e.harness import LogGuard, handlers_finished
 
 
 async def test_config_show_lists_the_set_up(world: World) -> None:
@@ -68,8 +68,8 @@ async def test_removing_a_help_channel_stops_tracking(world: World) -> None:
         options={"channel": world.c.text},
     )
     assert "no longer a help channel" in reply.text()
-    await world.emu.user_says(world.c.alice, world.c.text, "A question nobody tracks")
-    await world.emu.settle()
+    async with world.handled("message", lambda m: m.channel.id == world.c.text):
+        await world.emu.user_says(world.c.alice, world.c.text, "A question nobody tracks")
     assert world.emu.threads(world.c.text) == []
 
 
@@ -152,7 +152,7 @@ async def _join_handled(world: World, guild: int) -> None:
 async def test_joining_posts_nothing_and_show_lists_every_first_step(world: World) -> None:
     fresh = await _joined_server(world)
     await _join_handled(world, fresh.guild)
-    await world.emu.settle()
+    await handlers_finished()  # whatever the join set off has run: the bot decided to post nothing
     channels = [c.id for c in world.emu.world.guild_channels(fresh.guild)]
     assert [m for c in channels for m in world.emu.bot_messages(c)] == []
     reply = await world.emu.user_runs_slash(fresh.owner, fresh.general, "unstuck config show")
