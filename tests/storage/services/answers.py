@@ -42,7 +42,10 @@ async def ask(svc: Svc, thread_id: int, asker: int = ASKER) -> int:
     return thread_id
 
 
-async def reply(svc: Svc, thread_id: int, message_id: int, author: int) -> AnswerRef:
+async def reply(
+    svc: Svc, thread_id: int, message_id: int, author: int, text: str = "the answer"
+) -> AnswerRef:
+    """A human reply in the thread, now; returns it as a candidate answer."""
     await svc.threads.record_message(
         thread_id=thread_id,
         message_id=message_id,
@@ -50,7 +53,7 @@ async def reply(svc: Svc, thread_id: int, message_id: int, author: int) -> Answe
         author_is_bot=False,
         created_at=svc.clock.now(),
     )
-    return AnswerRef(message_id, thread_id, author, False, "the answer")
+    return AnswerRef(message_id, thread_id, author, False, text)
 
 
 async def total(svc: Svc, member: int) -> int:
