@@ -42,8 +42,10 @@ from benchmarks._ledger import fresh_postgres, fresh_sqlite
 from bot.clock import FakeClock
 from bot.config import GuildSettings
 from bot.domain.escalation import TierTarget, split_messages
+from bot.domain.lifecycle import ThreadState
 from bot.domain.sharding import ShardScope
-from bot.services.escalation import DigestEntry, DigestPart, DigestView, EscalationService
+from bot.services.escalation import EscalationService
+from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.server_config import ServerConfigService
 from cogs.escalation import digest_buttons, digest_content, digest_embed
 from storage.engine import Database
@@ -112,7 +114,7 @@ def generate(
                 "asker_id": 300_000_000_000_000_000 + rng.randrange(50_000),
                 "title": f"Question {n}: why does my build fail with error {rng.randrange(10_000)}?",
                 "question": "",
-                "state": "open",
+                "state": ThreadState.OPEN,
                 "created_at": asked,
                 "last_activity_at": asked,
                 "dormant_note_pending": False,

@@ -11,19 +11,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import UnstuckBot, respond_ephemeral
-from bot.config import humanize_duration
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
+from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
 from bot.scheduler import Job
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.escalation import (
-    DigestEntry,
-    DigestPart,
-    DigestView,
-    EscalationService,
-    QueuedThread,
-    QueueReport,
-)
+from bot.services.escalation import EscalationService
+from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
+from bot.services.escalation_queue import QueuedThread, QueueReport
 from cogs._common import actor_from_interaction, thread_link
 
 log = logging.getLogger(__name__)
@@ -299,7 +294,7 @@ class Escalation(commands.Cog):
         config = await self.bot.services.configs.get(interaction.guild_id or 0)
         if not is_staff(actor_from_interaction(interaction), config.roles):
             raise NotAllowed("Sorry, only staff can see the escalation queue.")
-        report = await self.service.queue_report(config.guild_id, self.port)
+        report = await self.service.queue.report(config.guild_id, self.port)
         await interaction.response.send_message(embed=queue_embed(report), ephemeral=True)
 
     async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:
@@ -314,7 +309,7 @@ class Escalation(commands.Cog):
         clicked = interaction.message.id if interaction.message else 0
         edited_clicked = False
         for digest_id, message_id in result.digest_messages:
-            view = await self.service.digest_view(digest_id)
+            view = await self.service.digests.view(digest_id)
             part = view.part_of_message(message_id) if view else None
             if view is None or part is None:
                 continue

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import humanize_duration
+from bot.domain.formatting import humanize_duration
 from bot.domain.naming import without_prefix
 from bot.scheduler import Job
 from bot.services.help_threads import HelpThreadService

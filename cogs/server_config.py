@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import humanize_duration
 from bot.domain.bot_permissions import Where
+from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import can_configure
 from bot.domain.setup_check import (
     MAX_FORUM_TAGS,
@@ -338,8 +338,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
             raise InvalidSetting(
                 "Say whom this tier pings: pick `who` (helper or staff) or a `role`, not both."
             )
-        escalation = self.bot.services.escalation
-        config = await escalation.set_tier(
+        config = await self.bot.services.configs.set_tier(
             interaction.guild_id or 0,
             tier,
             after,
@@ -354,7 +353,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
         self, interaction: discord.Interaction, tier: app_commands.Range[int, 1, 5]
     ) -> None:
         _require_configure(interaction)
-        config = await self.bot.services.escalation.remove_tier(interaction.guild_id or 0, tier)
+        config = await self.bot.services.configs.remove_tier(interaction.guild_id or 0, tier)
         await self._reply(interaction, "✅ Escalation tiers are now:\n" + tiers_text(config))
 
     @config.command(name="quiet-hours", description="Hold escalations back daily (server time); empty = off")
@@ -363,7 +362,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
         self, interaction: discord.Interaction, start: str | None = None, end: str | None = None
     ) -> None:
         _require_configure(interaction)
-        config = await self.bot.services.escalation.set_quiet_hours(interaction.guild_id or 0, start, end)
+        config = await self.bot.services.configs.set_quiet_hours(interaction.guild_id or 0, start, end)
         quiet = config.settings.escalation.quiet_hours
         if quiet is None:
             text = "✅ Quiet hours are off: escalations go out as soon as they are due."

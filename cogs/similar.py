@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.lifecycle import ThreadState
+from bot.domain.lifecycle import can_reuse
 from bot.domain.suggestions import answer_excerpt
 from bot.services.errors import UserFacingError
 from bot.services.outbox import Note, NoteLink
@@ -36,8 +36,6 @@ FIELD_NAME_MAX = 256
 SUGGESTIONS_TITLE = "🔎 Solved threads that look like yours"
 NO_ANSWER_TEXT = "Open the thread to read the answer."
 NO_ANSWER_MESSAGE = "Marked solved without a specific answer."
-#: States in which an earlier thread can still be said to solve this one.
-REUSABLE_STATES = frozenset({ThreadState.OPEN, ThreadState.ANSWERED, ThreadState.DORMANT})
 
 
 def _helped(count: int) -> str:
@@ -206,7 +204,7 @@ class Similar(commands.Cog):
     async def _reusable_here(self, interaction: discord.Interaction) -> int | None:
         """The help thread `/similar` runs in, when an earlier thread could still solve it."""
         thread = await self.bot.services.threads.get(interaction.channel_id or 0)
-        if thread is None or thread.deleted or ThreadState(thread.state) not in REUSABLE_STATES:
+        if thread is None or thread.deleted or not can_reuse(thread.state):
             return None
         return thread.id
 

@@ -122,7 +122,8 @@ class Solutions(commands.Cog):
             return None
         return await self.bot.services.threads.get(thread_id)
 
-    async def _after(self, thread_id: int) -> None:
+    async def _sync_discord(self, thread_id: int) -> None:
+        """After a mark or unmark: bring the thread's tags, name and "Solved" note in line."""
         await self.service.sync(thread_id, self.port)
 
     async def _sync_pending(self, guild_id: int) -> None:
@@ -172,7 +173,7 @@ class Solutions(commands.Cog):
             thread_id, answer_ref(message), actor_from_interaction(interaction), Via.MENU
         )
         await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
-        await self._after(thread_id)
+        await self._sync_discord(thread_id)
 
     @app_commands.command(name="solved", description="Mark this help thread as solved")
     @app_commands.describe(
@@ -186,7 +187,7 @@ class Solutions(commands.Cog):
         answer = await self._answer_from_option(interaction, message) if message else None
         outcome = await self.service.mark(thread_id, answer, actor_from_interaction(interaction), Via.COMMAND)
         await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
-        await self._after(thread_id)
+        await self._sync_discord(thread_id)
 
     async def _answer_from_option(self, interaction: discord.Interaction, text: str) -> AnswerRef:
         ref = parse_message_ref(text)
@@ -210,7 +211,7 @@ class Solutions(commands.Cog):
         await interaction.response.send_message(
             "↩️ Solution removed; its points were taken back.", ephemeral=True
         )
-        await self._after(thread.id)
+        await self._sync_discord(thread.id)
 
 
 async def setup(bot: UnstuckBot) -> None:

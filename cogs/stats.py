@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import humanize_duration
+from bot.domain.formatting import humanize_duration
 from bot.domain.stats import HealthStats, Period, format_share
 from bot.scheduler import Job
 from bot.services.stats import HealthReportView, StatsService

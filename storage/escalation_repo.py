@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, case, func, literal_column, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.lifecycle import ThreadState
 from storage.models import EscalationDelivery, EscalationDigest, EscalationThread, HelpThread
 from storage.repositories import insert_ignoring_duplicates
 
@@ -35,9 +36,14 @@ class DueDelivery:
     tier: int
     guild_id: int
     due_at: datetime
-    state: str
+    state: ThreadState
     deleted: bool
-    claimed: bool
+    claimed_by_id: int | None
+
+    @property
+    def claimed(self) -> bool:
+        """Someone took the thread from a digest, so it leaves the queue."""
+        return self.claimed_by_id is not None
 
 
 @dataclass(frozen=True)
@@ -57,18 +63,8 @@ class ListedThread:
 
 
 def _listed(row: Row[Any]) -> ListedThread:
-    return ListedThread(
-        thread_id=row.thread_id,
-        guild_id=row.guild_id,
-        channel_id=row.channel_id,
-        title=row.title,
-        asked_at=row.created_at,
-        tier=row.tier,
-        due_at=row.due_at,
-        position=row.position,
-        message_id=row.message_id,
-        claimed_by_id=row.claimed_by_id,
-    )
+    """A row of :func:`_listing`, whose column names are the fields of :class:`ListedThread`."""
+    return ListedThread(**row._mapping)
 
 
 def _listing() -> Any:
@@ -83,7 +79,7 @@ def _listing() -> Any:
             EscalationDelivery.message_id,
             HelpThread.channel_id,
             HelpThread.title,
-            HelpThread.created_at,
+            HelpThread.created_at.label("asked_at"),
             EscalationThread.claimed_by_id,
         )
         .join(HelpThread, HelpThread.id == EscalationDelivery.thread_id)
@@ -153,18 +149,7 @@ class EscalationRepo:
             .order_by(EscalationDelivery.due_at)
             .limit(limit)
         )
-        return [
-            DueDelivery(
-                thread_id=r.thread_id,
-                tier=r.tier,
-                guild_id=r.guild_id,
-                due_at=r.due_at,
-                state=r.state,
-                deleted=bool(r.deleted),
-                claimed=r.claimed_by_id is not None,
-            )
-            for r in rows
-        ]
+        return [DueDelivery(**row._mapping) for row in rows]
 
     async def cancel(self, keys: Sequence[tuple[int, int]], now: datetime) -> None:
         """Take (thread, tier) deliveries off the queue, if still pending."""
@@ -192,7 +177,7 @@ class EscalationRepo:
             .where(
                 EscalationDelivery.guild_id == guild_id,
                 EscalationDelivery.status == PENDING,
-                HelpThread.state == "open",
+                HelpThread.state == ThreadState.OPEN,
                 HelpThread.deleted.is_(False),
                 EscalationThread.claimed_by_id.is_(None),
             )
@@ -212,7 +197,9 @@ class EscalationRepo:
         """(id, asked at) of the server's open threads: tiers edited later apply to them too."""
         rows = await self.session.execute(
             select(HelpThread.id, HelpThread.created_at).where(
-                HelpThread.guild_id == guild_id, HelpThread.state == "open", HelpThread.deleted.is_(False)
+                HelpThread.guild_id == guild_id,
+                HelpThread.state == ThreadState.OPEN,
+                HelpThread.deleted.is_(False),
             )
         )
         return rows.all()
@@ -224,7 +211,7 @@ class EscalationRepo:
         rows = await self.session.execute(
             select(HelpThread.id, HelpThread.created_at).where(
                 HelpThread.guild_id == guild_id,
-                HelpThread.state == "open",
+                HelpThread.state == ThreadState.OPEN,
                 HelpThread.deleted.is_(False),
                 ~scheduled.exists(),
             )
@@ -393,21 +380,24 @@ class EscalationRepo:
 
     async def record_request(self, thread_id: int, guild_id: int, user_id: int, now: datetime) -> bool:
         """Record the asker's `/escalate`; False when it was used already (once per thread)."""
-        await self._ensure_thread(thread_id, guild_id)
-        result = await self.session.execute(
-            update(EscalationThread)
-            .where(EscalationThread.thread_id == thread_id, EscalationThread.requested_at.is_(None))
-            .values(requested_by_id=user_id, requested_at=now)
+        return await self._record_once(
+            thread_id, guild_id, EscalationThread.requested_at, requested_by_id=user_id, requested_at=now
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def record_claim(self, thread_id: int, guild_id: int, user_id: int, now: datetime) -> bool:
         """Record who claimed the thread; False when someone had claimed it already."""
+        return await self._record_once(
+            thread_id, guild_id, EscalationThread.claimed_by_id, claimed_by_id=user_id, claimed_at=now
+        )
+
+    async def _record_once(self, thread_id: int, guild_id: int, unset: Any, **values: Any) -> bool:
+        """Set ``values`` on the thread's record while ``unset`` is still NULL: one conditional
+        UPDATE, so only the first of two racing requests wins."""
         await self._ensure_thread(thread_id, guild_id)
         result = await self.session.execute(
             update(EscalationThread)
-            .where(EscalationThread.thread_id == thread_id, EscalationThread.claimed_by_id.is_(None))
-            .values(claimed_by_id=user_id, claimed_at=now)
+            .where(EscalationThread.thread_id == thread_id, unset.is_(None))
+            .values(**values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

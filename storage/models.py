@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.types import UTCDateTime
+from bot.domain.lifecycle import ThreadState
+from storage.types import ThreadStateType, UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -66,7 +67,7 @@ class HelpThread(Base):
     asker_id: Mapped[int]
     title: Mapped[str] = mapped_column(String(100))
     question: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(10))
+    state: Mapped[ThreadState] = mapped_column(ThreadStateType())
     created_at: Mapped[datetime]
     last_activity_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]

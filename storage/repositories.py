@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, false, literal_colum
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.lifecycle import DORMANCY_FROM, AskedThread, ThreadChange, ThreadState
 from storage.models import Base, Guild, GuildRole, HelpChannel, HelpThread, ThreadMessage
 
 
@@ -147,12 +148,28 @@ class RoleRepo:
         return {kind: frozenset(ids) for kind, ids in found.items()}
 
 
+#: Discord's limit on a thread name, and the stored title's size.
+TITLE_LIMIT = 100
+
+
 class ThreadRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any]) -> bool:
-        """Track a new thread; False when it was already tracked (a repeated THREAD_CREATE)."""
+    async def insert(self, asked: AskedThread, **columns: Any) -> bool:
+        """Track a thread with the given further ``columns`` (its state, times...); False when it
+        was already tracked (a repeated THREAD_CREATE, or a live event racing an import)."""
+        values = {
+            "id": asked.thread_id,
+            "guild_id": asked.guild_id,
+            "channel_id": asked.channel_id,
+            "kind": asked.kind,
+            "asker_id": asked.asker_id,
+            "title": asked.title[:TITLE_LIMIT],
+            "question": asked.question,
+            "created_at": asked.created_at,
+            **columns,
+        }
         return await insert_ignoring_duplicates(self.session, HelpThread, values)
 
     async def get(self, thread_id: int, *, lock: bool = False) -> HelpThread | None:
@@ -187,7 +204,7 @@ class ThreadRepo:
             select(HelpThread).where(
                 HelpThread.guild_id == guild_id,
                 HelpThread.deleted == false(),
-                HelpThread.state != "dormant",
+                HelpThread.state != ThreadState.DORMANT,
             )
         )
         return rows.all()
@@ -223,12 +240,25 @@ class ThreadRepo:
         )
         return rows.all()
 
-    async def claim_dormant(self, thread_id: int, now: datetime) -> bool:
-        """Atomically move a due thread to dormant; only one sweep (of any process) wins."""
+    @staticmethod
+    def apply(thread: HelpThread, change: ThreadChange) -> None:
+        """Apply a lifecycle step (see :mod:`bot.domain.lifecycle`) to a thread held in this transaction."""
+        for name, value in change.fields().items():
+            setattr(thread, name, value)
+
+    async def claim_dormant(self, thread_id: int, now: datetime, change: ThreadChange) -> bool:
+        """Atomically apply ``change`` (going dormant) to a live thread whose dormancy time has come.
+
+        One conditional UPDATE, so only one sweep (of any process) wins.
+        """
         result = await self.session.execute(
             update(HelpThread)
-            .where(HelpThread.id == thread_id, HelpThread.dormant_due_at <= now)
-            .values(state="dormant", dormant_at=now, dormant_due_at=None, dormant_note_pending=True)
+            .where(
+                HelpThread.id == thread_id,
+                HelpThread.dormant_due_at <= now,
+                HelpThread.state.in_(sorted(DORMANCY_FROM)),
+            )
+            .values(change.fields())
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from bot.domain.lifecycle import ThreadState
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -32,3 +34,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ThreadStateType(TypeDecorator[ThreadState]):
+    """A help thread's state: stored as its plain name, read back as a :class:`ThreadState`.
+
+    Code then compares states with the enum, never with bare strings, in Python and in queries.
+    """
+
+    impl = String(10)
+    cache_ok = True
+
+    def process_bind_param(self, value: ThreadState | str | None, dialect: Dialect) -> Any:
+        return None if value is None else ThreadState(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> ThreadState | None:
+        return None if value is None else ThreadState(value)

@@ -65,6 +65,21 @@ def postgres_schema() -> Iterator[tuple[str, dict[str, object]]]:
     off_loop(asyncio.run, _run_sql(url, f"DROP SCHEMA {schema} CASCADE"))
 
 
+@pytest.fixture
+async def empty_postgres_schema() -> AsyncIterator[tuple[str, dict[str, object]]]:
+    """A private schema with nothing in it (not migrated), for tests of migrating and checking one;
+    dropped afterwards. Skips without PostgreSQL."""
+    url = postgres_url()
+    if not url:
+        pytest.skip(f"needs {POSTGRES_ENV} (set by .ci/run)")
+    schema = f"unstuck_test_{uuid.uuid4().hex[:10]}"
+    await _run_sql(url, f"CREATE SCHEMA {schema}")
+    try:
+        yield url, {"server_settings": {"search_path": schema}}
+    finally:
+        await _run_sql(url, f"DROP SCHEMA {schema} CASCADE")
+
+
 async def _truncate(db: Database) -> None:
     from sqlalchemy import text
 

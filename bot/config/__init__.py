@@ -49,7 +49,6 @@ from bot.config.types import (
     Weekday,
     format_clock_time,
     format_duration,
-    humanize_duration,
     parse_clock_time,
     parse_duration,
 )
@@ -88,7 +87,6 @@ __all__ = [
     "format_duration",
     "format_location",
     "format_validation_error",
-    "humanize_duration",
     "load_settings",
     "mask_url_password",
     "parse_clock_time",

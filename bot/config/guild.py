@@ -122,7 +122,8 @@ class QuietHours(SettingsSection):
     """A daily window (server time zone) in which escalations wait instead of pinging people.
 
     ``start`` is inclusive and ``end`` exclusive; ``start`` later than ``end``
-    means the window wraps past midnight (``22:00`` to ``07:00``).
+    means the window wraps past midnight (``22:00`` to ``07:00``).  The rule
+    itself is :class:`bot.domain.escalation.QuietWindow`.
     """
 
     start: ClockTime
@@ -134,13 +135,6 @@ class QuietHours(SettingsSection):
         if self.start == self.end:
             raise located_errors("QuietHours", [(("end",), "must differ from start")])
         return self
-
-    def contains(self, moment: dt.time) -> bool:
-        """Whether a local time of day falls inside the quiet window."""
-        moment = moment.replace(tzinfo=None)
-        if self.start < self.end:
-            return self.start <= moment < self.end
-        return moment >= self.start or moment < self.end
 
 
 def _default_tiers() -> list[Tier]:
@@ -206,8 +200,9 @@ class StatsSettings(SettingsSection):
     visibility: Annotated[Literal["staff", "everyone"], LowerCase] = "staff"
 
 
-class GuildSettings(SettingsSection):
-    """Everything one server can tune; defaults come from the config file's server tables."""
+class ServerSections(SettingsSection):
+    """The settings a server can tune, declared once: the bot-wide defaults (``Settings``) and each
+    server's own settings (:class:`GuildSettings`) are both made of these."""
 
     timezone: TimeZoneName = "UTC"
     help: HelpSettings = HelpSettings()
@@ -216,6 +211,10 @@ class GuildSettings(SettingsSection):
     leaderboard: LeaderboardSettings = LeaderboardSettings()
     similar: SimilarSettings = SimilarSettings()
     stats: StatsSettings = StatsSettings()
+
+
+class GuildSettings(ServerSections):
+    """Everything one server can tune; defaults come from the config file's server tables."""
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -42,16 +42,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config.errors import ConfigError, format_validation_error, located_errors
-from bot.config.guild import (
-    EscalationSettings,
-    GuildSettings,
-    HelpSettings,
-    LeaderboardSettings,
-    PointsSettings,
-    SimilarSettings,
-    StatsSettings,
-)
-from bot.config.types import SettingsSection, TimeZoneName, UpperCase, WholeNumber
+from bot.config.guild import GuildSettings, ServerSections
+from bot.config.types import SettingsSection, UpperCase, WholeNumber
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 """Where :func:`load_settings` looks when no path is given (relative to the working directory)."""
@@ -224,8 +216,18 @@ class _FileSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
-class Settings(BaseSettings):
-    """All bot-wide settings, plus the defaults for servers (``timezone`` to ``stats``).
+class BotSections(SettingsSection):
+    """The settings of the bot process itself, which no server can change."""
+
+    database: DatabaseSettings = DatabaseSettings()
+    logging: LoggingSettings = LoggingSettings()
+    intents: IntentsSettings = IntentsSettings()
+    sharding: ShardingSettings = ShardingSettings()
+
+
+class Settings(ServerSections, BotSections, BaseSettings):
+    """All bot-wide settings (:class:`BotSections`), plus the defaults for servers
+    (:class:`~bot.config.guild.ServerSections`, ``timezone`` to ``stats``), then the token.
 
     Build it with :func:`load_settings`.  ``Settings()`` also works and reads
     only the environment (no file), which is handy in tests.
@@ -241,20 +243,6 @@ class Settings(BaseSettings):
         validate_default=True,
         hide_input_in_errors=True,
     )
-
-    database: DatabaseSettings = DatabaseSettings()
-    logging: LoggingSettings = LoggingSettings()
-    intents: IntentsSettings = IntentsSettings()
-    sharding: ShardingSettings = ShardingSettings()
-
-    # Defaults for every server; exactly the fields of GuildSettings.
-    timezone: TimeZoneName = "UTC"
-    help: HelpSettings = HelpSettings()
-    points: PointsSettings = PointsSettings()
-    escalation: EscalationSettings = EscalationSettings()
-    leaderboard: LeaderboardSettings = LeaderboardSettings()
-    similar: SimilarSettings = SimilarSettings()
-    stats: StatsSettings = StatsSettings()
 
     token: Annotated[SecretStr | None, BeforeValidator(_blank_token_is_none)] = Field(
         default=None, validation_alias=TOKEN_ENV_VAR, exclude=True, repr=False
@@ -281,7 +269,7 @@ class Settings(BaseSettings):
 
     def guild_defaults(self) -> GuildSettings:
         """The settings a server has before its admins change anything."""
-        values = {name: getattr(self, name) for name in GuildSettings.model_fields}
+        values = {name: getattr(self, name) for name in ServerSections.model_fields}
         return GuildSettings.model_validate(values)
 
     def token_value(self) -> str | None:

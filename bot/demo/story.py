@@ -16,6 +16,7 @@ from bot.app import UnstuckBot
 from bot.clock import FakeClock
 from bot.demo.transcript import Transcript
 from bot.demo.world import Community
+from bot.domain.lifecycle import ThreadState
 from bot.local import BotRunner
 from emulator import Emulator, InteractionReply
 
@@ -72,7 +73,7 @@ class Scene:
         await self.bot.run_sweeps()
         return await self.shows(channel, contains)
 
-    async def state(self, thread_id: int, state: str) -> None:
+    async def state(self, thread_id: int, state: ThreadState) -> None:
         """Wait until the bot recorded ``state`` for the thread (it handles events asynchronously)."""
         async with asyncio.timeout(STATE_TIMEOUT):
             while (thread := await self.bot.services.threads.get(thread_id)) is None or thread.state != state:
@@ -155,7 +156,7 @@ async def dormant_and_back(s: Scene, text: int) -> None:
     await s.runner.stop()
     await s.say(c.bob, text, "Still stuck, sorry! I used sudo and now it's worse.")
     await s.runner.start({c.guild})
-    await s.state(text, "open")
+    await s.state(text, ThreadState.OPEN)
     s.t.observe("Bob's thread is open again, though the bot never received his message live")
 
 
@@ -165,7 +166,7 @@ async def solved_from_the_menu(s: Scene, text: int) -> None:
     s.t.act("Solved from the message menu")
     s.t.step("Sam, a maintainer, answers; Bob picks Apps › Mark as solution on Sam's message.")
     sam = await s.say(c.sam, text, "Don't use sudo with pip: create a venv with `python3 -m venv .venv`.")
-    await s.state(text, "answered")
+    await s.state(text, ThreadState.ANSWERED)
     s.t.does(c.bob, text, "used Apps › Mark as solution on sam's message")
     s.t.reply(c.bob, text, await s.emu.user_uses_context_menu(c.bob, text, "Mark as solution", sam))
     await s.emu.wait_for(lambda: s.emu.channel(text)["name"].startswith("✅"), what="the ✅ name")
@@ -242,7 +243,7 @@ async def escalate_and_close(s: Scene) -> None:
     await s.shows(c.escalations, "asyncio.gather never returns")
     s.t.step("Helen answers; Alice closes her thread herself, then reopens it when the hang comes back.")
     await s.say(c.helen, thread, "One task never finishes: add a timeout with `asyncio.wait_for`.")
-    await s.state(thread, "answered")
+    await s.state(thread, ThreadState.ANSWERED)
     await s.slash(c.alice, thread, "close", {"reason": "solved"})
     await s.shows(thread, "Closed by")
     s.clock.advance(timedelta(hours=1))

@@ -11,10 +11,11 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.config import QuietHours, Tier, humanize_duration
+from bot.domain.formatting import humanize_duration
+from bot.domain.lifecycle import ThreadState
 from bot.domain.permissions import Actor, ServerRoles, is_helper
 
 #: Threads listed per digest message: 10 fields stay far below Discord's 6,000-character embed
@@ -28,6 +29,37 @@ MAX_THREADS_PER_DIGEST = 100
 NONCE_LIMIT = 25
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """One tier as a server configured it: after ``after`` without an answer, ping ``role`` in ``channel``.
+
+    ``role`` is ``"helper"``, ``"staff"`` or a role id; ``channel`` is ``"escalation"`` or a channel id.
+    """
+
+    after: dt.timedelta
+    role: str | int
+    channel: str | int = "escalation"
+
+
+@dataclass(frozen=True)
+class QuietWindow:
+    """A daily window (server time) in which escalations wait instead of pinging people.
+
+    ``start`` is inclusive and ``end`` exclusive; ``start`` later than ``end`` means the window
+    wraps past midnight (``22:00`` to ``07:00``).
+    """
+
+    start: dt.time
+    end: dt.time
+
+    def contains(self, moment: dt.time) -> bool:
+        """Whether a local time of day falls inside the quiet window."""
+        moment = moment.replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
 
 
 @dataclass(frozen=True)
@@ -51,7 +83,7 @@ def tier_label(index: int) -> str:
 
 
 def resolve_tier(
-    index: int, tier: Tier, roles: ServerRoles, escalation_channel_id: int | None
+    index: int, tier: TierRule, roles: ServerRoles, escalation_channel_id: int | None
 ) -> TierTarget | TierProblem:
     """Turn ``"helper"``/``"staff"``/``"escalation"`` into the server's configured role and channel ids.
 
@@ -78,7 +110,7 @@ def resolve_tier(
     return TierTarget(role_ids=role_ids, channel_id=channel_id)
 
 
-def tier_order_problems(tiers: Sequence[Tier]) -> list[str]:
+def tier_order_problems(tiers: Sequence[TierRule]) -> list[str]:
     """Each tier must wait longer than the one before it; one plain sentence per violation."""
     return [
         f"Tier {i + 1} waits {humanize_duration(tiers[i].after)}, but it must wait longer than "
@@ -88,20 +120,46 @@ def tier_order_problems(tiers: Sequence[Tier]) -> list[str]:
     ]
 
 
-def due_times(asked_at: dt.datetime, tiers: Sequence[Tier]) -> list[dt.datetime]:
+def due_times(asked_at: dt.datetime, tiers: Sequence[TierRule]) -> list[dt.datetime]:
     """When each tier falls due for a question asked at ``asked_at``."""
     return [asked_at + tier.after for tier in tiers]
+
+
+class DueFacts(Protocol):
+    """What the stale check reads from a delivery that fell due (the stored due row has these)."""
+
+    @property
+    def state(self) -> ThreadState: ...  # the thread's
+
+    @property
+    def deleted(self) -> bool: ...  # the thread is gone from Discord
+
+    @property
+    def claimed(self) -> bool: ...  # someone claimed the thread from a digest
+
+    @property
+    def tier(self) -> int: ...
+
+
+def is_stale(due: DueFacts, *, enabled: bool, tiers: int) -> bool:
+    """Whether a due delivery should leave the queue instead of going out.
+
+    Only ``open`` threads escalate: one that was answered, solved, closed, deleted or claimed from
+    a digest leaves the queue, and so does every delivery of a server that switched escalation off
+    (``enabled``) or of a tier it removed (``tiers`` is how many the server has now).
+    """
+    return not enabled or due.state is not ThreadState.OPEN or due.deleted or due.claimed or due.tier >= tiers
 
 
 # --------------------------------------------------------------------------- quiet hours
 
 
-def is_quiet(moment: dt.datetime, quiet: QuietHours | None, zone: ZoneInfo) -> bool:
+def is_quiet(moment: dt.datetime, quiet: QuietWindow | None, zone: ZoneInfo) -> bool:
     """Whether ``moment`` falls inside the server's quiet hours (in its own time zone)."""
     return quiet is not None and quiet.contains(moment.astimezone(zone).time())
 
 
-def quiet_ends(moment: dt.datetime, quiet: QuietHours, zone: ZoneInfo) -> dt.datetime:
+def quiet_ends(moment: dt.datetime, quiet: QuietWindow, zone: ZoneInfo) -> dt.datetime:
     """The end of the quiet window that contains ``moment`` (an aware UTC datetime).
 
     Only meaningful when ``is_quiet(moment, ...)``; a window that wraps past midnight ends the next
@@ -116,7 +174,7 @@ def quiet_ends(moment: dt.datetime, quiet: QuietHours, zone: ZoneInfo) -> dt.dat
 
 
 def release_time(
-    due_at: dt.datetime, now: dt.datetime, quiet: QuietHours | None, zone: ZoneInfo
+    due_at: dt.datetime, now: dt.datetime, quiet: QuietWindow | None, zone: ZoneInfo
 ) -> dt.datetime:
     """When a delivery due at ``due_at`` will actually go out: not before now, never in quiet hours."""
     moment = max(due_at, now)

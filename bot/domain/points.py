@@ -25,15 +25,15 @@ ASKER_AWARDS = (AwardKind.SOLUTION, AwardKind.ASSIST, AwardKind.REUSE)
 
 @dataclass(frozen=True)
 class PointRules:
-    """A server's point settings, in the units the rules need."""
+    """A server's point settings, in the units the rules need (their defaults are the settings')."""
 
-    solution: int = 10
-    assist_enabled: bool = True
-    assist: int = 2
-    assist_daily_cap: int = 10
-    reuse: int = 5
-    pair_cap: int = 3
-    pair_window: timedelta = timedelta(days=7)
+    solution: int
+    assist_enabled: bool
+    assist: int
+    assist_daily_cap: int
+    reuse: int
+    pair_cap: int
+    pair_window: timedelta
 
 
 @dataclass(frozen=True)

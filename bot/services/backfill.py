@@ -26,7 +26,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.lifecycle import ThreadState
+from bot.domain.lifecycle import AskedThread, ThreadState
 from bot.domain.permissions import Actor, ServerRoles, can_mark_solution
 from bot.services.errors import UserFacingError
 from bot.services.server_config import ServerConfig, ServerConfigService
@@ -66,17 +66,9 @@ class MarkedMessage:
 
 
 @dataclass(frozen=True)
-class HistoricThread:
-    """One archived thread, read back from Discord."""
+class HistoricThread(AskedThread):
+    """One archived thread, read back from Discord: the question, and what happened in it."""
 
-    thread_id: int
-    guild_id: int
-    channel_id: int
-    kind: str  # "forum" | "text"
-    asker_id: int
-    title: str
-    question: str
-    created_at: datetime
     last_message_id: int | None
     last_activity_at: datetime
     first_reply: tuple[int, datetime] | None  # (author, time) of the first reply by someone else
@@ -242,25 +234,16 @@ class BackfillService:
         solved_at = answer.message.created_at if answer else stub.archived_at
         await GuildRepo(session).ensure(config.guild_id, self.clock.now())
         created = await ThreadRepo(session).insert(
-            {
-                "id": history.thread_id,
-                "guild_id": config.guild_id,
-                "channel_id": history.channel_id,
-                "kind": history.kind,
-                "asker_id": history.asker_id,
-                "title": history.title[:100],
-                "question": history.question,
-                "state": ThreadState.SOLVED.value,
-                "created_at": history.created_at,
-                "last_activity_at": history.last_activity_at,
-                "answered_at": history.first_reply[1] if history.first_reply else None,
-                "first_responder_id": history.first_reply[0] if history.first_reply else None,
-                "solved_at": solved_at,
-                "welcome_message_id": 0,  # no welcome is owed to history
-                "last_seen_message_id": history.last_message_id,
-                "origin": "backfill",
-                "archived_on_discord": True,  # backfill reads archived threads only
-            }
+            history,
+            state=ThreadState.SOLVED,
+            last_activity_at=history.last_activity_at,
+            answered_at=history.first_reply[1] if history.first_reply else None,
+            first_responder_id=history.first_reply[0] if history.first_reply else None,
+            solved_at=solved_at,
+            welcome_message_id=0,  # no welcome is owed to history
+            last_seen_message_id=history.last_message_id,
+            origin="backfill",
+            archived_on_discord=True,  # backfill reads archived threads only
         )
         if not created:
             return False  # tracked meanwhile (a live event, another run): never twice

@@ -17,26 +17,27 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.domain import lifecycle
 from bot.domain.lifecycle import (
+    AskedThread,
     ReplyOutcome,
+    ThreadChange,
     ThreadState,
     TransitionError,
     apply_reply,
-    check_close,
-    check_reopen,
     dormancy_due,
-    resting_state,
 )
 from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.sharding import ShardScope
 from bot.services.batching import Batcher
-from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.outbox import Note, OutboxService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.similar import Suggestion
+from bot.services.tracked import held_thread
 from storage.engine import Database
 from storage.models import HelpThread
-from storage.repositories import GuildRepo, ThreadRepo, owned_by_shards
+from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,8 @@ class IncomingMessage:
     at: datetime
 
 
-@dataclass(frozen=True)
-class NewThread:
+class NewThread(AskedThread):
     """A question that just appeared: a forum post, or a thread the bot opened from a message."""
-
-    thread_id: int
-    guild_id: int
-    channel_id: int
-    kind: str  # "forum" | "text"
-    asker_id: int
-    title: str
-    question: str
-    created_at: datetime
 
 
 #: The solved threads a new thread's welcome note suggests.
@@ -124,21 +115,8 @@ class HelpThreadService:
         config = await self.configs.get(new.guild_id)
         async with self.db.session() as session:
             await GuildRepo(session).ensure(new.guild_id, self.clock.now())
-            created = await ThreadRepo(session).insert(
-                {
-                    "id": new.thread_id,
-                    "guild_id": new.guild_id,
-                    "channel_id": new.channel_id,
-                    "kind": new.kind,
-                    "asker_id": new.asker_id,
-                    "title": new.title[:100],
-                    "question": new.question,
-                    "state": ThreadState.OPEN.value,
-                    "created_at": new.created_at,
-                    "last_activity_at": new.created_at,
-                    "dormant_due_at": new.created_at + config.settings.help.dormant_after,
-                }
-            )
+            change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
+            created = await ThreadRepo(session).insert(new, **change.fields())
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
@@ -197,7 +175,7 @@ class HelpThreadService:
                 fresh.discard(item.message_id)  # the same message twice in one batch counts once
                 config = await self.configs.get(thread.guild_id, session)
                 outcome = apply_reply(
-                    ThreadState(thread.state),
+                    thread.state,
                     answered=thread.answered_at is not None,
                     author_is_asker=item.author_id == thread.asker_id,
                     author_is_bot=False,
@@ -222,7 +200,7 @@ class HelpThreadService:
             # after downtime may read an older reply after a newer live one).
             thread.answered_at = at
             thread.first_responder_id = author_id
-        thread.state = outcome.state.value
+        thread.state = outcome.state
         thread.last_seen_message_id = max(thread.last_seen_message_id or 0, message_id)
         if at > thread.last_activity_at:
             thread.last_activity_at = at
@@ -236,7 +214,7 @@ class HelpThreadService:
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         thread.dormant_due_at = dormancy_due(
-            ThreadState(thread.state), thread.last_activity_at, config.settings.help.dormant_after
+            thread.state, thread.last_activity_at, config.settings.help.dormant_after
         )
 
     async def reschedule_guild(self, guild_id: int) -> None:
@@ -265,9 +243,7 @@ class HelpThreadService:
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
             if thread is not None:
-                thread.deleted = True
-                thread.dormant_due_at = None
-                thread.dormant_note_pending = False
+                ThreadRepo.apply(thread, lifecycle.deleted())
         await self._notify(thread_id)
 
     async def archived_changed(self, thread_id: int, archived: bool) -> None:
@@ -282,7 +258,7 @@ class HelpThreadService:
         async with self.db.session() as session:
             thread = await ThreadRepo(session).get(thread_id, lock=True)
             if thread is not None:
-                thread.title = name[:100]
+                thread.title = name[:TITLE_LIMIT]
         await self._notify(thread_id)
 
     async def _notify(self, thread_id: int) -> None:
@@ -295,44 +271,41 @@ class HelpThreadService:
         ``note`` (the public "Closed by …" message) is owed in the same transaction, see outbox.
         """
         async with self.db.session() as session:
-            thread = await self._locked(session, thread_id)
-            config = await self.configs.get(thread.guild_id, session)
-            if not can_moderate_thread(actor, thread.asker_id, config.roles):
-                raise NotAllowed("Only the person who asked, or staff, can close this thread.")
-            _allowed(check_close, ThreadState(thread.state))
-            thread.state = ThreadState.CLOSED.value
-            thread.closed_at = self.clock.now()
-            thread.closed_by_id = actor.user_id
-            thread.close_reason = reason[:200]
-            thread.dormant_due_at = None
-            thread.dormant_note_pending = False
-            if note is not None and self.outbox is not None:
-                await self.outbox.add(session, thread.guild_id, note)
+            thread, _ = await self._moderated(session, thread_id, actor, "close")
+            now = self.clock.now()
+            change = _allowed(lambda: lifecycle.close(thread.state, now=now, by=actor.user_id, reason=reason))
+            ThreadRepo.apply(thread, change)
+            await self._owe(session, thread, note)
             return thread
 
     async def reopen(self, thread_id: int, actor: Actor, note: Note | None = None) -> HelpThread:
         """Bring a closed or dormant thread back; its asker, staff or Manage Threads may."""
         async with self.db.session() as session:
-            thread = await self._locked(session, thread_id)
-            config = await self.configs.get(thread.guild_id, session)
-            if not can_moderate_thread(actor, thread.asker_id, config.roles):
-                raise NotAllowed("Only the person who asked, or staff, can reopen this thread.")
-            _allowed(check_reopen, ThreadState(thread.state))
-            thread.state = resting_state(thread.answered_at is not None).value
-            thread.closed_at = thread.closed_by_id = thread.close_reason = None
-            thread.dormant_note_pending = False
-            thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
-            self._reschedule(thread, config)
+            thread, config = await self._moderated(session, thread_id, actor, "reopen")
+            idle = config.settings.help.dormant_after
+            change = _allowed(lambda: lifecycle.reopen(thread, now=self.clock.now(), idle=idle))
+            ThreadRepo.apply(thread, change)
             await run_reopen_hooks(self.reopened, session, thread, config)
-            if note is not None and self.outbox is not None:
-                await self.outbox.add(session, thread.guild_id, note)
+            await self._owe(session, thread, note)
             return thread
 
-    async def _locked(self, session: AsyncSession, thread_id: int) -> HelpThread:
-        thread = await ThreadRepo(session).get(thread_id, lock=True)
-        if thread is None or thread.deleted:
-            raise NotFound("This command works inside a help thread that Unstuck tracks.")
-        return thread
+    async def _moderated(
+        self, session: AsyncSession, thread_id: int, actor: Actor, verb: str
+    ) -> tuple[HelpThread, ServerConfig]:
+        """The thread, held for this transaction, and its server's set-up; raises unless ``actor``
+        may moderate it (its asker, staff or Manage Threads)."""
+        thread = await held_thread(
+            session, thread_id, "This command works inside a help thread that Unstuck tracks."
+        )
+        config = await self.configs.get(thread.guild_id, session)
+        if not can_moderate_thread(actor, thread.asker_id, config.roles):
+            raise NotAllowed(f"Only the person who asked, or staff, can {verb} this thread.")
+        return thread, config
+
+    async def _owe(self, session: AsyncSession, thread: HelpThread, note: Note | None) -> None:
+        """Owe the public note of a close or reopen, in the transaction that made it."""
+        if note is not None and self.outbox is not None:
+            await self.outbox.add(session, thread.guild_id, note)
 
     async def sweep_dormant(self, port: ThreadPort) -> int:
         """Put every idle thread to rest: claim it, post the note, archive. Safe to run twice or late."""
@@ -342,7 +315,7 @@ class HelpThreadService:
         done = 0
         for thread_id in due:
             async with self.db.session() as session:
-                claimed = await ThreadRepo(session).claim_dormant(thread_id, now)
+                claimed = await ThreadRepo(session).claim_dormant(thread_id, now, lifecycle.go_dormant(now))
             if claimed:
                 await self._finish_dormant(thread_id, port)
                 done += 1
@@ -357,8 +330,8 @@ class HelpThreadService:
         await port.archive(thread_id)
         async with self.db.session() as session:
             row = await ThreadRepo(session).get(thread_id, lock=True)
-            if row is not None and row.state == ThreadState.DORMANT.value:
-                row.dormant_note_pending = False
+            if row is not None:
+                ThreadRepo.apply(row, lifecycle.dormant_note_posted(row.state))
 
     async def deliver_pending_notes(self, port: ThreadPort) -> None:
         """Post what a crash left owed: welcomes never sent and dormancy notes never finished."""
@@ -378,14 +351,14 @@ async def run_reopen_hooks(
     hooks: list[ReopenHook], session: AsyncSession, thread: HelpThread, config: ServerConfig
 ) -> None:
     """Tell the hooks a thread is waiting for an answer again (only an unanswered one is)."""
-    if thread.state == ThreadState.OPEN.value:
+    if thread.state is ThreadState.OPEN:
         for hook in hooks:
             await hook(session, thread, config)
 
 
-def _allowed(check: Callable[[ThreadState], None], state: ThreadState) -> None:
-    """Run a lifecycle check; a step the state does not allow becomes a polite answer."""
+def _allowed(step: Callable[[], ThreadChange]) -> ThreadChange:
+    """Compute a lifecycle step; one the thread's state does not allow becomes a polite answer."""
     try:
-        check(state)
+        return step()
     except TransitionError as error:
         raise UserFacingError(str(error)) from None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from storage.engine import Database
-from storage.reliability_repo import OutboxRepo
+from storage.outbox_repo import OutboxRepo
 
 
 @dataclass(frozen=True)

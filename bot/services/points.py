@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import PointsSettings
 from bot.domain.permissions import Actor, is_staff
 from bot.domain.points import ASKER_AWARDS, Award, AwardKind, PointRules, Refusal, answer_award, assist_awards
 from bot.domain.windows import Span, Window, window_span
@@ -22,17 +23,14 @@ PAGE_SIZE = 10
 MAX_STAFF_AMOUNT = 1000
 
 
+def point_rules(settings: PointsSettings) -> PointRules:
+    """Point settings as the domain rules take them (the fields of the same names)."""
+    return PointRules(**{rule.name: getattr(settings, rule.name) for rule in fields(PointRules)})
+
+
 def rules_for(config: ServerConfig) -> PointRules:
-    points = config.settings.points
-    return PointRules(
-        solution=points.solution,
-        assist_enabled=points.assist_enabled,
-        assist=points.assist,
-        assist_daily_cap=points.assist_daily_cap,
-        reuse=points.reuse,
-        pair_cap=points.pair_cap,
-        pair_window=points.pair_window,
-    )
+    """The server's point rules."""
+    return point_rules(config.settings.points)
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,26 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import GuildSettings, format_validation_error
+from bot.config import GuildSettings, QuietHours, Tier, format_validation_error, parse_duration
+from bot.config.types import TierChannel, TierRole
+from bot.domain.escalation import (
+    QuietWindow,
+    TierProblem,
+    TierRule,
+    TierTarget,
+    resolve_tier,
+    tier_label,
+    tier_order_problems,
+)
 from bot.domain.permissions import ServerRoles
 from bot.domain.snowflakes import snowflake_at
 from bot.services.errors import UserFacingError
@@ -21,6 +32,9 @@ from storage.engine import Database
 from storage.repositories import GuildRepo, HelpChannelRepo, RoleRepo
 
 log = logging.getLogger(__name__)
+
+#: The most escalation tiers a server may have (the settings model allows five).
+MAX_TIERS = 5
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,32 @@ class ServerConfig:
 
     def is_help_channel(self, channel_id: int | None) -> bool:
         return channel_id is not None and channel_id in self.help_channels
+
+    @property
+    def tiers(self) -> list[TierRule]:
+        """The escalation tiers, as the domain rules take them."""
+        return [tier_rule(tier) for tier in self.settings.escalation.tiers]
+
+    @property
+    def quiet_hours(self) -> QuietWindow | None:
+        """The escalation quiet hours (server time), as the domain rules take them."""
+        quiet = self.settings.escalation.quiet_hours
+        return None if quiet is None else QuietWindow(quiet.start, quiet.end)
+
+    def tier_target(self, index: int) -> TierTarget | TierProblem:
+        """Tier ``index`` (0-based) made concrete: its roles and channel here, or why it can't be."""
+        return resolve_tier(index, self.tiers[index], self.roles, self.escalation_channel_id)
+
+
+def tier_rule(tier: Tier) -> TierRule:
+    """A tier setting as the domain rules take it (the domain knows nothing of pydantic)."""
+    return TierRule(after=tier.after, role=tier.role, channel=tier.channel)
+
+
+class TargetChecker(Protocol):
+    """Asks Discord whether a tier's roles and channel can be used (the escalation port does)."""
+
+    async def target_problem(self, guild_id: int, target: TierTarget) -> str | None: ...
 
 
 class InvalidSetting(UserFacingError):
@@ -218,6 +258,85 @@ class ServerConfigService:
         for listener in self.listeners:
             await listener(guild_id)
         return await self.get(guild_id)
+
+    # ---- escalation tiers and quiet hours ---------------------------------------------------------
+
+    async def set_tier(
+        self,
+        guild_id: int,
+        position: int,
+        after: str,
+        role: TierRole,
+        channel: TierChannel,
+        checker: TargetChecker,
+    ) -> ServerConfig:
+        """Replace tier ``position`` (1-based), or add one after the last; explains every problem."""
+        config = await self.get(guild_id)
+        tiers = list(config.settings.escalation.tiers)
+        _check_tier_position(position, len(tiers))
+        tier = Tier(after=_tier_wait(after), role=role, channel=channel)
+        tiers[position - 1 : position] = [tier]
+        problems = tier_order_problems([tier_rule(t) for t in tiers])
+        target = resolve_tier(position - 1, tier_rule(tier), config.roles, config.escalation_channel_id)
+        if isinstance(target, TierProblem):
+            problems.append(target.text)
+        elif (problem := await checker.target_problem(guild_id, target)) is not None:
+            problems.append(f"{tier_label(position - 1).capitalize()}: {problem}")
+        if problems:
+            raise InvalidSetting("\n".join(problems))
+        return await self._save_tiers(guild_id, tiers)
+
+    async def remove_tier(self, guild_id: int, position: int) -> ServerConfig:
+        """Remove tier ``position`` (1-based); the tiers after it move up."""
+        config = await self.get(guild_id)
+        tiers = list(config.settings.escalation.tiers)
+        if not 1 <= position <= len(tiers):
+            raise InvalidSetting(f"There is no tier {position}: this server has {len(tiers)}.")
+        if len(tiers) == 1:
+            raise InvalidSetting(
+                "A server keeps at least one tier. To stop escalating, set `escalation.enabled` to false."
+            )
+        del tiers[position - 1]
+        return await self._save_tiers(guild_id, tiers)
+
+    async def _save_tiers(self, guild_id: int, tiers: Sequence[Tier]) -> ServerConfig:
+        data = [tier.model_dump(mode="json") for tier in tiers]
+        return await self.set_value(guild_id, "escalation.tiers", json.dumps(data))
+
+    async def set_quiet_hours(self, guild_id: int, start: str | None, end: str | None) -> ServerConfig:
+        """Set the daily quiet window (server time), or switch it off when neither end is given."""
+        if start is None and end is None:
+            return await self.reset_value(guild_id, "escalation.quiet_hours")
+        if start is None or end is None:
+            raise InvalidSetting(
+                "Give both `start` and `end` (like 22:00 and 07:00), or neither to turn them off."
+            )
+        try:
+            quiet = QuietHours(start=start, end=end)  # type: ignore[arg-type]
+        except ValidationError as error:
+            raise InvalidSetting("\n".join(format_validation_error(error))) from None
+        return await self.set_value(
+            guild_id, "escalation.quiet_hours", json.dumps(quiet.model_dump(mode="json"))
+        )
+
+
+def _check_tier_position(position: int, count: int) -> None:
+    """A tier can be set from 1 to one past the last (which adds it), up to :data:`MAX_TIERS`."""
+    last = min(count + 1, MAX_TIERS)
+    if not 1 <= position <= last:
+        extra = f" ({last} adds a new tier)" if count < MAX_TIERS else ""
+        raise InvalidSetting(f"There are {count} tiers: pick a tier from 1 to {last}{extra}.")
+
+
+def _tier_wait(after: str) -> timedelta:
+    """A tier's wait typed by an admin, like ``30m``, ``4h`` or ``1d``; longer than zero."""
+    try:
+        wait = parse_duration(after)
+    except ValueError:
+        raise InvalidSetting(f"`{after}` is not a duration: write it like 30m, 4h or 1d.") from None
+    if wait <= timedelta(0):
+        raise InvalidSetting("A tier must wait longer than zero.")
+    return wait
 
 
 def _drop(data: dict[str, Any], path: list[str]) -> None:

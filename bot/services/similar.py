@@ -12,21 +12,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.lifecycle import ThreadState
+from bot.domain import lifecycle
+from bot.domain.lifecycle import TransitionError
 from bot.domain.matching import Match, SimilarityIndex, SolvedThreadDoc, query_terms
 from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.points import AwardKind
 from bot.domain.sharding import ShardScope
 from bot.domain.suggestions import answer_excerpt, effective_threshold, time_ago
-from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.outbox import Note, OutboxService
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.tracked import NOT_TRACKED, held_thread
 from storage.engine import Database
 from storage.models import HelpThread
 from storage.points_repo import SolutionRepo
@@ -37,7 +40,6 @@ log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 5  # results of `/similar`
 MAX_QUERY_CHARS = 6000  # longer input adds nothing to a search (its first terms are used anyway)
-DUPLICATE_REASON = "duplicate"
 
 
 @dataclass(frozen=True)
@@ -217,9 +219,7 @@ class SimilarService:
         The public note ``note`` builds is owed (outbox) in that same transaction.
         """
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is None or thread.deleted:
-                raise NotFound("This works inside a help thread that Unstuck tracks.")
+            thread = await held_thread(session, thread_id, NOT_TRACKED)
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed(
@@ -230,10 +230,12 @@ class SimilarService:
             if earlier is not None:
                 source = await self._source(repo, earlier.source_thread_id, thread)
                 return ReuseOutcome(ReuseResult.ALREADY, thread, source, AwardsGiven([], []))
-            if thread.state in (ThreadState.SOLVED.value, ThreadState.CLOSED.value):
-                raise UserFacingError(f"This thread is already {thread.state}.")
-            source = await self._source(repo, source_id, thread)
             now = self.clock.now()
+            try:
+                change = lifecycle.close_as_duplicate(thread.state, now=now, by=actor.user_id)
+            except TransitionError as error:
+                raise UserFacingError(str(error)) from None
+            source = await self._source(repo, source_id, thread)
             await repo.add_reuse(
                 {
                     "thread_id": thread.id,
@@ -243,7 +245,8 @@ class SimilarService:
                     "created_at": now,
                 }
             )
-            awards = await self._solve_by_reuse(session, thread, config, source_id, actor.user_id)
+            ThreadRepo.apply(thread, change)
+            awards = await self._reuse_answer(session, thread, config, source_id, actor.user_id, now)
             source = await self._source(repo, source_id, thread)  # "helped" now counts this thread
             outcome = ReuseOutcome(ReuseResult.CLOSED, thread, source, awards)
             if note is not None and self.outbox is not None:
@@ -257,14 +260,19 @@ class SimilarService:
             raise UserFacingError("That earlier thread is no longer solved, so it can't close this one.")
         return self._suggestion(card, 1.0)
 
-    async def _solve_by_reuse(
-        self, session: AsyncSession, thread: HelpThread, config: ServerConfig, source_id: int, by: int
+    async def _reuse_answer(
+        self,
+        session: AsyncSession,
+        thread: HelpThread,
+        config: ServerConfig,
+        source_id: int,
+        by: int,
+        now: datetime,
     ) -> AwardsGiven:
-        """Give the thread the earlier answer as its solution, close it as a duplicate, award reuse."""
+        """Give the thread the earlier thread's answer as its solution, and award its author for reuse."""
         solutions = SolutionRepo(session)
         answer = await solutions.get(source_id)
         assert answer is not None  # _source checked it is solved
-        now = self.clock.now()
         await solutions.insert(
             {
                 "thread_id": thread.id,
@@ -279,9 +287,6 @@ class SimilarService:
                 "marked_at": now,
             }
         )
-        thread.state, thread.solved_at = ThreadState.CLOSED.value, now
-        thread.closed_at, thread.closed_by_id, thread.close_reason = now, by, DUPLICATE_REASON
-        thread.dormant_due_at, thread.dormant_note_pending = None, False
         return await self.points.award_for_answer(
             session,
             config,

@@ -15,17 +15,18 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.lifecycle import ThreadState, resting_state
+from bot.domain import lifecycle
 from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
 from bot.domain.points import AwardKind
-from bot.services.errors import NotAllowed, NotFound, UserFacingError
+from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.help_threads import ReopenHook, run_reopen_hooks
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
+from bot.services.tracked import NOT_TRACKED, held_thread
 from storage.engine import Database
 from storage.models import HelpThread, Solution
 from storage.points_repo import SolutionRepo
-from storage.reliability_repo import ReactionRepo
+from storage.reactions_repo import ReactionRepo
 from storage.repositories import ThreadRepo
 
 ANSWER_KEEP = 4000  # characters of the answer kept for similar-thread search
@@ -100,7 +101,7 @@ class SolutionService:
         crash, the restart's diff against Discord then neither loses nor repeats it.
         """
         async with self.db.session() as session:
-            thread = await self._thread(session, thread_id)
+            thread = await held_thread(session, thread_id, NOT_TRACKED)
             config = await self.configs.get(thread.guild_id, session)
             if not can_mark_solution(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, a helper or staff can mark the solution here.")
@@ -149,8 +150,7 @@ class SolutionService:
         else:
             await repo.insert(values)
             solution, kind = await repo.get(thread.id), MarkKind.MARKED  # type: ignore[assignment]
-        thread.state, thread.solved_at = ThreadState.SOLVED.value, now
-        thread.dormant_due_at, thread.discord_sync_pending = None, True
+        ThreadRepo.apply(thread, lifecycle.solve(now))
         awards = await self.points.award_for_answer(
             session,
             config,
@@ -167,7 +167,7 @@ class SolutionService:
     async def unmark(self, thread_id: int, actor: Actor) -> HelpThread:
         """`/unsolve`: the asker or staff take the solution back; its points are revoked."""
         async with self.db.session() as session:
-            thread = await self._thread(session, thread_id)
+            thread = await held_thread(session, thread_id, NOT_TRACKED)
             config = await self.configs.get(thread.guild_id, session)
             if not can_moderate_thread(actor, thread.asker_id, config.roles):
                 raise NotAllowed("Only the person who asked, or staff, can remove the solution.")
@@ -210,18 +210,9 @@ class SolutionService:
     ) -> None:
         await self.points.revoke_thread(session, thread.id, by=by, reason=reason)
         await SolutionRepo(session).delete(thread.id)
-        thread.state = resting_state(thread.answered_at is not None).value
-        thread.solved_at = None
-        thread.last_activity_at = max(thread.last_activity_at, self.clock.now())
-        thread.dormant_due_at = thread.last_activity_at + config.settings.help.dormant_after
-        thread.discord_sync_pending = True
+        idle = config.settings.help.dormant_after
+        ThreadRepo.apply(thread, lifecycle.unsolve(thread, now=self.clock.now(), idle=idle))
         await run_reopen_hooks(self.reopened, session, thread, config)
-
-    async def _thread(self, session: AsyncSession, thread_id: int) -> HelpThread:
-        thread = await ThreadRepo(session).get(thread_id, lock=True)
-        if thread is None or thread.deleted:
-            raise NotFound("This works inside a help thread that Unstuck tracks.")
-        return thread
 
     async def _notify(self, thread_id: int) -> None:
         for listener in self.listeners:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from storage.engine import Database
 from storage.migrate import current_and_head, upgrade
-from tests.conftest import _run_sql, postgres_url
 
 
 async def _fill_first_schema(db: Database) -> None:
@@ -67,13 +64,7 @@ async def test_upgrading_a_populated_sqlite_database(tmp_path: Path) -> None:
     await _check_upgrade(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}", {})
 
 
-async def test_upgrading_a_populated_postgres_database() -> None:
-    url = postgres_url()
-    if not url:
-        pytest.skip("needs UNSTUCK_TEST_POSTGRES_URL (set by .ci/run)")
-    schema = "unstuck_test_migrate_" + os.urandom(4).hex()
-    await _run_sql(url, f"CREATE SCHEMA {schema}")
-    try:
-        await _check_upgrade(url, {"server_settings": {"search_path": schema}})
-    finally:
-        await _run_sql(url, f"DROP SCHEMA {schema} CASCADE")
+async def test_upgrading_a_populated_postgres_database(
+    empty_postgres_schema: tuple[str, dict[str, object]],
+) -> None:
+    await _check_upgrade(*empty_postgres_schema)

@@ -296,20 +296,16 @@ def test_invite_without_a_client_id_says_how_to_give_one() -> None:
     assert_explained(unstuck("invite", env={"DISCORD_TOKEN": "garbage"}), "does not look like a bot token")
 
 
-async def test_postgres_start_up_refuses_an_out_of_date_schema() -> None:
-    url = postgres_url()
-    if not url:
-        pytest.skip("needs UNSTUCK_TEST_POSTGRES_URL")
+async def test_postgres_start_up_refuses_an_out_of_date_schema(
+    empty_postgres_schema: tuple[str, dict[str, object]],
+) -> None:
     from storage.engine import Database
     from storage.migrate import SchemaOutOfDate, prepare_schema
-    from tests.conftest import _run_sql
 
-    schema = "unstuck_test_empty_" + os.urandom(4).hex()
-    await _run_sql(url, f"CREATE SCHEMA {schema}")
-    db = Database(url, connect_args={"server_settings": {"search_path": schema}})
+    url, connect_args = empty_postgres_schema
+    db = Database(url, connect_args=connect_args)
     try:
         with pytest.raises(SchemaOutOfDate, match="unstuck db upgrade"):
             await prepare_schema(db, auto_upgrade=False)
     finally:
         await db.dispose()
-        await _run_sql(url, f"DROP SCHEMA {schema} CASCADE")

@@ -19,10 +19,11 @@ from bot.services.help_threads import HelpThreadService, NewThread
 from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
 from bot.services.similar import ReuseResult, SimilarService
-from bot.services.solutions import AnswerRef, SolutionService, Via
+from bot.services.solutions import SolutionService, Via
 from storage.engine import Database
 from storage.models import PointEntry, ThreadReuse
-from tests.storage.test_help_threads import FakePort
+from tests.storage.services import answers
+from tests.storage.services.test_help_threads import FakePort
 
 GUILD, OTHER_GUILD = 1 << 22, 2 << 22
 FORUM, TEXT = 50, 60
@@ -42,12 +43,8 @@ BACKGROUND_IDS = range(900, 900 + len(BACKGROUND))
 
 
 @dataclass
-class Svc:
-    clock: FakeClock
+class Svc(answers.Svc):
     configs: ServerConfigService
-    threads: HelpThreadService
-    points: PointsService
-    solutions: SolutionService
     similar: SimilarService
 
 
@@ -59,7 +56,7 @@ def make_services(db: Database, clock: FakeClock, titles_only: bool = False) -> 
     similar = SimilarService(db, clock, configs, points, ShardScope(), titles_only=titles_only)
     solutions.listeners.append(similar.refresh)
     threads.listeners.append(similar.refresh)
-    return Svc(clock, configs, threads, points, solutions, similar)
+    return Svc(clock, threads, points, solutions, configs=configs, similar=similar)
 
 
 @pytest.fixture
@@ -93,18 +90,10 @@ async def ask(
 
 
 async def solve(svc: Svc, thread_id: int, author: int = HELPER, answer: str = "Use a virtualenv") -> int:
-    message_id = thread_id * 10 + 1
-    await svc.threads.record_message(
-        thread_id=thread_id,
-        message_id=message_id,
-        author_id=author,
-        author_is_bot=False,
-        created_at=svc.clock.now(),
-    )
+    ref = await answers.reply(svc, thread_id, thread_id * 10 + 1, author, answer)
     thread = await svc.threads.get(thread_id)
-    ref = AnswerRef(message_id, thread_id, author, False, answer)
     await svc.solutions.mark(thread_id, ref, Actor(thread.asker_id), Via.MENU)
-    return message_id
+    return ref.message_id
 
 
 async def suggestions(svc: Svc, thread_id: int) -> list[int]:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
+from bot.domain.lifecycle import AskedThread, ThreadState
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.domain.stats import Period
@@ -33,21 +34,11 @@ def service(db: Database, clock: FakeClock) -> StatsService:
 
 
 async def add_thread(db: Database, thread_id: int, asked: datetime, **facts: Any) -> None:
-    values = {
-        "id": thread_id,
-        "guild_id": GUILD,
-        "channel_id": FORUM,
-        "kind": "forum",
-        "asker_id": 100,
-        "title": f"q{thread_id}",
-        "state": "open",
-        "created_at": asked,
-        "last_activity_at": asked,
-        **facts,
-    }
+    thread = AskedThread(thread_id, GUILD, FORUM, "forum", 100, f"q{thread_id}", "", asked)
+    columns = {"state": ThreadState.OPEN, "last_activity_at": asked, **facts}
     async with db.session() as session:
         await GuildRepo(session).ensure(GUILD, asked)
-        await ThreadRepo(session).insert(values)
+        await ThreadRepo(session).insert(thread, **columns)
 
 
 async def test_stats_count_the_questions_of_the_period_and_channel(db: Database, clock: FakeClock) -> None:
@@ -63,9 +54,9 @@ async def test_stats_count_the_questions_of_the_period_and_channel(db: Database,
         answered_at=now - 3 * day + timedelta(hours=1),
         first_responder_id=SAM,
         solved_at=now - 2 * day,
-        state="solved",
+        state=ThreadState.SOLVED,
     )
-    await add_thread(db, 3, now - 4 * day, dormant_at=now - day, state="dormant")
+    await add_thread(db, 3, now - 4 * day, dormant_at=now - day, state=ThreadState.DORMANT)
     await add_thread(db, 4, now - 20 * day, channel_id=TEXT, kind="text")
     await add_thread(db, 5, now - 60 * day)
     await add_thread(db, 6, now - day, deleted=True)

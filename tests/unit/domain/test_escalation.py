@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import QuietHours, Tier
+from bot.config import parse_duration
 from bot.domain.escalation import (
     NONCE_LIMIT,
+    QuietWindow,
     Refusal,
     TierProblem,
+    TierRule,
     TierTarget,
     can_claim,
     check_escalate,
     digest_nonce,
     due_times,
     is_quiet,
+    is_stale,
     release_time,
     resolve_tier,
     split_messages,
     tier_order_problems,
 )
+from bot.domain.lifecycle import ThreadState
 from bot.domain.permissions import Actor, ServerRoles
 
 UTC = dt.UTC
@@ -31,8 +36,8 @@ ROLES = ServerRoles(helper_roles=frozenset({11, 12}), staff_roles=frozenset({21}
 ASKED = dt.datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
-def tier(after: str, role: str | int = "helper", channel: str | int = "escalation") -> Tier:
-    return Tier(after=after, role=role, channel=channel)  # type: ignore[arg-type]
+def tier(after: str, role: str | int = "helper", channel: str | int = "escalation") -> TierRule:
+    return TierRule(after=parse_duration(after), role=role, channel=channel)
 
 
 def test_helper_and_staff_tiers_ping_every_configured_role_in_the_escalation_channel() -> None:
@@ -62,19 +67,45 @@ def test_due_times_count_from_the_question() -> None:
     ]
 
 
+@dataclass(frozen=True)
+class Due:
+    state: ThreadState = ThreadState.OPEN
+    deleted: bool = False
+    claimed: bool = False
+    tier: int = 1
+
+
+def test_due_deliveries_leave_the_queue_unless_the_thread_still_waits_for_a_tier_that_exists() -> None:
+    assert not is_stale(Due(), enabled=True, tiers=2)
+    assert is_stale(Due(), enabled=False, tiers=2)
+    assert is_stale(Due(tier=2), enabled=True, tiers=2)  # the server has only two tiers now
+    for gone in [Due(deleted=True), Due(claimed=True)]:
+        assert is_stale(gone, enabled=True, tiers=2), gone
+    for state in ThreadState:
+        assert is_stale(Due(state), enabled=True, tiers=2) is (state is not ThreadState.OPEN)
+
+
+def test_quiet_hours_may_wrap_midnight() -> None:
+    overnight = QuietWindow(start=dt.time(22), end=dt.time(7))
+    assert overnight.contains(dt.time(23, 0)) and overnight.contains(dt.time(6, 59))
+    assert not overnight.contains(dt.time(7, 0)) and not overnight.contains(dt.time(12, 0))
+    daytime = QuietWindow(start=dt.time(9), end=dt.time(17))
+    assert daytime.contains(dt.time(9, 0)) and not daytime.contains(dt.time(17, 0))
+
+
 @pytest.mark.parametrize(
     ("local", "quiet"),
     [("21:59", False), ("22:00", True), ("23:30", True), ("03:00", True), ("06:59", True), ("07:00", False)],
 )
 def test_quiet_hours_wrap_past_midnight_in_the_servers_zone(local: str, quiet: bool) -> None:
-    window = QuietHours(start="22:00", end="07:00")  # type: ignore[arg-type]
+    window = QuietWindow(start=dt.time(22), end=dt.time(7))
     hour, minute = map(int, local.split(":"))
     moment = dt.datetime(2026, 1, 5, hour, minute, tzinfo=BERLIN)
     assert is_quiet(moment.astimezone(UTC), window, BERLIN) is quiet
 
 
 def test_a_delivery_due_in_quiet_hours_waits_until_they_end() -> None:
-    window = QuietHours(start="22:00", end="07:00")  # type: ignore[arg-type]
+    window = QuietWindow(start=dt.time(22), end=dt.time(7))
     due = dt.datetime(2026, 1, 5, 23, 0, tzinfo=BERLIN).astimezone(UTC)
     end = dt.datetime(2026, 1, 6, 7, 0, tzinfo=BERLIN).astimezone(UTC)
     assert release_time(due, due, window, BERLIN) == end
@@ -86,7 +117,7 @@ def test_a_delivery_due_in_quiet_hours_waits_until_they_end() -> None:
 
 
 def test_a_daytime_quiet_window_ends_the_same_day() -> None:
-    window = QuietHours(start="12:00", end="14:00")  # type: ignore[arg-type]
+    window = QuietWindow(start=dt.time(12), end=dt.time(14))
     due = dt.datetime(2026, 1, 5, 13, 0, tzinfo=UTC)
     assert release_time(due, due, window, ZoneInfo("UTC")) == dt.datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
 

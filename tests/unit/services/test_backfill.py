@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.domain.permissions import Actor, ServerRoles
 from bot.services.backfill import BackfillStatus, HistoricThread, MarkedMessage, pick_answer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 T = datetime(2025, 1, 1, tzinfo=UTC)
 ASKER, HELPER, STRANGER, HELPER_ROLE = 1, 2, 3, 10
 ROLES = ServerRoles(helper_roles=frozenset({HELPER_ROLE}))

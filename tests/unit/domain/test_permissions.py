@@ -1,3 +1,5 @@
+"""Who may do what (bot.domain.permissions): moderate a thread, mark a solution, configure the server."""
+
 import pytest
 
 from bot.domain.permissions import (

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
+from bot.domain.lifecycle import AskedThread, ThreadState
 from bot.domain.permissions import Actor
 from bot.services.backfill import BackfillService, BackfillStatus, HistoricThread, MarkedMessage, ThreadStub
 from bot.services.server_config import ServerConfigService
@@ -177,18 +178,9 @@ async def test_a_thread_the_bot_already_tracks_is_left_alone(service: BackfillSe
 
         await GuildRepo(session).ensure(GUILD, T0)
         await ThreadRepo(session).insert(
-            {
-                "id": 1,
-                "guild_id": GUILD,
-                "channel_id": FORUM,
-                "kind": "forum",
-                "asker_id": ASKER,
-                "title": "live",
-                "question": "",
-                "state": "open",
-                "created_at": T0,
-                "last_activity_at": T0,
-            }
+            AskedThread(1, GUILD, FORUM, "forum", ASKER, "live", "", T0),
+            state=ThreadState.OPEN,
+            last_activity_at=T0,
         )
     status = await service.run(GUILD, history())
     assert status.imported == 2

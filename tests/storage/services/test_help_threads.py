@@ -9,18 +9,23 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
-from bot.domain.lifecycle import ThreadState
+from bot.domain.lifecycle import ThreadState, go_dormant
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.help_threads import HelpThreadService, NewThread
-from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService
+from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.similar import Suggestion
 from storage.engine import Database
 from storage.models import HelpThread
+from storage.repositories import ThreadRepo
 
 GUILD = 1 << 22  # shard 1 of 2
+
+
 OTHER_GUILD = 2 << 22  # shard 0 of 2
+
+
 ASKER, HELPER, STRANGER = 100, 200, 300
 
 
@@ -207,10 +212,8 @@ async def test_a_crash_between_claim_and_note_is_finished_at_start_up(services, 
     _, threads = services
     await threads.open_thread(new_thread(1, clock.now()), FakePort())
     clock.advance(timedelta(hours=80))
-    from storage.repositories import ThreadRepo
-
     async with db.session() as session:  # the claim committed, then the process died
-        assert await ThreadRepo(session).claim_dormant(1, clock.now())
+        assert await ThreadRepo(session).claim_dormant(1, clock.now(), go_dormant(clock.now()))
     port = FakePort()
     await threads.deliver_pending_notes(port)
     await threads.deliver_pending_notes(port)
@@ -239,33 +242,6 @@ async def test_changing_the_idle_time_reschedules_live_threads(services, clock: 
     thread = await threads.get(1)
     assert thread is not None
     assert thread.dormant_due_at == thread.last_activity_at + timedelta(hours=24)
-
-
-async def test_server_settings_validate_and_reset(services) -> None:
-    configs, _ = services
-    with pytest.raises(InvalidSetting, match=r"help\.dormant_after"):
-        await configs.set_value(GUILD, "help.dormant_after", "soon")
-    with pytest.raises(InvalidSetting, match="not a setting"):
-        await configs.set_value(GUILD, "help.nope", "1")
-    config = await configs.set_value(GUILD, "points.solution", "15")
-    assert config.settings.points.solution == 15
-    config = await configs.reset_value(GUILD, "points.solution")
-    assert config.settings.points.solution == GuildSettings().points.solution
-
-
-async def test_help_channels_and_roles_round_trip(services) -> None:
-    configs, _ = services
-    assert await configs.add_help_channel(GUILD, 50, "forum")
-    assert not await configs.add_help_channel(GUILD, 50, "forum")
-    assert await configs.add_role(GUILD, 10, "helper")
-    config = await configs.get(GUILD)
-    assert config.help_channels == {50: "forum"}
-    assert config.roles.helper_roles == {10}
-    assert await configs.remove_help_channel(GUILD, 50)
-    assert await configs.remove_role(GUILD, 10, "helper")
-    config = await configs.get(GUILD)
-    assert config.help_channels == {}
-    assert config.roles.helper_roles == frozenset()
 
 
 async def test_the_earliest_reply_is_the_first_response_whatever_the_processing_order(
