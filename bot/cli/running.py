@@ -39,13 +39,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import UnstuckBot, run_until_stopped
 
     settings = load(args)
-    token = settings.token_value()
+    token = _token_or_explain(settings, NO_TOKEN)
     if not token:
-        print(NO_TOKEN, file=sys.stderr)
         return 2
-    _no_voice_warnings()
     asyncio.run(run_until_stopped(UnstuckBot(settings), token))
     return 0
+
+
+def _token_or_explain(settings: Settings, explanation: str) -> str | None:
+    """The bot token, ready to log in with; without one, print how to get one and return None."""
+    token = settings.token_value()
+    if not token:
+        print(explanation, file=sys.stderr)
+        return None
+    _no_voice_warnings()
+    return token
 
 
 def _no_voice_warnings() -> None:
@@ -59,11 +67,9 @@ def _no_voice_warnings() -> None:
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Import a server's solved help threads from its history, then exit."""
     settings = load(args)
-    token = settings.token_value()
+    token = _token_or_explain(settings, NO_TOKEN_BACKFILL)
     if not token:
-        print(NO_TOKEN_BACKFILL, file=sys.stderr)
         return 2
-    _no_voice_warnings()
     return asyncio.run(backfill_from_command_line(settings, token, args.guild, sys.stdout))
 
 
