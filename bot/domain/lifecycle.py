@@ -128,6 +128,9 @@ class ThreadChange:
     last_activity_at: datetime | Keep = KEEP
     discord_sync_pending: bool | Keep = KEEP
     deleted: bool | Keep = KEEP
+    answered_at: datetime | Keep | None = KEEP
+    first_responder_id: int | Keep | None = KEEP
+    last_seen_message_id: int | Keep | None = KEEP
 
     def fields(self) -> dict[str, object]:
         """The fields this change sets, by name, with their new values."""
@@ -223,6 +226,50 @@ def reopen(thread: ThreadFacts, *, now: datetime, idle: timedelta) -> ThreadChan
         close_reason=None,
         dormant_note_pending=False,
     )
+
+
+class ReplyFacts(ThreadFacts, Protocol):
+    """What recording a reply reads from the thread, besides its state and times."""
+
+    @property
+    def asker_id(self) -> int: ...
+
+    @property
+    def last_seen_message_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A human message in a help thread (bots never change a thread)."""
+
+    author_id: int
+    message_id: int
+    at: datetime
+
+
+def replied(thread: ReplyFacts, reply: Reply, idle: timedelta) -> tuple[ReplyOutcome, ThreadChange]:
+    """What a new human message means for its thread (:func:`apply_reply`), and the fields it sets.
+
+    The earliest reply by someone other than the asker is the first response, whatever order the
+    messages are processed in (a catch-up after downtime may read an older reply after a newer
+    live one). Activity only moves forward, and the dormancy clock follows it.
+    """
+    answered = thread.answered_at is not None
+    by_asker = reply.author_id == thread.asker_id
+    outcome = apply_reply(thread.state, answered=answered, author_is_asker=by_asker, author_is_bot=False)
+    earlier = not by_asker and thread.answered_at is not None and reply.at < thread.answered_at
+    active = max(thread.last_activity_at, reply.at)
+    change = ThreadChange(
+        state=outcome.state,
+        last_seen_message_id=max(thread.last_seen_message_id or 0, reply.message_id),
+        last_activity_at=active,
+        dormant_due_at=dormancy_due(outcome.state, active, idle),
+    )
+    if outcome.first_response or earlier:
+        change = replace(change, answered_at=reply.at, first_responder_id=reply.author_id)
+    if outcome.reopened:
+        change = replace(change, dormant_note_pending=False)
+    return outcome, change
 
 
 def go_dormant(now: datetime) -> ThreadChange:

@@ -24,7 +24,6 @@ from bot.domain.lifecycle import (
     ThreadChange,
     ThreadState,
     TransitionError,
-    apply_reply,
     dormancy_due,
 )
 from bot.domain.permissions import Actor, can_moderate_thread
@@ -174,43 +173,13 @@ class HelpThreadService:
                     continue
                 fresh.discard(item.message_id)  # the same message twice in one batch counts once
                 config = await self.configs.get(thread.guild_id, session)
-                outcome = apply_reply(
-                    thread.state,
-                    answered=thread.answered_at is not None,
-                    author_is_asker=item.author_id == thread.asker_id,
-                    author_is_bot=False,
-                )
-                self._apply(thread, outcome, item.author_id, item.at, item.message_id, config)
+                reply = lifecycle.Reply(item.author_id, item.message_id, item.at)
+                outcome, change = lifecycle.replied(thread, reply, config.settings.help.dormant_after)
+                ThreadRepo.apply(thread, change)
                 if outcome.reopened:
                     await run_reopen_hooks(self.reopened, session, thread, config)
                 outcomes.append(outcome)
             return outcomes
-
-    def _apply(
-        self,
-        thread: HelpThread,
-        outcome: ReplyOutcome,
-        author_id: int,
-        at: datetime,
-        message_id: int,
-        config: ServerConfig,
-    ) -> None:
-        if outcome.first_response or self._earlier_response(thread, author_id, at):
-            # The earliest reply wins, whatever order the events were processed in (a catch-up
-            # after downtime may read an older reply after a newer live one).
-            thread.answered_at = at
-            thread.first_responder_id = author_id
-        thread.state = outcome.state
-        thread.last_seen_message_id = max(thread.last_seen_message_id or 0, message_id)
-        if at > thread.last_activity_at:
-            thread.last_activity_at = at
-        if outcome.reopened:
-            thread.dormant_note_pending = False
-        self._reschedule(thread, config)
-
-    @staticmethod
-    def _earlier_response(thread: HelpThread, author_id: int, at: datetime) -> bool:
-        return author_id != thread.asker_id and thread.answered_at is not None and at < thread.answered_at
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         thread.dormant_due_at = dormancy_due(

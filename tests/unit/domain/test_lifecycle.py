@@ -186,3 +186,54 @@ def test_a_change_sets_only_what_it_names() -> None:
     assert ThreadChange().fields() == {}
     assert ThreadChange(solved_at=None).fields() == {"solved_at": None}
     assert ThreadChange().state is KEEP
+
+
+@dataclass(frozen=True)
+class Thread:
+    state: ThreadState = OPEN
+    answered_at: datetime | None = None
+    last_activity_at: datetime = NOW
+    asker_id: int = 1
+    last_seen_message_id: int | None = 10
+
+
+def test_a_first_reply_answers_the_thread_and_moves_its_activity_and_dormancy_clock() -> None:
+    later = NOW + timedelta(minutes=5)
+    outcome, change = lifecycle.replied(Thread(), lifecycle.Reply(2, 11, later), IDLE)
+    assert outcome.first_response
+    assert change.fields() == {
+        "state": ANSWERED,
+        "answered_at": later,
+        "first_responder_id": 2,
+        "last_seen_message_id": 11,
+        "last_activity_at": later,
+        "dormant_due_at": later + IDLE,
+    }
+
+
+def test_an_older_reply_read_late_becomes_the_first_response_without_moving_activity_back() -> None:
+    thread = Thread(ANSWERED, answered_at=NOW, last_seen_message_id=20)
+    earlier = NOW - timedelta(minutes=5)
+    _, change = lifecycle.replied(thread, lifecycle.Reply(3, 15, earlier), IDLE)
+    assert (change.answered_at, change.first_responder_id) == (earlier, 3)
+    assert (change.last_seen_message_id, change.last_activity_at, change.dormant_due_at) == (
+        20,
+        NOW,
+        NOW + IDLE,
+    )
+    _, by_asker = lifecycle.replied(thread, lifecycle.Reply(1, 16, earlier), IDLE)
+    assert by_asker.answered_at is KEEP  # the asker never answers their own question
+
+
+def test_the_asker_writing_in_a_dormant_thread_owes_no_dormancy_note_any_more() -> None:
+    later = NOW + timedelta(days=4)
+    thread = Thread(DORMANT, answered_at=NOW)
+    outcome, change = lifecycle.replied(thread, lifecycle.Reply(1, 30, later), IDLE)
+    assert outcome.reopened
+    assert (change.state, change.dormant_note_pending, change.dormant_due_at) == (
+        ANSWERED,
+        False,
+        later + IDLE,
+    )
+    _, closed = lifecycle.replied(Thread(CLOSED), lifecycle.Reply(2, 31, later), IDLE)
+    assert (closed.state, closed.dormant_due_at, closed.dormant_note_pending) == (CLOSED, None, KEEP)
