@@ -12,6 +12,7 @@ import logging
 import discord
 
 from bot.config import HelpSettings
+from bot.domain.lifecycle import ThreadState
 from bot.domain.naming import with_prefix, without_prefix
 from bot.services.outbox import NoteLink
 from bot.services.server_config import ServerConfig
@@ -83,13 +84,13 @@ class DiscordThreads:
 
 
 def desired_tags(
-    forum: discord.ForumChannel, current: list[discord.ForumTag], state: str, settings: HelpSettings
+    forum: discord.ForumChannel, current: list[discord.ForumTag], state: ThreadState, settings: HelpSettings
 ) -> list[discord.ForumTag] | None:
     """The tags a forum post should carry for ``state``; ``None`` when nothing needs to change."""
     by_name = {tag.name.casefold(): tag for tag in forum.available_tags}
     solved = by_name.get(settings.solved_tag.casefold())
     unanswered = by_name.get(settings.unanswered_tag.casefold())
-    wanted = {solved: state == "solved", unanswered: state == "open"}
+    wanted = {solved: state is ThreadState.SOLVED, unanswered: state is ThreadState.OPEN}
     tags = [t for t in current if wanted.get(t, True)]
     for tag, on in wanted.items():
         if tag is not None and on and tag not in tags:
@@ -98,6 +99,6 @@ def desired_tags(
     return None if {t.id for t in tags} == {t.id for t in current} else tags
 
 
-def desired_name(name: str, state: str, prefix: str) -> str:
+def desired_name(name: str, state: ThreadState, prefix: str) -> str:
     """A text-channel thread is named with the ✅ prefix exactly while it is solved."""
-    return with_prefix(name, prefix) if state == "solved" else without_prefix(name, prefix)
+    return with_prefix(name, prefix) if state is ThreadState.SOLVED else without_prefix(name, prefix)
