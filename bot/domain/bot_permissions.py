@@ -33,6 +33,13 @@ class BotPermission:
         return 1 << self.bit
 
 
+# The bits other modules test on their own (Discord's values).
+ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS_BIT = 4
+MENTION_EVERYONE_BIT = 17
+MANAGE_CHANNELS = 1 << MANAGE_CHANNELS_BIT
+MENTION_EVERYONE = 1 << MENTION_EVERYONE_BIT
+
 _HELP = frozenset({Where.HELP_CHANNEL})
 _POSTS = frozenset({Where.HELP_CHANNEL, Where.ESCALATION_CHANNEL, Where.LEADERBOARD_CHANNEL})
 
@@ -50,13 +57,13 @@ BOT_PERMISSIONS: tuple[BotPermission, ...] = (
     BotPermission("Read Message History", 16, "catch up on what happened while it was offline", _HELP),
     BotPermission(
         "Mention Everyone",
-        17,
+        MENTION_EVERYONE_BIT,
         "ping a tier's role in escalation digests when that role is not mentionable",
         frozenset({Where.ESCALATION_CHANNEL}),
     ),
     BotPermission(
         "Manage Channels",
-        4,
+        MANAGE_CHANNELS_BIT,
         "create a forum's Solved and Unanswered tags when you add it as a help channel",
         _HELP,
         required=False,
@@ -64,7 +71,6 @@ BOT_PERMISSIONS: tuple[BotPermission, ...] = (
 )
 
 SCOPES: tuple[str, ...] = ("bot", "applications.commands")
-ADMINISTRATOR = 1 << 3
 
 
 def permission_value(*, include_optional: bool = False) -> int:

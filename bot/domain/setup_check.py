@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.domain.bot_permissions import ADMINISTRATOR, Where, missing_in
+from bot.domain.bot_permissions import ADMINISTRATOR, MANAGE_CHANNELS, MENTION_EVERYONE, Where, missing_in
 
 #: Discord lets a forum offer at most 20 tags.
 MAX_FORUM_TAGS = 20
-# Discord's permission bits (see bot_permissions for why Unstuck asks for each).
-MANAGE_CHANNELS = 1 << 4
-MENTION_EVERYONE = 1 << 17
 
 
 @dataclass(frozen=True)
