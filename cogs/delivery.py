@@ -9,18 +9,17 @@ retries that fell due, and delivers what is still owed when a server becomes ava
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 from discord.ext import commands
 
 from bot.domain.lifecycle import ThreadState
 from bot.scheduler import Job
-from bot.services.delivery import Refused, RetryAfter, ThreadLook, Unavailable
+from bot.services.delivery import Refused, ThreadLook
 from bot.services.owed import OwedMessage
 from cogs._common import message_view
+from cogs._errors import classified
 from cogs._nonces import SOLVED_NOTE, nonce
 from cogs._threads import desired_name, desired_tags, solved_note
 
@@ -29,41 +28,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 DELIVERY_TICK_SECONDS = 5  # how often retries that fell due are looked for
 RECENT_MESSAGES = 50  # how far back a channel is searched for a message that may have gone out
-#: Discord's JSON error codes that no retry will change, and what staff are told about them.
-FINAL_CODES = {
-    10003: "the channel was deleted",
-    10008: "the message was deleted",
-    50001: "missing access",
-    50013: "missing permission",
-    50083: "the thread is archived",
-}
 #: States in which a help thread rests archived on Discord.
 ARCHIVED_STATES = frozenset({ThreadState.CLOSED, ThreadState.DORMANT})
-
-
-async def classified(call: Awaitable[T]) -> T:
-    """Run a Discord call, turning its failure into the worker's vocabulary."""
-    try:
-        return await call
-    except discord.RateLimited as limit:
-        raise RetryAfter(limit.retry_after) from None
-    except discord.DiscordServerError as error:
-        raise Unavailable(f"Discord answered {error.status}") from None
-    except discord.HTTPException as error:
-        if error.code in FINAL_CODES:
-            raise Refused(FINAL_CODES[error.code]) from None
-        if error.status == 404:
-            raise Refused("the channel or message is gone") from None
-        if error.status == 403:
-            raise Refused("missing permission") from None
-        if error.status == 429:  # a 429 without Discord's headers (e.g. Cloudflare)
-            raise Unavailable("rate-limited by the network") from None
-        raise Refused(f"Discord rejected it ({error.status} {error.code})") from None
-    except (aiohttp.ClientError, OSError) as error:
-        raise Unavailable(f"connection failed: {error!r}", unknown=True) from None
 
 
 class DiscordDelivery:

@@ -44,6 +44,13 @@ FIRST_RETRY = 2.0  # seconds before the first retry; doubled each time
 LONGEST_WAIT = 600.0  # seconds between retries at most
 
 
+def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> float:
+    """Seconds before the next try after ``attempts`` failures: doubling from FIRST_RETRY, capped,
+    half of it random so that many actions failed together do not come back together."""
+    delay = min(LONGEST_WAIT, FIRST_RETRY * 2**attempts)
+    return delay / 2 + delay / 2 * jitter()
+
+
 class Refused(Exception):
     """Discord refused for good (the channel or message is gone, no permission): never retry."""
 
@@ -269,9 +276,7 @@ class DeliveryWorker:
         return note_id
 
     def _backoff(self, attempts: int) -> float:
-        """Seconds before the next try: doubling from FIRST_RETRY, capped, with full jitter on half."""
-        delay = min(LONGEST_WAIT, FIRST_RETRY * 2**attempts)
-        return delay / 2 + delay / 2 * self.jitter()
+        return backoff(attempts, self.jitter)
 
     async def _retry(self, action: OwedAction, seconds: float, *, uncertain: bool, why: str) -> None:
         attempts = action.attempts + 1

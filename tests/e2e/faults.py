@@ -80,13 +80,15 @@ class Faults:
         return answer
 
 
-@pytest.fixture
-def faults() -> Faults:
+@pytest.fixture(name="faults")
+def faults_fixture() -> Faults:
     return Faults()
 
 
-@pytest.fixture
-async def emu(clock: FakeClock, faults: Faults, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Emulator]:
+@pytest.fixture(name="emu")
+async def emu_with_faults(
+    clock: FakeClock, faults: Faults, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Emulator]:
     """The e2e emulator, with :class:`Faults` in front of its REST API."""
     build = emulator.server.build_app
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.services.owed import appearance_key
 from storage.owed_repo import OwedRepo
 from tests.e2e.conftest import World
-from tests.e2e.faults import Faults, emu, faults  # noqa: F401 (the fixtures these tests use)
+from tests.e2e.faults import Faults, emu_with_faults, faults_fixture  # noqa: F401 (fixtures)
 from tests.e2e.harness import handlers_finished
 from tests.e2e.test_help_threads import WELCOME
 from tests.e2e.test_solutions import answer, solved_notes, text_thread
