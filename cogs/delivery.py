@@ -9,6 +9,7 @@ retries that fell due, and delivers what is still owed when a server becomes ava
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELIVERY_TICK_SECONDS = 5  # how often retries that fell due are looked for
-RECENT_MESSAGES = 50  # how far back a channel is searched for a message that may have gone out
+RECENT_MESSAGES = 50  # how many messages after an action was owed are searched for it
+CLOCK_SKEW = timedelta(seconds=5)  # Discord's clock and ours may differ this much
 #: States in which a help thread rests archived on Discord.
 ARCHIVED_STATES = frozenset({ThreadState.CLOSED, ThreadState.DORMANT})
 
@@ -62,14 +64,16 @@ class DiscordDelivery:
         )
         return sent.id
 
-    async def find_sent(self, message: OwedMessage) -> int | None:
-        """The bot's recent message in the channel with the same text and embeds, if there is one."""
+    async def find_sent(self, message: OwedMessage, since: datetime) -> int | None:
+        """The bot's message with the same text and embeds, posted after ``since``, if there is one."""
         channel = await self._channel(message.channel_id)
         me = self.client.user
         wanted = _fingerprint(message.content, list(message.embeds))
+        after = discord.Object(discord.utils.time_snowflake(since - CLOCK_SKEW))
 
         async def look() -> int | None:
-            async for posted in channel.history(limit=RECENT_MESSAGES):
+            # Oldest first from when it was owed: a first attempt posts it among the first there.
+            async for posted in channel.history(limit=RECENT_MESSAGES, after=after, oldest_first=True):
                 mine = me is not None and posted.author.id == me.id
                 if mine and _fingerprint(posted.content, [e.to_dict() for e in posted.embeds]) == wanted:
                     return posted.id

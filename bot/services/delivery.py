@@ -94,8 +94,9 @@ class DeliveryPort(Protocol):
         """Post the message with its key as the nonce; its id."""
         ...
 
-    async def find_sent(self, message: OwedMessage) -> int | None:
-        """The id of this message if the bot already posted it in the channel recently."""
+    async def find_sent(self, message: OwedMessage, since: datetime) -> int | None:
+        """The id of this message if the bot posted it in the channel after ``since`` (when it was
+        first owed: an identical note from before is another one)."""
         ...
 
     async def show_note(self, look: ThreadLook) -> int | None:
@@ -245,7 +246,7 @@ class DeliveryWorker:
             return await self._show(port, action)
         message = message_from_payload(action.key, action.channel_id, action.payload)
         if action.uncertain or self.clock.now() - action.created_at > NONCE_MEMORY:
-            found = await port.find_sent(message)
+            found = await port.find_sent(message, action.created_at)
             if found is not None:
                 return found  # it went out before the outcome was lost: do not post it twice
         return await port.send(message)

@@ -20,6 +20,8 @@ import emulator.server
 from bot.clock import FakeClock
 from emulator import Emulator
 
+RESET = 0  # the "status" of a fault that acts, then drops the connection
+
 
 @dataclass
 class Fault:
@@ -54,6 +56,10 @@ class Faults:
         }
         return self._add(method, path, 429, body, headers, times)
 
+    def reset_after_handling(self, method: str, path: str, times: int = 1) -> Fault:
+        """Discord acts on the request, then the connection breaks before the answer arrives."""
+        return self._add(method, path, RESET, {}, {}, times)
+
     def _add(
         self, method: str, path: str, status: int, body: dict[str, Any], headers: dict[str, str], times: int
     ) -> Fault:
@@ -69,6 +75,11 @@ class Faults:
                 if matches and fault.hits < fault.times:
                     fault.hits += 1
                     self.answered.append((request.method, request.path, fault.status))
+                    if fault.status == RESET:
+                        await handler(request)
+                        assert request.transport is not None
+                        request.transport.abort()  # the client sees the connection drop
+                        return web.Response(status=204)
                     return web.Response(
                         status=fault.status,
                         body=json.dumps(fault.body).encode(),

@@ -59,6 +59,19 @@ async def test_a_welcome_note_discord_failed_three_times_arrives_once_without_a_
     assert len(welcomes(world, thread_id)) == 1
 
 
+async def test_a_note_whose_answer_was_lost_is_looked_for_not_posted_twice_after_a_long_outage(
+    world: World, faults: Faults
+) -> None:
+    faults.reset_after_handling("POST", MESSAGES)
+    async with world.handled("thread_create"):
+        post = await world.emu.user_posts_in_forum(world.c.alice, world.c.forum, "numpy import error", "?")
+    thread_id = int(post["id"])
+    assert len(welcomes(world, thread_id)) == 1  # it went out, but the bot never heard so
+    await tick(world, 3600)  # long after Discord forgot the nonce
+    assert len(welcomes(world, thread_id)) == 1
+    assert await status_of(world, f"w{thread_id}") == ("done", None)
+
+
 async def test_a_long_429_on_a_rename_holds_back_only_that_thread(world: World, faults: Faults) -> None:
     first = await text_thread(world)
     second = await text_thread(world, asker=world.c.alice)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -48,6 +48,7 @@ class FakeDiscord:
         self.sends: list[str] = []  # every send call, in order
         self.looks: list[ThreadLook] = []
         self.notes: list[int] = []  # threads whose "Solved" note was posted or edited
+        self.since: list[datetime] = []  # where each look for a sent message started
         self.found: list[str] = []  # sends that were found already posted
         self.failures: dict[int, list[Exception | str]] = defaultdict(list)
         self.lose_answer: set[str] = set()
@@ -75,7 +76,8 @@ class FakeDiscord:
             raise Unavailable("connection reset", unknown=True)
         return self.posted[message.key][1]
 
-    async def find_sent(self, message: OwedMessage) -> int | None:
+    async def find_sent(self, message: OwedMessage, since: datetime) -> int | None:
+        self.since.append(since)
         found = self.posted.get(message.key)
         if found is not None:
             self.found.append(message.key)
@@ -215,12 +217,14 @@ async def test_a_send_whose_answer_was_lost_is_looked_for_before_it_is_sent_agai
     discord = discord_of(worker)
     discord.forget_nonces = True  # as after Discord's few minutes of nonce memory
     discord.lose_answer.add("w1")
+    owed_at = clock.now()
     await owe(db, owed, OwedMessage("w1", A, "Welcome!"))
     await worker.deliver_due()
     assert (await row(db, "w1")).uncertain
     clock.advance(timedelta(minutes=10))
     await worker.deliver_due()
     assert discord.found == ["w1"] and discord.sends == ["w1"]  # found, not sent twice
+    assert discord.since == [owed_at]  # only what was posted after it was owed can be it
     assert list(discord.posted) == ["w1"]
     assert (await row(db, "w1")).status == "done"
 
