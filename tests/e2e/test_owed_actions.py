@@ -14,6 +14,7 @@ from storage.owed_repo import OwedRepo
 from tests.e2e.conftest import World
 from tests.e2e.faults import Faults, emu_with_faults, faults_fixture  # noqa: F401 (fixtures)
 from tests.e2e.harness import handlers_finished
+from tests.e2e.test_escalation import ask, digests, listed, set_escalation_channel
 from tests.e2e.test_help_threads import WELCOME
 from tests.e2e.test_solutions import answer, solved_notes, text_thread
 
@@ -116,3 +117,20 @@ async def test_a_note_for_a_deleted_thread_is_settled_once_and_shown_to_staff(wo
     assert owed == [(thread_id, "the channel was deleted", 1)]
     show = await world.emu.user_runs_slash(world.c.admin, world.c.general, "unstuck config show")
     assert f"1 bot action could not be delivered in <#{thread_id}>: the channel was deleted" in show.text()
+
+
+async def test_an_escalation_digest_discord_failed_goes_out_at_a_later_tick_once(
+    world: World, faults: Faults
+) -> None:
+    await set_escalation_channel(world)
+    thread_id = await ask(world, "segfault in my C extension")
+    faults.server_error("POST", rf"/api/v10/channels/{world.c.escalations}/messages", times=2)
+    world.clock.advance(timedelta(hours=4))
+    await world.bot.run_sweeps()
+    assert digests(world) == []  # Discord answered 503: the ping waits, the bot runs on
+    for _ in range(3):
+        await tick(world, 60)
+    assert len(digests(world)) == 1
+    assert str(thread_id) in listed(digests(world)[0])
+    await tick(world, 3600)
+    assert len(digests(world)) == 1
