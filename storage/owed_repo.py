@@ -108,11 +108,16 @@ class OwedRepo:
             update(OwedAction).where(OwedAction.key == key, OwedAction.status == PENDING).values(**values)
         )
 
-    async def refused(self, guild_id: int) -> list[tuple[int, str, int]]:
-        """(channel id, reason, how many) of the actions Discord refused for good in a server."""
+    async def refused(self, guild_id: int, since: datetime) -> list[tuple[int, str, int]]:
+        """(channel id, reason, how many) of the actions Discord refused for good in a server since
+        ``since``."""
         rows = await self.session.execute(
             select(OwedAction.channel_id, OwedAction.refusal, func.count())
-            .where(OwedAction.guild_id == guild_id, OwedAction.status == REFUSED)
+            .where(
+                OwedAction.guild_id == guild_id,
+                OwedAction.status == REFUSED,
+                OwedAction.settled_at >= since,
+            )
             .group_by(OwedAction.channel_id, OwedAction.refusal)
             .order_by(OwedAction.channel_id, OwedAction.refusal)
         )

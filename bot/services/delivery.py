@@ -42,6 +42,7 @@ NONCE_MEMORY = timedelta(minutes=5)
 CALL_TIMEOUT = 10.0  # seconds one Discord call may take before it counts as failed
 FIRST_RETRY = 2.0  # seconds before the first retry; doubled each time
 LONGEST_WAIT = 600.0  # seconds between retries at most
+REFUSALS_SHOWN = timedelta(days=7)  # how long staff see what Discord refused for good
 
 
 def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> float:
@@ -238,6 +239,10 @@ class DeliveryWorker:
             why = f"no answer within {self.call_timeout:g} s"
             await self._retry(action, self._backoff(action.attempts), uncertain=True, why=why)
             return False
+        except Exception as error:  # a bug: logged in full, then tried again later, not in a loop
+            log.exception("owed %s %s failed unexpectedly", action.kind, action.key)
+            await self._retry(action, self._backoff(action.attempts), uncertain=True, why=repr(error))
+            return False
         await self._settle(action, DONE, result, None)
         return True
 
@@ -306,9 +311,10 @@ class DeliveryWorker:
     # ---- for staff ---------------------------------------------------------------------------
 
     async def refused_summary(self, guild_id: int) -> list[tuple[int, str, int]]:
-        """(channel id, reason, how many) of the bot's actions Discord refused for good."""
+        """(channel id, reason, how many) of the bot's actions Discord refused for good lately (a
+        week: long enough for staff to notice, short enough to go once it is fixed)."""
         async with self.db.reading() as session:
-            return await OwedRepo(session).refused(guild_id)
+            return await OwedRepo(session).refused(guild_id, self.clock.now() - REFUSALS_SHOWN)
 
     async def next_due_at(self) -> datetime | None:
         async with self.db.reading() as session:

@@ -209,6 +209,28 @@ async def test_a_final_refusal_settles_once_is_logged_once_and_is_listed_for_sta
     assert (await row(db, "n1")).status == "refused"
     assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 2
     assert await worker.refused_summary(GUILD) == [(A, "missing permission", 2)]
+    clock.advance(timedelta(days=7))  # shown to staff for a week, then forgotten
+    assert await worker.refused_summary(GUILD) == []
+
+
+async def test_an_unexpected_error_is_logged_and_retried_later_not_in_a_loop(
+    db: Database,
+    owed: OwedActions,
+    worker: DeliveryWorker,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    discord = discord_of(worker)
+    discord.failures[A] = [TypeError("a bug")]
+    await owe(db, owed, OwedMessage("b1", A, "Buggy."))
+    await worker.deliver_due()
+    await worker.deliver_due()
+    assert discord.sends == ["b1"]
+    assert [r.levelname for r in caplog.records if "failed unexpectedly" in r.getMessage()] == ["ERROR"]
+    caplog.clear()
+    clock.advance(timedelta(seconds=FIRST_RETRY))
+    await worker.deliver_due()
+    assert (await row(db, "b1")).status == "done"
 
 
 async def test_a_send_whose_answer_was_lost_is_looked_for_before_it_is_sent_again(
