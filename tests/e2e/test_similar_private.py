@@ -4,11 +4,14 @@ found only where everyone reading can view that forum."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
+from cogs.escalation import PRIVATE_TITLE
 from emulator.permissions import Perm
 from tests.e2e.conftest import World
+from tests.e2e.test_escalation import set_escalation_channel
 from tests.e2e.test_help_threads import WELCOME
 from tests.e2e.test_similar import PANDAS, PANDAS_AGAIN, PANDAS_ANSWER, buttons, seed, similar, solve, welcome
 from tests.e2e.test_solutions import CHECK, solved_with
@@ -17,6 +20,7 @@ from tests.e2e.test_solutions import CHECK, solved_with
 # anywhere, it would be shown there.
 PUBLIC_PANDAS = ("read_csv cannot find the csv file", "pandas says FileNotFoundError when I open data")
 QUERY = "pandas read_csv FileNotFoundError"
+VIEW = Perm.VIEW_CHANNEL
 
 
 @dataclass
@@ -144,3 +148,33 @@ async def test_who_sees_follows_member_overwrites_roles_and_changes_at_once(
         w.emu.set_channel_overwrite(w.c.forum, w.c.guild, deny=Perm.VIEW_CHANNEL)
     assert "No solved thread matches" in (await similar(w, QUERY, who=w.c.bob)).text()
     assert PUBLIC_PANDAS[0] in (await similar(w, QUERY, who=w.c.admin)).text()  # the owner sees all
+
+
+async def test_an_escalation_digest_keeps_a_staff_only_questions_title_out_of_a_public_channel(
+    world: World,
+) -> None:
+    w = world
+    forum = await staff_forum(w)
+    await set_escalation_channel(w)
+    secret = "Token leaked in the deploy logs"
+    hidden = await post_question(w, (secret, "the CI printed our token"), w.c.sam, forum)
+    shown = await post_question(w, ("pip cannot find my package", "pip install fails"), w.c.bob)
+    w.clock.advance(timedelta(hours=4))
+    await w.bot.run_sweeps()
+    [digest] = [m for m in w.emu.bot_messages(w.c.escalations) if "Waiting for help" in str(m["embeds"])]
+    assert secret not in str(digest) and PRIVATE_TITLE in str(digest["embeds"])
+    assert "pip cannot find my package" in str(digest["embeds"])
+    assert f"esc:claim:{hidden}" in str(digest["components"]) and f"esc:claim:{shown}" in str(digest)
+
+    # The escalation channel made staff-only too: its readers may see the title from now on.
+    for target, allow, deny in (
+        (w.c.guild, 0, VIEW),
+        (w.c.staff_role, VIEW, 0),
+        (w.emu.bot_role(w.c.guild), VIEW, 0),
+    ):
+        async with w.handled("guild_channel_update"):
+            w.emu.set_channel_overwrite(w.c.escalations, target, allow=allow, deny=deny)
+    w.clock.advance(timedelta(hours=20))
+    await w.bot.run_sweeps()
+    later = [m for m in w.emu.bot_messages(w.c.escalations) if "Waiting for help" in str(m["embeds"])]
+    assert secret in str(later[-1]["embeds"])
