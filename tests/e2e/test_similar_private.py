@@ -1,5 +1,5 @@
-"""Private stays private, end to end: a staff-only help forum's solved threads are suggested and
-found only where everyone reading can view that forum."""
+"""Private stays private, end to end: a staff-only help forum's threads are suggested, found and
+named in escalation digests only where everyone reading can view that forum."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ class Private:
 async def staff_forum(w: World) -> int:
     """A help forum only staff (and the bot) can view, set up the way a moderator does it."""
     forum = w.emu.create_forum_channel(w.c.guild, "staff-help", tags=["Solved", "Unanswered"])
-    w.emu.set_channel_overwrite(forum, w.c.guild, deny=Perm.VIEW_CHANNEL)  # @everyone
-    w.emu.set_channel_overwrite(forum, w.c.staff_role, allow=Perm.VIEW_CHANNEL)
-    w.emu.set_channel_overwrite(forum, w.emu.bot_role(w.c.guild), allow=Perm.VIEW_CHANNEL)
+    w.emu.set_channel_overwrite(forum, w.c.guild, deny=VIEW)  # @everyone
+    w.emu.set_channel_overwrite(forum, w.c.staff_role, allow=VIEW)
+    w.emu.set_channel_overwrite(forum, w.emu.bot_role(w.c.guild), allow=VIEW)
     await w.emu.user_runs_slash(
         w.c.admin, w.c.general, "unstuck config add-help-channel", options={"channel": forum}
     )
@@ -133,19 +133,24 @@ async def test_who_sees_follows_member_overwrites_roles_and_changes_at_once(
     w = world
     assert PANDAS[0] not in (await similar(w, QUERY, who=w.c.mallory)).text()
     async with w.handled("guild_channel_update"):
-        w.emu.set_channel_overwrite(private.forum, w.c.mallory, allow=Perm.VIEW_CHANNEL)  # let one member in
+        w.emu.set_channel_overwrite(private.forum, w.c.mallory, allow=VIEW)  # let one member in
     assert PANDAS[0] in (await similar(w, QUERY, who=w.c.mallory)).text()
     assert PANDAS[0] not in (await similar(w, QUERY, who=w.c.bob)).text()
 
     # A member overwrite that denies beats the staff role's allow.
     async with w.handled("guild_channel_update"):
-        w.emu.set_channel_overwrite(private.forum, private.sue, deny=Perm.VIEW_CHANNEL)
+        w.emu.set_channel_overwrite(private.forum, private.sue, deny=VIEW)
     assert PANDAS[0] not in (await similar(w, QUERY, who=private.sue)).text()
     assert PANDAS[0] in (await similar(w, QUERY, who=w.c.sam)).text()
 
+    # Given the staff role, a member finds the staff thread from their next search.
+    assert PANDAS[0] not in (await similar(w, QUERY, who=w.c.alice)).text()
+    w.emu.add_member(w.c.guild, w.c.alice, roles=[w.c.staff_role])
+    assert PANDAS[0] in (await similar(w, QUERY, who=w.c.alice)).text()
+
     # The public forum made private later: its threads disappear from members' searches at once.
     async with w.handled("guild_channel_update"):
-        w.emu.set_channel_overwrite(w.c.forum, w.c.guild, deny=Perm.VIEW_CHANNEL)
+        w.emu.set_channel_overwrite(w.c.forum, w.c.guild, deny=VIEW)
     assert "No solved thread matches" in (await similar(w, QUERY, who=w.c.bob)).text()
     assert PUBLIC_PANDAS[0] in (await similar(w, QUERY, who=w.c.admin)).text()  # the owner sees all
 
