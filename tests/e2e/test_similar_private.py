@@ -183,3 +183,15 @@ async def test_an_escalation_digest_keeps_a_staff_only_questions_title_out_of_a_
     await w.bot.run_sweeps()
     later = [m for m in w.emu.bot_messages(w.c.escalations) if "Waiting for help" in str(m["embeds"])]
     assert secret in str(later[-1]["embeds"])
+
+
+async def test_a_member_overwrite_counts_without_the_members_intent(world: World, private: Private) -> None:
+    # Without the intent discord.py caches no members: an overwrite's target is then a bare
+    # Object typed as a user, and must still count as the member's, not as a role's.
+    world.runner.env["UNSTUCK_INTENTS__MEMBERS"] = "false"
+    await world.restart()
+    assert world.bot.get_guild(world.c.guild).get_member(world.c.mallory) is None
+    async with world.handled("guild_channel_update"):
+        world.emu.set_channel_overwrite(private.forum, world.c.mallory, allow=VIEW)
+    assert PANDAS[0] in (await similar(world, QUERY, who=world.c.mallory)).text()
+    assert PANDAS[0] not in (await similar(world, QUERY, who=world.c.bob)).text()
