@@ -137,7 +137,15 @@ class Solutions(commands.Cog):
         config = await self._reaction_config(payload)
         if config is None or payload.member is None or payload.member.bot:
             return
-        if await self._tracked(payload.channel_id) is None:
+        tracked = await self._tracked(payload.channel_id)
+        if tracked is None:
+            return
+        # Decided from the event (the member's roles, the message's author) and one read: a ✅
+        # from someone who may not mark costs no REST call and no write.
+        actor = actor_from_member(payload.member)
+        me = self.bot.user.id if self.bot.user else None
+        author = payload.message_author_id
+        if not await self.service.reaction_may_mark(tracked, actor, payload.message_id, author, me):
             return
         # Not every thread is in discord.py's cache (archived ones, or right after a restart).
         thread = await self.port.threads.thread(payload.channel_id)
@@ -147,7 +155,6 @@ class Solutions(commands.Cog):
             answer = answer_ref(await thread.fetch_message(payload.message_id))
         except discord.NotFound:
             return  # deleted meanwhile: nothing to mark
-        actor = actor_from_member(payload.member)
         await self.bot.services.intake.reaction_added(thread.id, answer, actor, str(payload.emoji))
 
     @commands.Cog.listener()

@@ -71,12 +71,23 @@ def skips_cooldowns(actor: Actor, roles: ServerRoles) -> bool:
 
 
 def reaction_may_mark(
-    actor: Actor, asker_id: int, roles: ServerRoles, *, thread_id: int, message_id: int
+    actor: Actor,
+    asker_id: int,
+    roles: ServerRoles,
+    *,
+    thread_id: int,
+    message_id: int,
+    author_id: int | None,
+    bot_id: int | None,
 ) -> bool:
     """Whether a solved-emoji reaction could mark anything, judged from the gateway event alone.
 
-    Who reacted must be allowed to mark, and the message must not be the question itself (in a
-    help thread the starter message shares the thread's id). Anything this rejects is ignored
-    before the bot fetches a message or opens a write transaction.
+    Who reacted must be allowed to mark, the message must not be the question itself (in a help
+    thread the starter message shares the thread's id) nor one of this bot's own (``author_id``
+    and ``bot_id``, when the event and the session tell them). Whatever this rejects is ignored
+    before the bot fetches the message or opens a write transaction: a crowd of ✅ from members
+    who may not mark costs nothing.
     """
-    return message_id != thread_id and can_mark_solution(actor, asker_id, roles)
+    if message_id == thread_id or (author_id is not None and author_id == bot_id):
+        return False
+    return can_mark_solution(actor, asker_id, roles)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain import lifecycle
-from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
+from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread, reaction_may_mark
 from bot.domain.points import AwardKind
 from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.help_threads import ReopenHook, run_reopen_hooks
@@ -91,6 +91,22 @@ class SolutionService:
     async def get(self, thread_id: int) -> Solution | None:
         async with self.db.reading() as session:
             return await SolutionRepo(session).get(thread_id)
+
+    async def reaction_may_mark(
+        self, thread: HelpThread, actor: Actor, message_id: int, author_id: int | None, bot_id: int | None
+    ) -> bool:
+        """Whether a solved-emoji reaction in ``thread`` could mark anything: decided from the
+        event's facts and the (cached) server roles, before anything is fetched or written."""
+        config = await self.configs.get(thread.guild_id)
+        return reaction_may_mark(
+            actor,
+            thread.asker_id,
+            config.roles,
+            thread_id=thread.id,
+            message_id=message_id,
+            author_id=author_id,
+            bot_id=bot_id,
+        )
 
     async def mark(
         self, thread_id: int, answer: AnswerRef | None, actor: Actor, via: Via, emoji: str | None = None

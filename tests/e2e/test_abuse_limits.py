@@ -3,13 +3,22 @@ and solved-emoji reactions that cost nothing or change nothing when they should 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import event, func, select
+
+from bot.domain.lifecycle import ThreadState
 from bot.domain.permissions import Actor
 from emulator import InteractionReply
 from emulator.messages import buttons
+from storage.models import PointEntry, Solution, SolutionReaction
 from tests.e2e.conftest import World
 from tests.e2e.test_escalation import ask, digests, listed, pings_of, set_escalation_channel, tick
+from tests.e2e.test_help_threads import WELCOME, thread_state
+from tests.e2e.test_solutions import CHECK, answer, forum_thread, points_of, solved_with
 
 
 async def test_one_asker_escalating_four_threads_pings_the_helpers_once(world: World) -> None:
@@ -103,3 +112,56 @@ async def test_stats_open_to_everyone_has_a_cooldown_for_members_only(world: Wor
     assert refused.ephemeral and "please try `/stats` again in 30 s" in refused.text()
     for _ in range(3):
         assert "Help-channel health" in (await world.emu.user_runs_slash(c.sam, c.general, "stats")).text()
+
+
+@contextlib.contextmanager
+def written(w: World) -> Iterator[list[str]]:
+    """The SQL statements that change data, run by the bot inside the block."""
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(statement)
+
+    engine = w.bot.services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+async def row_counts(w: World) -> tuple[int, ...]:
+    async with w.bot.services.db.reading() as session:
+        return tuple(
+            [
+                await session.scalar(select(func.count()).select_from(t)) or 0
+                for t in (Solution, SolutionReaction, PointEntry)
+            ]
+        )
+
+
+async def test_a_check_from_someone_who_may_not_mark_costs_no_request_and_no_write(world: World) -> None:
+    c = world.c
+    thread_id = await forum_thread(world)
+    reply = await answer(world, thread_id, c.helen)
+    await thread_state(world, thread_id, ThreadState.ANSWERED)
+    welcome = await world.emu.wait_for_bot_message(thread_id, contains=WELCOME)
+    rows = await row_counts(world)
+    requests = len(world.emu.requests)
+    with written(world) as writes:
+        for who, message in (
+            (c.mallory, reply),  # may not mark
+            (c.bob, reply),  # may not mark either
+            (c.alice, thread_id),  # the asker, on her own question (the starter shares the thread's id)
+            (c.alice, int(welcome["id"])),  # the asker, on the bot's own note
+        ):
+            async with world.handled("raw_reaction_add"):
+                await world.emu.user_reacts(who, thread_id, message, CHECK)
+    assert world.emu.requests[requests:] == []
+    assert writes == []
+    assert await row_counts(world) == rows
+    assert await world.bot.services.solutions.get(thread_id) is None
+    await world.emu.user_reacts(c.alice, thread_id, reply, CHECK)  # the asker's ✅ on the answer counts
+    await solved_with(world, thread_id, reply)
+    assert await points_of(world, c.helen) == 10
