@@ -164,6 +164,30 @@ class Solutions(commands.Cog):
                 payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
             )
 
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        """A moderator removed every reaction of a message: the solution stays (see the service)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            await self.service.reactions_cleared(payload.channel_id, payload.message_id, None)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
+        """A moderator removed every reaction of one emoji: the solution stays (see the service)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            await self.service.reactions_cleared(payload.channel_id, payload.message_id, str(payload.emoji))
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A deleted accepted answer takes the solution with it (Discord sends no reaction removals)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            await self.bot.services.intake.answer_deleted(payload.channel_id, payload.message_id)
+
+    async def _owned_thread(self, guild_id: int | None, channel_id: int) -> bool:
+        """Whether the event is about a help thread of a server this process owns."""
+        if guild_id is None or not self.bot.scope.owns(guild_id):
+            return False
+        return await self._tracked(channel_id) is not None
+
     async def _reaction_config(self, payload: discord.RawReactionActionEvent) -> ServerConfig | None:
         if payload.guild_id is None or not self.bot.scope.owns(payload.guild_id):
             return None

@@ -216,13 +216,42 @@ class SolutionService:
         await self._notify(thread_id)
         return True
 
+    async def reactions_cleared(self, thread_id: int, message_id: int, emoji: str | None) -> None:
+        """A moderator cleared a message's reactions (all, or every one of ``emoji``).
+
+        Discord says who removed nothing here, only that a moderator with Manage Messages did: the
+        solution stays, with its points (the asker or staff can still `/unsolve`). The reactions
+        are forgotten, so that the next restart does not take their absence for a removal.
+        """
+        async with self.db.session() as session:
+            await ReactionRepo(session).forget_message(message_id, emoji)
+
+    async def answer_deleted(self, thread_id: int, message_id: int) -> bool:
+        """The accepted answer was deleted (Discord sends MESSAGE_DELETE, no reaction removals):
+        the solution goes with it, and its points are revoked. True when it was the solution."""
+        solution = await self.get(thread_id)
+        if solution is None or solution.message_id != message_id:
+            return False  # most deletions: decided by one read, nothing written
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is None:
+                return False
+            await ReactionRepo(session).forget_message(message_id)
+            solution = await SolutionRepo(session).get(thread_id)
+            if solution is None or solution.message_id != message_id:
+                return False
+            config = await self.configs.get(thread.guild_id, session)
+            await self._unmark_locked(session, thread, config, None, "the accepted answer was deleted")
+        await self._notify(thread_id)
+        return True
+
     async def seen_reactions(self, thread_id: int, emoji: str) -> set[tuple[int, int]]:
         """(message id, user id) of the solved-emoji reactions handled in a thread."""
         async with self.db.reading() as session:
             return await ReactionRepo(session).for_thread(thread_id, emoji)
 
     async def _unmark_locked(
-        self, session: AsyncSession, thread: HelpThread, config: ServerConfig, by: int, reason: str
+        self, session: AsyncSession, thread: HelpThread, config: ServerConfig, by: int | None, reason: str
     ) -> None:
         await self.points.revoke_thread(session, thread.id, by=by, reason=reason)
         await SolutionRepo(session).delete(thread.id)

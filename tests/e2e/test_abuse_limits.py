@@ -165,3 +165,70 @@ async def test_a_check_from_someone_who_may_not_mark_costs_no_request_and_no_wri
     await world.emu.user_reacts(c.alice, thread_id, reply, CHECK)  # the asker's ✅ on the answer counts
     await solved_with(world, thread_id, reply)
     assert await points_of(world, c.helen) == 10
+
+
+async def marked_by_alice(w: World) -> tuple[int, int]:
+    """A thread whose asker marked Helen's answer with a ✅ (Helen earned 10 points)."""
+    thread_id = await forum_thread(w)
+    reply = await answer(w, thread_id, w.c.helen)
+    await w.emu.user_reacts(w.c.alice, thread_id, reply, CHECK)
+    await solved_with(w, thread_id, reply)
+    assert await points_of(w, w.c.helen) == 10
+    return thread_id, reply
+
+
+async def still_solved(w: World, thread_id: int, reply: int) -> None:
+    solution = await w.bot.services.solutions.get(thread_id)
+    assert solution is not None and solution.message_id == reply
+    assert (await w.bot.services.threads.get(thread_id)).state is ThreadState.SOLVED  # type: ignore[union-attr]
+    assert await points_of(w, w.c.helen) == 10
+    assert "solution mark was removed" not in str(w.emu.bot_messages(thread_id))
+
+
+async def test_a_moderator_clearing_reactions_keeps_the_solution_live_and_after_a_restart(
+    world: World,
+) -> None:
+    thread_id, reply = await marked_by_alice(world)
+    await world.emu.user_reacts(world.c.helen, thread_id, reply, "🎉")
+    async with world.handled("raw_reaction_clear"):
+        await world.emu.moderator_clears_reactions(thread_id, reply)
+    await still_solved(world, thread_id, reply)
+    await world.restart()
+    await still_solved(world, thread_id, reply)
+    # The asker can still take it back, on purpose.
+    done = await world.emu.user_runs_slash(world.c.alice, thread_id, "unsolve")
+    assert "Solution removed" in done.text()
+    assert await points_of(world, world.c.helen) == 0
+
+
+async def test_a_moderator_removing_the_check_emoji_keeps_the_solution(world: World) -> None:
+    thread_id, reply = await marked_by_alice(world)
+    async with world.handled("raw_reaction_clear_emoji"):
+        await world.emu.moderator_clears_reactions(thread_id, reply, CHECK)
+    await still_solved(world, thread_id, reply)
+    await world.restart()
+    await still_solved(world, thread_id, reply)
+
+
+async def test_reactions_cleared_while_the_bot_was_down_keep_the_solution(world: World) -> None:
+    thread_id, reply = await marked_by_alice(world)
+    await world.stop()
+    await world.emu.moderator_clears_reactions(thread_id, reply)
+    await world.start()
+    await still_solved(world, thread_id, reply)
+
+
+async def test_deleting_the_accepted_answer_takes_the_solution_with_it(world: World) -> None:
+    thread_id, reply = await marked_by_alice(world)
+    async with world.handled("raw_message_delete"):
+        await world.emu.user_deletes(world.c.helen, thread_id, reply)
+    await thread_state(world, thread_id, ThreadState.ANSWERED)
+    assert await world.bot.services.solutions.get(thread_id) is None
+    assert await points_of(world, world.c.helen) == 0
+    # And the same when it happens while the bot is down.
+    other, again = await marked_by_alice(world)
+    await world.stop()
+    await world.emu.user_deletes(world.c.helen, other, again)
+    await world.start()
+    await thread_state(world, other, ThreadState.ANSWERED)
+    assert await points_of(world, world.c.helen) == 0
