@@ -165,10 +165,16 @@ class CatchUpService:
                 # looks just like this, so it is treated like one, as it is live: the solution
                 # stays. (Its marker taking back the only ✅ looks the same; `/unsolve` remains.)
                 await self.solutions.reactions_cleared(thread_id, message_id, emoji)
+        thread = await self.threads.get(thread_id)
         for message_id, user_id in sorted(shown - seen):
             actor = await reader.reactor(user_id)
-            answer = await reader.answer(thread_id, message_id) if actor is not None else None
-            if actor is not None and answer is not None:
+            if actor is None or thread is None:
+                continue
+            # As live: a ✅ that cannot mark is not worth fetching its message for.
+            if not await self.solutions.reaction_may_mark(thread, actor, message_id, None, None):
+                continue
+            answer = await reader.answer(thread_id, message_id)
+            if answer is not None:
                 await self.intake.reaction_added(thread_id, answer, actor, emoji)
 
     async def _deleted_answer(self, thread_id: int, window: set[int]) -> None:

@@ -232,3 +232,17 @@ async def test_deleting_the_accepted_answer_takes_the_solution_with_it(world: Wo
     await world.start()
     await thread_state(world, other, ThreadState.ANSWERED)
     assert await points_of(world, world.c.helen) == 0
+
+
+async def test_a_check_added_while_down_by_someone_who_may_not_mark_is_not_fetched(world: World) -> None:
+    thread_id = await forum_thread(world)
+    reply = await answer(world, thread_id, world.c.helen)
+    await world.stop()
+    await world.emu.user_reacts(world.c.mallory, thread_id, reply, CHECK)
+    requests = len(world.emu.requests)
+    await world.start()  # returns once the catch-up is done
+    fetched = [
+        path for method, path, _ in world.emu.requests[requests:] if path.endswith(f"/messages/{reply}")
+    ]
+    assert fetched == []
+    assert await world.bot.services.solutions.get(thread_id) is None
