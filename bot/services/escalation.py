@@ -104,9 +104,9 @@ def _cooldown_text(last: tuple[int, datetime], allowed_at: datetime, now: dateti
     # Rounded up to the minute: "in 25 min" must never be too early.
     left = timedelta(minutes=math.ceil((allowed_at - now).total_seconds() / 60))
     return (
-        f"You escalated <#{thread_id}> {when}; helpers have it on their list. To keep pings rare, "
-        f"each member can escalate one question at a time: you can escalate again in "
-        f"{humanize_duration(left)}."
+        f"You escalated <#{thread_id}> {when}; you can escalate again in {humanize_duration(left)} "
+        f"(to keep pings rare, each member can escalate one question per "
+        f"{humanize_duration(allowed_at - at)})."
     )
 
 
