@@ -99,7 +99,7 @@ async def test_one_member_escalates_one_question_per_cooldown_across_threads(wor
         with pytest.raises(UserFacingError) as refused:
             await world.escalation.escalate(thread_id, Actor(ASKER), world.port)
         assert str(refused.value).startswith("You escalated <#1> 5 min ago;")
-        assert "you can escalate again in 25 min." in str(refused.value)
+        assert "you can escalate again in 25 min (to keep pings rare" in str(refused.value)
     assert await world.sweep() == 1
     assert world.port.threads() == [1]
     # The cooldown is in the database: a restarted bot (a new service) still knows it.
