@@ -182,6 +182,13 @@ class Solutions(commands.Cog):
         if await self._owned_thread(payload.guild_id, payload.channel_id):
             await self.bot.services.intake.answer_deleted(payload.channel_id, payload.message_id)
 
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """A moderator's purge: the same for each message (at most one is the accepted answer)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            for message_id in sorted(payload.message_ids):
+                await self.bot.services.intake.answer_deleted(payload.channel_id, message_id)
+
     async def _owned_thread(self, guild_id: int | None, channel_id: int) -> bool:
         """Whether the event is about a help thread of a server this process owns."""
         if guild_id is None or not self.bot.scope.owns(guild_id):

@@ -672,3 +672,16 @@ class Emulator:
             await self.dispatch(
                 "MESSAGE_REACTION_REMOVE_EMOJI", {**payload, "emoji": emoji_dict(emoji)}, msg.guild_id
             )
+
+    async def moderator_bulk_deletes(self, channel_id: int, message_ids: list[int]) -> None:
+        """A moderator purges messages at once: one MESSAGE_DELETE_BULK, no MESSAGE_DELETE each."""
+        for message_id in message_ids:
+            self.message_or_raise(channel_id, message_id)
+            self.world.messages[channel_id].pop(message_id)
+        guild_id = self.world.channels[channel_id].guild_id
+        payload = {
+            "ids": [str(i) for i in message_ids],
+            "channel_id": str(channel_id),
+            "guild_id": str(guild_id),
+        }
+        await self.dispatch("MESSAGE_DELETE_BULK", payload, guild_id)

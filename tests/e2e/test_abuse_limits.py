@@ -225,6 +225,13 @@ async def test_deleting_the_accepted_answer_takes_the_solution_with_it(world: Wo
     await thread_state(world, thread_id, ThreadState.ANSWERED)
     assert await world.bot.services.solutions.get(thread_id) is None
     assert await points_of(world, world.c.helen) == 0
+    # A moderator's purge (one bulk event) does the same.
+    purged, answer_id = await marked_by_alice(world)
+    chatter = await answer(world, purged, world.c.bob, "thanks, that helped me too")
+    async with world.handled("raw_bulk_message_delete"):
+        await world.emu.moderator_bulk_deletes(purged, [chatter, answer_id])
+    await thread_state(world, purged, ThreadState.ANSWERED)
+    assert await points_of(world, world.c.helen) == 0
     # And the same when it happens while the bot is down.
     other, again = await marked_by_alice(world)
     await world.stop()
