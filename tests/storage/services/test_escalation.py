@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -208,3 +208,23 @@ async def test_the_asker_waking_a_dormant_unanswered_thread_queues_it_again(worl
         0: ("pending", timedelta(hours=4)),
         1: ("pending", timedelta(hours=24)),
     }
+
+
+async def test_escalate_in_quiet_hours_says_the_digest_waits_until_they_end(world: World) -> None:
+    await world.configs.set_quiet_hours(GUILD, "22:00", "07:00")
+    world.clock.set(datetime(2026, 1, 5, 22, 0, tzinfo=UTC))
+    await world.ask(1)
+    world.clock.advance(timedelta(minutes=30))
+    result = await world.escalation.escalate(1, Actor(ASKER), world.port)
+    assert result.quiet and result.digest_at == datetime(2026, 1, 6, 7, 0, tzinfo=UTC)
+    assert await world.sweep() == 0
+    world.clock.set(datetime(2026, 1, 6, 7, 0, tzinfo=UTC))
+    assert await world.sweep() == 1
+
+
+async def test_escalate_with_a_broken_tier_waits_in_the_queue_and_says_why(world: World) -> None:
+    await world.ask(1)
+    world.clock.advance(timedelta(minutes=30))
+    world.port.problem = "the channel is gone"
+    result = await world.escalation.escalate(1, Actor(ASKER), world.port)
+    assert result.digest_at is None and result.problem is not None and "the channel is gone" in result.problem
