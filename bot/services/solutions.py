@@ -223,8 +223,11 @@ class SolutionService:
         solution stays, with its points (the asker or staff can still `/unsolve`). The reactions
         are forgotten, so that the next restart does not take their absence for a removal.
         """
-        async with self.db.session() as session:
-            await ReactionRepo(session).forget_message(message_id, emoji)
+        async with self.db.reading() as session:
+            known = await ReactionRepo(session).on_message(message_id, emoji)
+        if known:  # most cleared messages carried no ✅ the bot handled: one read, nothing written
+            async with self.db.session() as session:
+                await ReactionRepo(session).forget_message(message_id, emoji)
 
     async def answer_deleted(self, thread_id: int, message_id: int) -> bool:
         """The accepted answer was deleted (Discord sends MESSAGE_DELETE, no reaction removals):
