@@ -163,3 +163,7 @@ class Intake:
     async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
         """Removing the reaction that made the mark unmarks it; any other removal changes nothing."""
         await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji)
+
+    async def answer_deleted(self, thread_id: int, message_id: int) -> None:
+        """A deleted message takes its reactions with it; if it was the accepted answer, the mark too."""
+        await self.solutions.answer_deleted(thread_id, message_id)
