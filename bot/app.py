@@ -241,6 +241,8 @@ class UnstuckBot(commands.AutoShardedBot):
     async def close(self) -> None:
         self.scheduler.shutdown()
         self._closing = True
+        if self._services is not None:
+            self._services.intake.lanes.close()  # events still retried are left to the next start-up
         await self._drain_handlers()
         await super().close()
         if self._services is not None:

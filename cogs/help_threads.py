@@ -8,7 +8,7 @@ threads; it is handed to the services when the cog loads, with the dormancy swee
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -155,41 +155,57 @@ class HelpThreads(commands.Cog):
         if message.guild is not None:
             await self.bot.services.intake.message(posted_message(message))
 
+    async def _in_lane(self, guild_id: int | None, lane: int, job: Callable[[], Awaitable[None]]) -> None:
+        """Run a listener's work in the thread's lane: in order, and retried through database hiccups."""
+        if guild_id is not None and self.bot.scope.owns(guild_id):
+            await self.bot.services.intake.in_order(guild_id, lane, job)
+
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         # A starter message shares its thread's id (forum) or is the thread's id (text channel).
         content = payload.data.get("content")
-        if content is None or not self.bot.scope.owns(payload.guild_id or 0):
+        if content is None:
             return
-        thread = await self.service.get(payload.message_id)
-        if thread is not None:
-            await self.service.update_question(thread.id, content)
+
+        async def edited() -> None:
+            thread = await self.service.get(payload.message_id)
+            if thread is not None:
+                await self.service.update_question(thread.id, content)
+
+        await self._in_lane(payload.guild_id, payload.message_id, edited)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        if self.bot.scope.owns(payload.guild_id or 0) and await self.service.get(payload.message_id):
-            await self.service.starter_deleted(payload.message_id)
+        async def deleted() -> None:
+            if await self.service.get(payload.message_id):
+                await self.service.starter_deleted(payload.message_id)
+
+        await self._in_lane(payload.guild_id, payload.message_id, deleted)
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        if self.bot.scope.owns(payload.guild_id):
-            await self.service.thread_deleted(payload.thread_id)
+        await self._in_lane(
+            payload.guild_id, payload.thread_id, lambda: self.service.thread_deleted(payload.thread_id)
+        )
 
     @commands.Cog.listener()
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
         config = await self._config(after.guild.id)
         if config is not None and before.name != after.name:
             # Our own ✅ prefix is decoration, not part of the question's title.
-            await self.service.renamed(
-                after.id, without_prefix(after.name, config.settings.help.solved_prefix)
-            )
+            title = without_prefix(after.name, config.settings.help.solved_prefix)
+            await self._in_lane(after.guild.id, after.id, lambda: self.service.renamed(after.id, title))
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
         # Raw: an archived thread is not in discord.py's cache, and its unarchiving matters most.
         archived = payload.data.get("thread_metadata", {}).get("archived")
-        if archived is not None and self.bot.scope.owns(payload.guild_id):
-            await self.service.archived_changed(payload.thread_id, bool(archived))
+        if archived is not None:
+            await self._in_lane(
+                payload.guild_id,
+                payload.thread_id,
+                lambda: self.service.archived_changed(payload.thread_id, bool(archived)),
+            )
 
     # ---- commands ------------------------------------------------------------------------------
 

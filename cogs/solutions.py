@@ -134,6 +134,13 @@ class Solutions(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        # In the thread's lane: after its earlier events, and tried again if the database refuses it.
+        if payload.guild_id is not None:
+            await self.bot.services.intake.in_order(
+                payload.guild_id, payload.channel_id, lambda: self._reaction_added(payload)
+            )
+
+    async def _reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
         config = await self._reaction_config(payload)
         if config is None or payload.member is None or payload.member.bot:
             return
@@ -148,13 +155,22 @@ class Solutions(commands.Cog):
         except discord.NotFound:
             return  # deleted meanwhile: nothing to mark
         actor = actor_from_member(payload.member)
-        await self.bot.services.intake.reaction_added(thread.id, answer, actor, str(payload.emoji))
+        await self.bot.services.intake.reaction_added(
+            config.guild_id, thread.id, answer, actor, str(payload.emoji)
+        )
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        if await self._reaction_config(payload) is not None:
+        if payload.guild_id is not None:
+            await self.bot.services.intake.in_order(
+                payload.guild_id, payload.channel_id, lambda: self._reaction_removed(payload)
+            )
+
+    async def _reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
+        config = await self._reaction_config(payload)
+        if config is not None:
             await self.bot.services.intake.reaction_removed(
-                payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
+                config.guild_id, payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
             )
 
     async def _reaction_config(self, payload: discord.RawReactionActionEvent) -> ServerConfig | None:

@@ -7,6 +7,10 @@ archived are skipped: Discord lets an archived thread change only by making it a
 active threads are all looked at. Then every cog's owed work for the server runs (the steps they
 registered: notes a crash left unsent, solutions to show, escalations to schedule, a missed weekly
 post). Everything it calls is idempotent, so running it while live events arrive is safe.
+
+It runs at start-up, after a gateway gap Discord did not replay (a new session after a failed
+RESUME), and for servers whose events the database kept refusing (:mod:`bot.services.lanes`).
+A server is caught up by one run at a time: asked again meanwhile, the run goes round once more.
 """
 
 from __future__ import annotations
@@ -90,16 +94,43 @@ class CatchUpService:
         self.solutions = solutions
         self.intake = intake
         self._steps: list[Step] = []
+        self._running: set[int] = set()
+        self._again: dict[int, HistoryPort] = {}  # asked while running: once more, with this reader
 
     def register(self, step: Step) -> None:
         """Add a cog's owed work for a server; steps run in the order the cogs load."""
         self._steps.append(step)
 
     async def guild(self, guild_id: int, reader: HistoryPort) -> None:
-        """Catch up with one server: its history first, then every registered step."""
+        """Catch up with one server: its history first, then every registered step.
+
+        Asked while a run for the server is going on, it returns at once and that run goes round
+        again afterwards (what happened since it read a channel is read then).
+        """
+        if guild_id in self._running:
+            self._again[guild_id] = reader
+            return
+        self._running.add(guild_id)
+        try:
+            next_reader: HistoryPort | None = reader
+            while next_reader is not None:
+                await self._once(guild_id, next_reader)
+                next_reader = self._again.pop(guild_id, None)
+        finally:
+            self._running.discard(guild_id)
+            self._again.pop(guild_id, None)
+
+    @property
+    def left_over(self) -> set[int]:
+        """Servers with events the database kept refusing: a catch-up reads them back."""
+        return self.intake.lanes.parked_guilds()
+
+    async def _once(self, guild_id: int, reader: HistoryPort) -> None:
         config = await self.configs.get(guild_id)
         if config.help_channels:
             await self._read_back(guild_id, config, reader)
+        else:
+            self.intake.lanes.unpark(guild_id)
         for step in self._steps:
             await step(guild_id)
 
@@ -112,6 +143,9 @@ class CatchUpService:
             rows = await threads.get_many({t.thread_id for t in active}, lock=False)
             unsettled = {t.id: t for t in await threads.not_known_archived(guild_id)}
             channels = await HelpChannelRepo(session).for_guild(guild_id)
+        # The markers are read: events left over from here on are read back below, so the lanes
+        # that were waiting for this catch-up take live events again.
+        self.intake.lanes.unpark(guild_id)
         for channel in channels:
             # A channel added while running starts with what comes next, not with old history.
             if channel.kind == "text" and channel.last_seen_message_id is not None:
@@ -156,12 +190,12 @@ class CatchUpService:
         shown, window = found
         seen = {(m, u) for m, u in await self.solutions.seen_reactions(thread_id, emoji) if m in window}
         for message_id, user_id in sorted(seen - shown):
-            await self.intake.reaction_removed(thread_id, user_id, message_id, emoji)
+            await self.intake.reaction_removed(config.guild_id, thread_id, user_id, message_id, emoji)
         for message_id, user_id in sorted(shown - seen):
             actor = await reader.reactor(user_id)
             answer = await reader.answer(thread_id, message_id) if actor is not None else None
             if actor is not None and answer is not None:
-                await self.intake.reaction_added(thread_id, answer, actor, emoji)
+                await self.intake.reaction_added(config.guild_id, thread_id, answer, actor, emoji)
 
     async def _inactive_thread(
         self, reader: HistoryPort, thread_id: int, row: HelpThread, config: ServerConfig

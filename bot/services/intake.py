@@ -8,23 +8,32 @@ exactly the effect it would have had live.
 The Discord side of what intake does goes through two ports, handed over by their cogs when they
 load: the help-threads cog's (:class:`IntakePort`: open a thread, welcome, look) and the solutions
 cog's (:class:`bot.services.solutions.SolutionPort`: the "Solved" note).
+
+Every event runs in its channel's or thread's lane (:mod:`bot.services.lanes`): in order, tried
+again while the database refuses it for a passing reason, and left to the catch-up (markers not
+moved past it) when it keeps refusing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.domain.naming import thread_name_from_message
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import UserFacingError
 from bot.services.help_threads import HelpThreadService, NewThread, ThreadPort
+from bot.services.lanes import Lanes
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.solutions import AnswerRef, SolutionPort, SolutionService, Via
 from storage.engine import Database
+from storage.errors import is_transient
 from storage.repositories import HelpChannelRepo
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,12 @@ class Intake:
         self.solutions = solutions
         self.thread_port: IntakePort | None = None  # handed over by the help-threads cog
         self.solution_port: SolutionPort | None = None  # handed over by the solutions cog
+        self.lanes = Lanes(is_transient)
+
+    async def in_order(self, guild_id: int, channel_id: int, job: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a listener's ``job`` in the lane of ``channel_id`` (a channel or thread): after the
+        channel's earlier events, retried through database hiccups; ``None`` if left to the catch-up."""
+        return await self.lanes.run(guild_id, (channel_id,), job)
 
     # ---- messages ----------------------------------------------------------------------------
 
@@ -86,15 +101,27 @@ class Intake:
         """A member's message: a reply in a help thread, or a new question in a help text channel."""
         if message.author_is_bot or not self.scope.owns(message.guild_id):
             return
-        config = await self.configs.get(message.guild_id)
         thread = message.thread
-        if thread is not None and config.is_help_channel(thread.parent_id):
-            await self.thread_message(message, thread, config)
-        elif config.help_channels.get(message.channel_id) == "text" and message.is_chat:
-            await self._question(message)
+        # A question shares the lane of its channel (whose marker it moves) and of the thread it opens
+        # (so that a reply there waits for the thread to be tracked).
+        lanes = (thread.thread_id,) if thread is not None else (message.channel_id, message.message_id)
+
+        async def take() -> None:
+            config = await self.configs.get(message.guild_id)
+            if thread is not None and config.is_help_channel(thread.parent_id):
+                await self.thread_message(message, thread, config)
+            elif config.help_channels.get(message.channel_id) == "text" and message.is_chat:
+                await self._question(message)
+
+        await self.lanes.run(message.guild_id, lanes, take)
 
     async def thread_message(self, message: PostedMessage, thread: ThreadInfo, config: ServerConfig) -> None:
         """A message in a help thread (the catch-up calls this for threads it knows are ours)."""
+        await self.lanes.run(
+            thread.guild_id, (thread.thread_id,), lambda: self._thread_message(message, thread, config)
+        )
+
+    async def _thread_message(self, message: PostedMessage, thread: ThreadInfo, config: ServerConfig) -> None:
         port = self._thread_port()
         if message.message_id == thread.thread_id:  # a forum post's starter message shares its id
             if not await self.forum_post(thread, message.content):
@@ -113,7 +140,14 @@ class Intake:
                 await port.sync_appearance(row, config)
 
     async def forum_post(self, thread: ThreadInfo, question: str) -> bool:
-        """Track a new forum post and welcome its asker; False if it was tracked already."""
+        """Track a new forum post and welcome its asker; False if it was tracked already (or the
+        database kept refusing it: the catch-up tracks it then)."""
+        tracked = await self.lanes.run(
+            thread.guild_id, (thread.thread_id,), lambda: self._forum_post(thread, question)
+        )
+        return bool(tracked)
+
+    async def _forum_post(self, thread: ThreadInfo, question: str) -> bool:
         new = NewThread(
             thread_id=thread.thread_id,
             guild_id=thread.guild_id,
@@ -162,18 +196,30 @@ class Intake:
         """Whether the solutions cog is there to show what a reaction changed."""
         return self.solution_port is not None
 
-    async def reaction_added(self, thread_id: int, answer: AnswerRef, actor: Actor, emoji: str) -> None:
+    async def reaction_added(
+        self, guild_id: int, thread_id: int, answer: AnswerRef, actor: Actor, emoji: str
+    ) -> None:
         """A solved-emoji reaction on ``answer``: mark it when ``actor`` may, quietly ignore it if not."""
-        try:
-            await self.solutions.mark(thread_id, answer, actor, Via.REACTION, emoji)
-        except UserFacingError:
-            return
-        await self._show_solution(thread_id)
 
-    async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
-        """Removing the reaction that made the mark unmarks it; any other removal changes nothing."""
-        if await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji):
+        async def take() -> None:
+            try:
+                await self.solutions.mark(thread_id, answer, actor, Via.REACTION, emoji)
+            except UserFacingError:
+                return
             await self._show_solution(thread_id)
+
+        await self.lanes.run(guild_id, (thread_id,), take)
+
+    async def reaction_removed(
+        self, guild_id: int, thread_id: int, user_id: int, message_id: int, emoji: str
+    ) -> None:
+        """Removing the reaction that made the mark unmarks it; any other removal changes nothing."""
+
+        async def take() -> None:
+            if await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji):
+                await self._show_solution(thread_id)
+
+        await self.lanes.run(guild_id, (thread_id,), take)
 
     async def _show_solution(self, thread_id: int) -> None:
         if self.solution_port is None:
