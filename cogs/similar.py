@@ -228,9 +228,20 @@ class Similar(commands.Cog):
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """An edited accepted answer: suggestions quote its new text (unreadable in titles-only mode)."""
         content = payload.data.get("content")
-        if content is None or self.service.titles_only or not self.bot.scope.owns(payload.guild_id or 0):
+        guild_id = payload.guild_id
+        if (
+            content is None
+            or self.service.titles_only
+            or guild_id is None
+            or not self.bot.scope.owns(guild_id)
+        ):
             return
-        await self.service.answer_edited(payload.channel_id, payload.message_id, content)
+        # In the thread's lane: in order with its other events, retried through database hiccups.
+        await self.bot.services.intake.in_order(
+            guild_id,
+            payload.channel_id,
+            lambda: self.service.answer_edited(payload.channel_id, payload.message_id, content),
+        )
 
 
 async def setup(bot: UnstuckBot) -> None:

@@ -106,12 +106,14 @@ class Intake:
         # (so that a reply there waits for the thread to be tracked).
         lanes = (thread.thread_id,) if thread is not None else (message.channel_id, message.message_id)
 
+        opened: list[int] = []  # the thread an attempt opened before the database refused the rest
+
         async def take() -> None:
             config = await self.configs.get(message.guild_id)
             if thread is not None and config.is_help_channel(thread.parent_id):
                 await self.thread_message(message, thread, config)
             elif config.help_channels.get(message.channel_id) == "text" and message.is_chat:
-                await self._question(message)
+                await self._question(message, opened)
 
         await self.lanes.run(message.guild_id, lanes, take)
 
@@ -160,14 +162,17 @@ class Intake:
         )
         return await self.threads.open_thread(new, self._thread_port())
 
-    async def _question(self, message: PostedMessage) -> None:
-        """A top-level message in a help text channel becomes a public thread named after it."""
+    async def _question(self, message: PostedMessage, opened: list[int]) -> None:
+        """A top-level message in a help text channel becomes a public thread named after it.
+
+        ``opened`` keeps the thread across attempts: a retry does not ask Discord for it again.
+        """
         port = self._thread_port()
         if await self.threads.get(message.message_id) is None:
             name = thread_name_from_message(message.content, f"Help for {message.author_name}")
-            thread_id = message.own_thread_id or await port.start_thread(
-                message.channel_id, message.message_id, name
-            )
+            if not (message.own_thread_id or opened):
+                opened.append(await port.start_thread(message.channel_id, message.message_id, name))
+            thread_id = message.own_thread_id or opened[0]
             new = NewThread(
                 thread_id=thread_id,
                 guild_id=message.guild_id,
