@@ -22,7 +22,7 @@ from bot.services.help_threads import HelpThreadService
 from bot.services.outbox import Note
 from bot.services.server_config import ServerConfig
 from bot.services.similar import Suggestion
-from cogs._common import actor_from_interaction, posted_message, thread_info
+from cogs._common import actor_from_interaction, posted_message, respond, thread_info
 from cogs._nonces import COMMAND_NOTE, DORMANT_NOTE, WELCOME_NOTE, nonce
 from cogs._threads import DiscordThreads
 from cogs.similar import welcome_message
@@ -219,7 +219,7 @@ class HelpThreads(commands.Cog):
         key = nonce(COMMAND_NOTE, interaction.id)
         note = Note(key=key, channel_id=channel_id, content=text, archive_after=True)
         await self.service.close(channel_id, actor_from_interaction(interaction), reason, note)
-        await interaction.response.send_message("Done: the thread is closed.", ephemeral=True)
+        await respond(interaction, "Done: the thread is closed.")
         await self.bot.services.outbox.send(note.key, self.port)  # the note, then the archive
 
     @close.autocomplete("reason")
@@ -236,7 +236,7 @@ class HelpThreads(commands.Cog):
         text = f"🔓 Reopened by {interaction.user.mention}. Ask away!"
         note = Note(nonce(COMMAND_NOTE, interaction.id), channel_id=interaction.channel_id or 0, content=text)
         thread = await self.service.reopen(note.channel_id, actor_from_interaction(interaction), note)
-        await interaction.response.send_message("Done: the thread is open again.", ephemeral=True)
+        await respond(interaction, "Done: the thread is open again.")
         await self.bot.services.outbox.send(note.key, self.port)
         channel = interaction.channel
         if isinstance(channel, discord.Thread) and channel.archived:

@@ -22,7 +22,7 @@ from bot.domain.suggestions import answer_excerpt
 from bot.services.errors import UserFacingError
 from bot.services.outbox import Note, NoteLink
 from bot.services.similar import ReuseOutcome, ReuseResult, SimilarService, Suggestion
-from cogs._common import actor_from_interaction, link_button, thread_link
+from cogs._common import actor_from_interaction, defer, link_button, respond, thread_link
 from cogs._nonces import REUSE_NOTE, nonce
 from cogs._threads import DiscordThreads
 
@@ -192,14 +192,14 @@ class Similar(commands.Cog):
         guild_id = interaction.guild_id or 0
         found = await self.service.search(guild_id, text)
         if not found:
-            await interaction.response.send_message(
+            await respond(
+                interaction,
                 "No solved thread matches that closely enough. Try other words, or ask in a help channel.",
-                ephemeral=True,
             )
             return
         embed = suggestions_embed(found, title=f"🔎 {len(found)} solved thread{'s' * (len(found) > 1)}")
         view = suggestions_view(found, await self._reusable_here(interaction))
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await respond(interaction, embed=embed, view=view)
 
     async def _reusable_here(self, interaction: discord.Interaction) -> int | None:
         """The help thread `/similar` runs in, when an earlier thread could still solve it."""
@@ -210,13 +210,14 @@ class Similar(commands.Cog):
 
     async def reuse_clicked(self, interaction: discord.Interaction, thread_id: int, source_id: int) -> None:
         """ "This solved it" was clicked: close the thread as a duplicate, credit the earlier answer."""
+        await defer(interaction)  # closing the thread and crediting the answer is a write
         actor = actor_from_interaction(interaction)
         try:
             outcome = await self.service.reuse(thread_id, source_id, actor, note=owed_reuse_note)
         except UserFacingError as error:
-            await interaction.response.send_message(str(error), ephemeral=True)
+            await respond(interaction, str(error))
             return
-        await interaction.response.send_message(reuse_confirmation(outcome), ephemeral=True)
+        await respond(interaction, reuse_confirmation(outcome))
         thread = outcome.thread
         if outcome.result is ReuseResult.CLOSED:
             await self.threads.sync_appearance(thread, await self.bot.services.configs.get(thread.guild_id))

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.services.errors import UserFacingError
 from bot.services.server_config import ServerConfig
 from bot.services.solutions import AnswerRef, MarkKind, MarkOutcome, SolutionService, Via
-from cogs._common import actor_from_interaction, actor_from_member, answer_ref, thread_link
+from cogs._common import actor_from_interaction, actor_from_member, answer_ref, respond, thread_link
 from cogs._nonces import SOLVED_NOTE, nonce
 from cogs._threads import DiscordThreads
 from storage.models import HelpThread, Solution
@@ -188,7 +188,7 @@ class Solutions(commands.Cog):
         outcome = await self.service.mark(
             thread_id, answer_ref(message), actor_from_interaction(interaction), Via.MENU
         )
-        await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
+        await respond(interaction, outcome_text(outcome))
         await self._sync_discord(thread_id)
 
     @app_commands.command(name="solved", description="Mark this help thread as solved")
@@ -202,7 +202,7 @@ class Solutions(commands.Cog):
             raise UserFacingError("`/solved` works inside a help thread that Unstuck tracks.")
         answer = await self._answer_from_option(interaction, message) if message else None
         outcome = await self.service.mark(thread_id, answer, actor_from_interaction(interaction), Via.COMMAND)
-        await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
+        await respond(interaction, outcome_text(outcome))
         await self._sync_discord(thread_id)
 
     async def _answer_from_option(self, interaction: discord.Interaction, text: str) -> AnswerRef:
@@ -224,9 +224,7 @@ class Solutions(commands.Cog):
     @app_commands.guild_only()
     async def unsolve(self, interaction: discord.Interaction) -> None:
         thread = await self.service.unmark(interaction.channel_id or 0, actor_from_interaction(interaction))
-        await interaction.response.send_message(
-            "↩️ Solution removed; its points were taken back.", ephemeral=True
-        )
+        await respond(interaction, "↩️ Solution removed; its points were taken back.")
         await self._sync_discord(thread.id)
 
 

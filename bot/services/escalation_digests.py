@@ -96,7 +96,8 @@ class EscalationPort(Protocol):
         ...
 
     async def send_digest_part(self, view: DigestView, part: DigestPart) -> int | None:
-        """Post one digest message (pinging the roles only in the first); its id, None if impossible."""
+        """Post one digest message (pinging the roles only in the first); its id, None if impossible.
+        Raises ``TimeoutError`` when Discord did not answer in time (the digest stays owed)."""
         ...
 
     async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
@@ -176,8 +177,7 @@ class DigestSweep:
                 digest_id = await self._claim(
                     config.guild_id, tier, target, group[:MAX_THREADS_PER_DIGEST], now
                 )
-                if digest_id is not None:
-                    await self._send(port, digest_id)
+                if digest_id is not None and await self._send(port, digest_id):
                     sent += 1
         return sent
 
@@ -221,17 +221,24 @@ class DigestSweep:
         for digest_id in unfinished:
             view = await self.view(digest_id)
             if view is not None and (only_guild is None or view.guild_id == only_guild):
-                await self._send(port, digest_id)
-                resumed += 1
+                resumed += await self._send(port, digest_id)
         return resumed
 
-    async def _send(self, port: EscalationPort, digest_id: int) -> None:
+    async def _send(self, port: EscalationPort, digest_id: int) -> bool:
+        """Send what is left of a digest; False when Discord did not answer in time (still owed)."""
         view = await self.view(digest_id)
         if view is None:
-            return
+            return False
         message_ids = list(view.message_ids)
         for part in view.parts[len(message_ids) :]:
-            message_ids.append(await port.send_digest_part(view, part) or 0)
+            try:
+                sent = await port.send_digest_part(view, part)
+            except TimeoutError:
+                # Left `sending`: the next sweep sends the rest with the same nonces. The other
+                # digests of this sweep go out meanwhile.
+                log.warning("digest %s: Discord did not answer in time; the next sweep sends it", digest_id)
+                return False
+            message_ids.append(sent or 0)
             async with self.db.session() as session:
                 await EscalationRepo(session).record_part(digest_id, message_ids)
         message_of_thread = {
@@ -239,6 +246,7 @@ class DigestSweep:
         }
         async with self.db.session() as session:
             await EscalationRepo(session).finish_digest(digest_id, message_of_thread, self.clock.now())
+        return True
 
     async def view(self, digest_id: int) -> DigestView | None:
         """A digest as stored, ready to render (the same on every retry)."""

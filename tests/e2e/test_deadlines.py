@@ -1,0 +1,159 @@
+"""Answers within Discord's deadline: every command is acknowledged before it waits for anything.
+
+Discord shows "The application did not respond" unless an interaction is answered within 3 s. The
+bot acknowledges each command at once ("thinking…") and sends its answer when the work is done, so
+neither a database lock held by another writer nor a Discord call that hangs delays the first answer.
+And on the timed paths, one hanging Discord call holds up no other digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.clock import FakeClock
+from emulator import Emulator
+from emulator.interactions import DEFERRED_MESSAGE, Pending
+from emulator.rest import Call
+from emulator.server import ChannelApi
+from tests.e2e.conftest import World
+from tests.e2e.test_escalation import DIGEST, ask, set_escalation_channel
+
+DIGEST_TIMEOUT = 5.0  # the port's bound for this test: far above a normal send, far below a hang
+
+
+@dataclass
+class Hang:
+    """Message sends to ``channels`` hang until released (a Discord call that never answers)."""
+
+    channels: set[int] = field(default_factory=set)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    hung: int = 0
+
+
+@pytest.fixture
+def hang(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hang]:
+    """Until the emulator's fault API offers hanging requests, its message route is wrapped here."""
+    state = Hang()
+    create_message = ChannelApi.create_message
+
+    async def hanging(api: ChannelApi, call: Call) -> tuple[int, Any]:
+        if call.int_param("channel_id") in state.channels and not state.released.is_set():
+            state.hung += 1
+            api.emu.notify()
+            await state.released.wait()
+        return await create_message(api, call)
+
+    monkeypatch.setattr(ChannelApi, "create_message", hanging)
+    yield state
+    state.released.set()
+
+
+@pytest.fixture
+async def emu(hang: Hang, clock: FakeClock) -> AsyncIterator[Emulator]:
+    """conftest's emulator, started after ``hang`` wrapped its message route."""
+    emulator = Emulator(clock=clock.now)
+    await emulator.start()
+    emulator.configure_discord_py()
+    yield emulator
+    hang.released.set()
+    await emulator.stop()
+
+
+def interaction(emu: Emulator, name: str) -> Pending | None:
+    found = [p for p in emu.interactions.pending.values() if p.metadata.get("name") == name]
+    return found[-1] if found else None
+
+
+async def acknowledged(emu: Emulator, name: str) -> Pending:
+    """The interaction ``name`` once the bot gave its first answer (whatever it was)."""
+    await emu.wait_for(
+        lambda: (p := interaction(emu, name)) is not None and p.callback_type is not None,
+        what=f"the first answer to /{name}",
+    )
+    found = interaction(emu, name)
+    assert found is not None
+    return found
+
+
+@contextmanager
+def write_lock_held(database_url: str) -> Iterator[None]:
+    """Another process writing: holds SQLite's write lock from a second connection."""
+    other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_close_is_acknowledged_while_another_writer_holds_the_database_lock(world: World) -> None:
+    emu, c = world.emu, world.c
+    thread = int((await emu.user_posts_in_forum(c.alice, c.forum, "Stuck", "help?"))["id"])
+    await emu.wait_for_bot_message(thread, contains="Welcome")
+    with write_lock_held(world.runner.database_url):
+        command = asyncio.create_task(
+            emu.user_runs_slash(c.alice, thread, "close", options={"reason": "solved"}, timeout=60)
+        )
+        pending = await acknowledged(emu, "close")
+        # Answered while the close itself still waits for the lock: "thinking…", privately.
+        assert pending.callback_type == DEFERRED_MESSAGE and not command.done()
+        assert pending.original is not None and pending.original.flags & 64  # ephemeral
+    reply = await command  # the lock is released: the close is written and the answer follows
+    assert reply.text() == "Done: the thread is closed." and reply.ephemeral
+    closed = await world.bot.services.threads.get(thread)
+    assert closed is not None and closed.state.value == "closed"
+
+
+async def test_a_hanging_digest_send_holds_up_neither_the_other_digests_nor_escalate(
+    world: World, hang: Hang
+) -> None:
+    emu, c, clock = world.emu, world.c, world.clock
+    await set_escalation_channel(world)  # tier 1 posts in #escalations
+    reply = await emu.user_runs_slash(
+        c.admin,
+        c.general,
+        "unstuck config tier-set",
+        options={"tier": 2, "after": "24h", "who": "staff", "channel": c.general},
+    )
+    assert "Escalation tiers are now" in reply.text()
+    port = world.bot.get_cog("Escalation").port  # type: ignore[union-attr]
+    waiting = await ask(world, "Segfault in my C extension")
+    clock.advance(timedelta(hours=24))
+    mine = await ask(world, "Why is my list empty?", who=c.bob)
+    clock.advance(timedelta(hours=1))  # the first question is due for both tiers, Bob's for none yet
+
+    # Every send to #escalations hangs: the tier-1 digest gives up after the port's timeout (and
+    # stays owed), and the tier-2 digest goes out all the same.
+    hang.channels = {c.escalations}
+    port.timeout = DIGEST_TIMEOUT
+    await world.bot.run_sweeps()
+    [staff_digest] = [m for m in emu.bot_messages(c.general) if DIGEST in str(m["embeds"])]
+    assert "Segfault in my C extension" in str(staff_digest["embeds"])
+    assert hang.hung == 1 and not [m for m in emu.bot_messages(c.escalations) if DIGEST in str(m["embeds"])]
+
+    # While the next sweep hangs on the owed digest, Bob's /escalate is acknowledged at once.
+    port.timeout = 600  # nothing gives up now: only releasing the hang ends the sweep
+    sweep = asyncio.create_task(world.bot.run_sweeps())
+    await emu.wait_for(lambda: hang.hung == 2, what="the next sweep to hang on the owed digest")
+    command = asyncio.create_task(emu.user_runs_slash(c.bob, mine, "escalate", timeout=60))
+    pending = await acknowledged(emu, "escalate")
+    assert pending.callback_type == DEFERRED_MESSAGE and not sweep.done() and not command.done()
+    hang.released.set()
+    reply = await command
+    await sweep
+    assert "escalated this question: the helpers have been notified" in reply.text()
+    assert not reply.ephemeral  # public, as before: the thread sees that helpers were called
+    helper_digests = [m for m in emu.bot_messages(c.escalations) if DIGEST in str(m["embeds"])]
+    assert any("Segfault in my C extension" in str(m["embeds"]) for m in helper_digests)
+    assert any("Why is my list empty?" in str(m["embeds"]) for m in helper_digests)
+    assert waiting != mine
