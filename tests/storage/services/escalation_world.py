@@ -36,12 +36,15 @@ class FakeEscalationPort:
         self.sent: list[tuple[int, int, str, list[int]]] = []  # digest id, part, nonce, thread ids
         self.by_nonce: dict[str, int] = {}
         self.crash_after_send = False
+        self.time_out = False  # Discord does not answer: the port gives up (cogs/escalation.py)
         self.problem: str | None = None
 
     async def target_problem(self, guild_id: int, target: TierTarget) -> str | None:
         return self.problem
 
     async def send_digest_part(self, view: DigestView, part: DigestPart) -> int | None:
+        if self.time_out:
+            raise TimeoutError("Discord did not answer in time")
         if part.nonce not in self.by_nonce:  # Discord's enforce_nonce: a retry returns the first message
             self.by_nonce[part.nonce] = 9000 + len(self.by_nonce)
             self.sent.append((view.digest_id, part.index, part.nonce, [e.thread_id for e in part.entries]))
