@@ -5,7 +5,8 @@ engine raises what the driver raises in a real outage, for as long as the test k
 
 - SQLite: writes fail with "database is locked" (another process held the lock past the busy
   timeout); reads still work, as they do in WAL mode.
-- PostgreSQL: every statement fails with asyncpg's "connection was closed" (the server restarting).
+- PostgreSQL: the bot's open connections are terminated by the server, and every statement fails
+  with asyncpg's "connection was closed" until the outage ends (the server restarting).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ SQLITE_WRITES = ("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")
 class DatabaseOutage:
     """While open, the engine refuses statements; counts what it refused."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, admin_url: str | None = None) -> None:
         self.engine = engine.sync_engine
         self.sqlite = engine.dialect.name == "sqlite"
+        self.admin_url = admin_url  # PostgreSQL: a superuser's URL, to end the bot's connections
         self.is_open = False
         self.refused = 0
         self._refusal = asyncio.Event()
@@ -64,6 +66,16 @@ class DatabaseOutage:
     def close(self) -> None:
         self.is_open = False
 
+    async def drop_connections(self) -> None:
+        """PostgreSQL: the server ends every connection of the bot's role (pooled ones included)."""
+        if self.sqlite or self.admin_url is None:
+            return
+        role = self.engine.url.username
+        await _run_sql(
+            self.admin_url,
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'",
+        )
+
     async def refused_something(self, timeout: float = 10.0) -> None:
         """Wait until the open outage refused at least one statement (the bot tried and failed)."""
         await asyncio.wait_for(self._refusal.wait(), timeout)
@@ -77,6 +89,7 @@ async def during_outage(outage: DatabaseOutage, act: Callable[[], Awaitable[obje
     wait until the bot's handlers are done (the retries succeeded, without a restart)."""
     outage.open()
     try:
+        await outage.drop_connections()
         await act()
         await outage.refused_something()
     finally:

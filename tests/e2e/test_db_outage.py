@@ -19,7 +19,7 @@ from bot.local import BotRunner
 from emulator import Emulator
 from storage.engine import Database
 from storage.models import HelpChannel
-from tests.conftest import sqlite_copy
+from tests.conftest import postgres_url, sqlite_copy
 from tests.e2e.conftest import World, configured_ping_roles
 from tests.e2e.db_faults import DatabaseOutage, during_outage, postgres_role_url
 from tests.e2e.harness import LogGuard, build_community, unexpected_pings
@@ -58,7 +58,7 @@ async def world(emu: Emulator, clock: FakeClock, database_url: str) -> AsyncIter
 
 @pytest.fixture
 def outage(world: World) -> DatabaseOutage:
-    return DatabaseOutage(world.bot.services.db.engine)
+    return DatabaseOutage(world.bot.services.db.engine, admin_url=postgres_url())
 
 
 async def channel_marker(db: Database, channel_id: int) -> int | None:
@@ -107,6 +107,7 @@ async def test_an_event_the_database_keeps_refusing_is_read_back_by_the_next_cat
     await emu.wait_for_bot_message(thread_id, contains=WELCOME)
 
     outage.open()
+    await outage.drop_connections()
     async with world.handled("message", lambda m: m.author.id == c.helen):
         reply = await emu.user_says(c.helen, thread_id, "Use asyncio.run().")
     outage.close()  # both attempts were refused: the reply is left to the catch-up
