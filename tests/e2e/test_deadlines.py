@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -157,3 +157,35 @@ async def test_a_hanging_digest_send_holds_up_neither_the_other_digests_nor_esca
     assert any("Segfault in my C extension" in str(m["embeds"]) for m in helper_digests)
     assert any("Why is my list empty?" in str(m["embeds"]) for m in helper_digests)
     assert waiting != mine
+
+
+async def test_a_hanging_weekly_leaderboard_post_holds_up_neither_the_health_report_nor_itself_later(
+    world: World, hang: Hang
+) -> None:
+    emu, c = world.emu, world.c
+    await set_escalation_channel(world)  # the health report goes there
+    for command, options in (
+        ("unstuck config channel", {"purpose": "leaderboard", "channel": c.general}),
+        ("unstuck config set", {"key": "leaderboard.health_report", "value": "true"}),
+    ):
+        assert "✅" in (await emu.user_runs_slash(c.admin, c.general, command, options=options)).text()
+    await emu.user_runs_slash(
+        c.sam, c.general, "points grant", options={"member": c.helen, "amount": 30, "reason": "helping"}
+    )
+    world.bot.get_cog("Points").weekly_port.timeout = DIGEST_TIMEOUT  # type: ignore[union-attr]
+    hang.channels = {c.general}
+    world.clock.set(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))  # Monday: both weekly posts are due
+
+    await world.bot.run_sweeps()  # the leaderboard post gives up; the health report goes out
+    assert hang.hung == 1 and leaderboard_posts(world) == []
+    assert [m for m in emu.bot_messages(c.escalations) if "Help-channel health" in str(m["embeds"])]
+
+    hang.released.set()  # Discord answers again: the owed post goes out at the next sweep, once
+    await world.bot.run_sweeps()
+    await emu.wait_for(lambda: len(leaderboard_posts(world)) >= 1, what="the owed leaderboard post")
+    await world.bot.run_sweeps()
+    assert len(leaderboard_posts(world)) == 1
+
+
+def leaderboard_posts(w: World) -> list[dict[str, Any]]:
+    return [m for m in w.emu.bot_messages(w.c.general) if "Top helpers of the week" in str(m["embeds"])]
