@@ -145,10 +145,12 @@ class HelpThreads(commands.Cog):
 
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
-        config = await self._config(thread.guild.id)
-        if config is None or config.help_channels.get(thread.parent_id or 0) != "forum":
-            return
-        await self.bot.services.intake.forum_post(thread_info(thread), await _forum_question(thread))
+        async def track() -> None:
+            config = await self._config(thread.guild.id)
+            if config is not None and config.help_channels.get(thread.parent_id or 0) == "forum":
+                await self.bot.services.intake.forum_post(thread_info(thread), await _forum_question(thread))
+
+        await self._in_lane(thread.guild.id, thread.id, track)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -15,6 +15,7 @@ A server is caught up by one run at a time: asked again meanwhile, the run goes 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Protocol
@@ -25,8 +26,11 @@ from bot.services.intake import Intake, PostedMessage, ThreadInfo
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.solutions import AnswerRef, SolutionService
 from storage.engine import Database
+from storage.errors import is_transient
 from storage.models import HelpThread
 from storage.repositories import HelpChannelRepo, ThreadRepo
+
+log = logging.getLogger(__name__)
 
 #: Handles one message read back from history.
 Take = Callable[[PostedMessage], Awaitable[None]]
@@ -96,6 +100,7 @@ class CatchUpService:
         self._steps: list[Step] = []
         self._running: set[int] = set()
         self._again: dict[int, HistoryPort] = {}  # asked while running: once more, with this reader
+        self._unfinished: set[int] = set()  # the database refused a catch-up: the timed job retries it
 
     def register(self, step: Step) -> None:
         """Add a cog's owed work for a server; steps run in the order the cogs load."""
@@ -114,7 +119,7 @@ class CatchUpService:
         try:
             next_reader: HistoryPort | None = reader
             while next_reader is not None:
-                await self._once(guild_id, next_reader)
+                await self._once_or_later(guild_id, next_reader)
                 next_reader = self._again.pop(guild_id, None)
         finally:
             self._running.discard(guild_id)
@@ -122,8 +127,22 @@ class CatchUpService:
 
     @property
     def left_over(self) -> set[int]:
-        """Servers with events the database kept refusing: a catch-up reads them back."""
-        return self.intake.lanes.parked_guilds()
+        """Servers with events the database kept refusing, or whose catch-up it refused: a
+        catch-up (the timed job's) reads them back."""
+        return self.intake.lanes.parked_guilds() | self._unfinished
+
+    async def _once_or_later(self, guild_id: int, reader: HistoryPort) -> None:
+        try:
+            await self._once(guild_id, reader)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning(
+                "guild %s: the database refused the catch-up (%s); it runs again later", guild_id, error
+            )
+            self._unfinished.add(guild_id)
+            return
+        self._unfinished.discard(guild_id)
 
     async def _once(self, guild_id: int, reader: HistoryPort) -> None:
         config = await self.configs.get(guild_id)

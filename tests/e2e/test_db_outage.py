@@ -144,3 +144,27 @@ async def test_a_reply_in_a_gateway_gap_without_replay_is_caught_up_after_the_ne
     thread = await bot.services.threads.get(thread_id)
     assert thread is not None and thread.state is ThreadState.ANSWERED
     assert thread.first_responder_id == c.helen and thread.last_seen_message_id == reply.id
+
+
+async def test_a_gateway_gap_during_an_outage_is_caught_up_once_the_database_is_back(
+    world: World, outage: DatabaseOutage
+) -> None:
+    emu, c, bot = world.emu, world.c, world.bot
+    bot.services.intake.lanes.delays = (0.0,)
+    thread_id = int((await emu.user_posts_in_forum(c.alice, c.forum, "Stuck on pip", "help?"))["id"])
+    await emu.wait_for_bot_message(thread_id, contains=WELCOME)
+    reply = emu._user_message(c.helen, thread_id, "Upgrade pip first.")  # missed in the gap
+    emu.gateway.sessions.clear()
+    outage.open()
+    await outage.drop_connections()
+    async with world.handled("guild_available"):
+        await emu.disconnect_bot(4009)  # the new session's catch-up meets the outage
+    outage.close()
+    thread = await bot.services.threads.get(thread_id)
+    assert thread is not None and thread.state is ThreadState.OPEN
+    assert bot.services.catch_up.left_over == {c.guild}
+
+    await bot.run_sweeps()  # the timed catch-up of servers with left-over work
+    thread = await bot.services.threads.get(thread_id)
+    assert thread is not None and thread.state is ThreadState.ANSWERED
+    assert thread.last_seen_message_id == reply.id and bot.services.catch_up.left_over == set()
