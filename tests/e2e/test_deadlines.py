@@ -189,3 +189,12 @@ async def test_a_hanging_weekly_leaderboard_post_holds_up_neither_the_health_rep
 
 def leaderboard_posts(w: World) -> list[dict[str, Any]]:
     return [m for m in w.emu.bot_messages(w.c.general) if "Top helpers of the week" in str(m["embeds"])]
+
+
+async def test_a_refused_public_command_leaves_no_thinking_message_behind(world: World) -> None:
+    emu, c = world.emu, world.c
+    thread = await ask(world, "Please help soon")
+    before = len(emu.bot_messages(thread))
+    reply = await emu.user_runs_slash(c.alice, thread, "escalate")  # too early: refused, privately
+    assert reply.type == DEFERRED_MESSAGE and reply.ephemeral and "you can escalate <t:" in reply.text()
+    assert len(emu.bot_messages(thread)) == before  # the public "thinking…" message was deleted
