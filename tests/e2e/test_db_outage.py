@@ -21,7 +21,7 @@ from storage.engine import Database
 from storage.models import HelpChannel
 from tests.conftest import postgres_url, sqlite_copy
 from tests.e2e.conftest import World, configured_ping_roles
-from tests.e2e.db_faults import DatabaseOutage, during_outage, postgres_role_url
+from tests.e2e.db_faults import DatabaseOutage, during_outage, gateway_gap, postgres_role_url
 from tests.e2e.harness import LogGuard, build_community, unexpected_pings
 
 SOLVED = "✅"
@@ -135,15 +135,12 @@ async def test_a_reply_in_a_gateway_gap_without_replay_is_caught_up_after_the_ne
     emu, c, bot = world.emu, world.c, world.bot
     thread_id = int((await emu.user_posts_in_forum(c.alice, c.forum, "Stuck on typing", "help?"))["id"])
     await emu.wait_for_bot_message(thread_id, contains=WELCOME)
-    # Helen replies while the bot is disconnected: Discord forgets the session, so its RESUME fails,
-    # and the new session replays nothing.
-    reply = emu._user_message(c.helen, thread_id, "Use typing.Protocol here.")
-    emu.gateway.sessions.clear()
-    async with world.handled("guild_available"):
-        await emu.disconnect_bot(4009)  # session timed out
+    # Helen replies while the bot is disconnected, and Discord replays nothing to the new session.
+    async with world.handled("guild_available"), gateway_gap(emu):
+        reply = await emu.user_says(c.helen, thread_id, "Use typing.Protocol here.")
     thread = await bot.services.threads.get(thread_id)
     assert thread is not None and thread.state is ThreadState.ANSWERED
-    assert thread.first_responder_id == c.helen and thread.last_seen_message_id == reply.id
+    assert thread.first_responder_id == c.helen and thread.last_seen_message_id == int(reply["id"])
 
 
 async def test_a_gateway_gap_during_an_outage_is_caught_up_once_the_database_is_back(
@@ -153,12 +150,10 @@ async def test_a_gateway_gap_during_an_outage_is_caught_up_once_the_database_is_
     bot.services.intake.lanes.delays = (0.0,)
     thread_id = int((await emu.user_posts_in_forum(c.alice, c.forum, "Stuck on pip", "help?"))["id"])
     await emu.wait_for_bot_message(thread_id, contains=WELCOME)
-    reply = emu._user_message(c.helen, thread_id, "Upgrade pip first.")  # missed in the gap
-    emu.gateway.sessions.clear()
     outage.open()
     await outage.drop_connections()
-    async with world.handled("guild_available"):
-        await emu.disconnect_bot(4009)  # the new session's catch-up meets the outage
+    async with world.handled("guild_available"), gateway_gap(emu):  # its catch-up meets the outage
+        reply = await emu.user_says(c.helen, thread_id, "Upgrade pip first.")
     outage.close()
     thread = await bot.services.threads.get(thread_id)
     assert thread is not None and thread.state is ThreadState.OPEN
@@ -167,4 +162,4 @@ async def test_a_gateway_gap_during_an_outage_is_caught_up_once_the_database_is_
     await bot.run_sweeps()  # the timed catch-up of servers with left-over work
     thread = await bot.services.threads.get(thread_id)
     assert thread is not None and thread.state is ThreadState.ANSWERED
-    assert thread.last_seen_message_id == reply.id and bot.services.catch_up.left_over == set()
+    assert thread.last_seen_message_id == int(reply["id"]) and bot.services.catch_up.left_over == set()
