@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
@@ -144,7 +145,15 @@ class Solutions(commands.Cog):
         config = await self._reaction_config(payload)
         if config is None or payload.member is None or payload.member.bot:
             return
-        if await self._tracked(payload.channel_id) is None:
+        tracked = await self._tracked(payload.channel_id)
+        if tracked is None:
+            return
+        # Decided from the event (the member's roles, the message's author) and one read: a ✅
+        # from someone who may not mark costs no REST call and no write.
+        actor = actor_from_member(payload.member)
+        me = self.bot.user.id if self.bot.user else None
+        author = payload.message_author_id
+        if not await self.service.reaction_may_mark(tracked, actor, payload.message_id, author, me):
             return
         # Not every thread is in discord.py's cache (archived ones, or right after a restart).
         thread = await self.port.threads.thread(payload.channel_id)
@@ -154,7 +163,6 @@ class Solutions(commands.Cog):
             answer = answer_ref(await thread.fetch_message(payload.message_id))
         except discord.NotFound:
             return  # deleted meanwhile: nothing to mark
-        actor = actor_from_member(payload.member)
         await self.bot.services.intake.reaction_added(
             config.guild_id, thread.id, answer, actor, str(payload.emoji)
         )
@@ -172,6 +180,56 @@ class Solutions(commands.Cog):
             await self.bot.services.intake.reaction_removed(
                 config.guild_id, payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
             )
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        """A moderator removed every reaction of a message: the solution stays (see the service)."""
+        await self._in_lane(
+            payload.guild_id,
+            payload.channel_id,
+            lambda: self.service.reactions_cleared(payload.channel_id, payload.message_id, None),
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
+        """A moderator removed every reaction of one emoji: the solution stays (see the service)."""
+        emoji = str(payload.emoji)
+        await self._in_lane(
+            payload.guild_id,
+            payload.channel_id,
+            lambda: self.service.reactions_cleared(payload.channel_id, payload.message_id, emoji),
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A deleted accepted answer takes the solution with it (Discord sends no reaction removals)."""
+        await self._answers_deleted(payload.guild_id, payload.channel_id, [payload.message_id])
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """A moderator's purge: the same for each message (at most one is the accepted answer)."""
+        await self._answers_deleted(payload.guild_id, payload.channel_id, sorted(payload.message_ids))
+
+    async def _answers_deleted(self, guild_id: int | None, channel_id: int, message_ids: list[int]) -> None:
+        async def forget() -> None:
+            for message_id in message_ids:
+                await self.bot.services.intake.answer_deleted(guild_id or 0, channel_id, message_id)
+
+        await self._in_lane(guild_id, channel_id, forget)
+
+    async def _in_lane(
+        self, guild_id: int | None, thread_id: int, job: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Run ``job`` for a help thread of a server this process owns, in the thread's lane: in
+        order with its other events, and tried again while the database refuses it."""
+        if guild_id is None or not self.bot.scope.owns(guild_id):
+            return
+
+        async def tracked_only() -> None:
+            if await self._tracked(thread_id) is not None:
+                await job()
+
+        await self.bot.services.intake.in_order(guild_id, thread_id, tracked_only)
 
     async def _reaction_config(self, payload: discord.RawReactionActionEvent) -> ServerConfig | None:
         if payload.guild_id is None or not self.bot.scope.owns(payload.guild_id):

@@ -226,6 +226,15 @@ class Intake:
 
         await self.lanes.run(guild_id, (thread_id,), take)
 
+    async def answer_deleted(self, guild_id: int, thread_id: int, message_id: int) -> None:
+        """A deleted message takes its reactions with it; if it was the accepted answer, the mark too."""
+
+        async def take() -> None:
+            if await self.solutions.answer_deleted(thread_id, message_id):
+                await self._show_solution(thread_id)
+
+        await self.lanes.run(guild_id, (thread_id,), take)
+
     async def _show_solution(self, thread_id: int) -> None:
         if self.solution_port is None:
             raise RuntimeError("the solutions cog hands its port over when it loads")
