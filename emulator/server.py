@@ -6,19 +6,18 @@ response is validated too. An unknown route answers 404 and is recorded as a pro
 
 from __future__ import annotations
 
-import json
-import time
+import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from emulator import validation
 from emulator.gateway import MESSAGE_CONTENT, Gateway
 from emulator.interactions import InteractionApi, Interactions
 from emulator.limits import check_forum_tags, check_name
 from emulator.messages import message_dict
+from emulator.middleware import CALL_KEY, PREFIX, json_response, middleware
 from emulator.permissions import Perm
 from emulator.rest import (
     Call,
@@ -34,7 +33,8 @@ from emulator.rest import (
     not_found,
     record_pings,
 )
-from emulator.snowflake import snowflake_time
+from emulator.shapes import check_channel_patch
+from emulator.snowflake import iso, snowflake_time
 from emulator.state import (
     FORUM,
     PRIVATE_THREAD,
@@ -54,21 +54,31 @@ from emulator.state import (
 if TYPE_CHECKING:
     from emulator.hub import Hub
 
-PREFIX = "/api/v10"
 # How long Discord remembers a message nonce for ``enforce_nonce`` ("the past few minutes").
 NONCE_WINDOW = timedelta(minutes=5)
-CALL_KEY = web.RequestKey("call", Call)
 Handler = Callable[[Call], Awaitable[tuple[int, Any]]]
 
 
 def build_app(emu: Hub, gateway: Gateway, interactions: Interactions) -> web.Application:
     """The aiohttp application: the gateway websocket plus every REST route."""
-    app = web.Application(middlewares=[_middleware(emu)], client_max_size=32 * 1024 * 1024)
+    app = web.Application(middlewares=[middleware(emu)], client_max_size=32 * 1024 * 1024)
     app.router.add_get("/gateway", gateway.handle)
-    api = ChannelApi(emu)
-    for method, path, handler in [*api.routes(), *InteractionApi(emu, interactions).routes()]:
+    for method, path, handler in ChannelApi(emu).routes():
+        app.router.add_route(method, PREFIX + _digits_only(path), _adapt(handler))
+    # Webhook message ids may be ``@original``, so these parameters stay open.
+    for method, path, handler in InteractionApi(emu, interactions).routes():
         app.router.add_route(method, PREFIX + path, _adapt(handler))
+
+    async def release_hangs(_: web.Application) -> None:
+        emu.faults.release()  # a hanging request must not hold up the server's shutdown
+
+    app.on_shutdown.append(release_hangs)
     return app
+
+
+def _digits_only(path: str) -> str:
+    """Snowflake parameters match digits only, so ``/messages/pins`` never reaches ``{message_id}``."""
+    return re.sub(r"\{(\w+_id)\}", r"{\1:\\d+}", path)
 
 
 def _adapt(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -76,89 +86,9 @@ def _adapt(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResp
         call: Call = request[CALL_KEY]
         call.params = dict(request.match_info)
         status, body = await handler(call)
-        return _json(status, body)
+        return json_response(status, body)
 
     return wrapped
-
-
-def _json(status: int, body: Any) -> web.Response:
-    # Exactly "application/json": discord.py compares the header verbatim, so no charset suffix.
-    if status == 204:
-        return web.Response(status=204)
-    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
-
-
-def _middleware(emu: Hub) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        if not request.path.startswith(PREFIX):
-            return await handler(request)
-        call = await _parse(request)
-        request[CALL_KEY] = call
-        emu.requests.append((call.method, call.path, call.body))
-        emu.last_request_at = time.monotonic()
-        known = validation.match_operation(call.method, call.path) is not None if emu.validating else True
-        if emu.validating and known:
-            _check_request(emu, call, request.content_type)
-        try:
-            response = await handler(request)
-        except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-            emu.record_problem("unknown-route", f"{call.method} {call.path}")
-            response = _json(404, {"message": "404: Not Found", "code": 0})
-        except DiscordError as exc:
-            if exc.problem:
-                emu.record_problem(
-                    f"http-{exc.status}", f"{call.method} {call.path}: {exc.message} {exc.errors or ''}"
-                )
-            response = _json(exc.status, exc.body())
-        if emu.validating and known and isinstance(response, web.Response):
-            _check_response(emu, call, response)
-        emu.last_request_at = time.monotonic()
-        emu.notify()
-        return response
-
-    return middleware
-
-
-async def _parse(request: web.Request) -> Call:
-    """Method, path, query and JSON body (or multipart ``payload_json`` plus files)."""
-    body: Any = None
-    files: list[dict[str, Any]] = []
-    if request.content_type == "multipart/form-data":
-        form = await request.post()
-        for name, value in form.items():
-            if name == "payload_json":
-                body = json.loads(value if isinstance(value, str) else value.file.read())
-            elif isinstance(value, web.FileField):
-                files.append(
-                    {
-                        "field": name,
-                        "filename": value.filename,
-                        "data": value.file.read(),
-                        "content_type": value.content_type,
-                    }
-                )
-    elif request.can_read_body:
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
-    path = request.path[len(PREFIX) :]
-    return Call(request.method, path, {}, dict(request.query), body, files)
-
-
-def _check_request(emu: Hub, call: Call, content_type: str) -> None:
-    kind = "application/json" if content_type != "multipart/form-data" else "multipart/form-data"
-    body = call.body
-    if kind == "multipart/form-data":
-        # The spec's multipart schema is the JSON schema plus files[n]; validate the payload_json part.
-        kind = "application/json"
-    for problem in validation.validate_request(call.method, call.path, call.query, body, kind):
-        emu.record_problem("invalid-request", problem)
-
-
-def _check_response(emu: Hub, call: Call, response: web.Response) -> None:
-    body = json.loads(response.body) if response.body else None  # type: ignore[arg-type]
-    for problem in validation.validate_response(call.method, call.path, response.status, body):
-        emu.record_problem("invalid-response", problem)
 
 
 class ChannelApi:
@@ -167,6 +97,7 @@ class ChannelApi:
     def __init__(self, emu: Hub) -> None:
         self.emu = emu
         self.world = emu.world
+        self._pinned_at: dict[int, datetime] = {}  # message id -> when the bot pinned it
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """(method, path, handler) for every route this class serves."""
@@ -180,6 +111,7 @@ class ChannelApi:
             ("GET", "/guilds/{guild_id}/channels", self.get_guild_channels),
             ("GET", "/guilds/{guild_id}/roles", self.get_roles),
             ("GET", "/guilds/{guild_id}/members", self.get_members),
+            ("GET", "/guilds/{guild_id}/members/search", self.search_members),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
             ("GET", "/guilds/{guild_id}/threads/active", self.get_active_threads),
             ("GET", "/channels/{channel_id}", self.get_channel),
@@ -192,6 +124,9 @@ class ChannelApi:
             ("DELETE", "/channels/{channel_id}/thread-members/@me", self.leave_thread),
             ("GET", "/channels/{channel_id}/messages", self.get_messages),
             ("POST", "/channels/{channel_id}/messages", self.create_message),
+            ("GET", "/channels/{channel_id}/messages/pins", self.get_pins),
+            ("PUT", "/channels/{channel_id}/messages/pins/{message_id}", self.pin),
+            ("DELETE", "/channels/{channel_id}/messages/pins/{message_id}", self.unpin),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_one_message),
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_message),
             ("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message),
@@ -282,6 +217,28 @@ class ChannelApi:
         ids = sorted(uid for uid in guild.members if uid > after)[:limit]
         return 200, [self.emu.member_payload(guild.id, uid) for uid in ids]
 
+    async def search_members(self, call: Call) -> tuple[int, Any]:
+        """Members whose user name or nickname starts with ``query`` (case-insensitive), as Discord."""
+        guild = self._guild(call)
+        query = call.query.get("query", "").casefold()
+        limit = int(call.query.get("limit", 1))
+        if not query or not 1 <= limit <= 1000:
+            raise invalid_form(
+                {"query": {"_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "Required"}]}}
+            )
+        found = [
+            uid
+            for uid in sorted(guild.members)
+            if any(name.casefold().startswith(query) for name in self._member_names(guild.id, uid))
+        ]
+        return 200, [self.emu.member_payload(guild.id, uid) for uid in found[:limit]]
+
+    def _member_names(self, guild_id: int, user_id: int) -> list[str]:
+        payload = self.emu.member_payload(guild_id, user_id)
+        user = payload.get("user") or {}
+        names = [payload.get("nick"), user.get("username"), user.get("global_name")]
+        return [name for name in names if isinstance(name, str)]
+
     async def get_member(self, call: Call) -> tuple[int, Any]:
         guild = self._guild(call)
         uid = call.int_param("user_id")
@@ -310,6 +267,9 @@ class ChannelApi:
     async def patch_channel(self, call: Call) -> tuple[int, Any]:
         channel = get_channel(self.emu, call.int_param("channel_id"))
         body = call.body or {}
+        shape_errors = check_channel_patch(channel.type, body)
+        if shape_errors:
+            raise invalid_form(shape_errors)
         if "name" in body:
             errors = check_name(body["name"])
             if errors:
@@ -400,8 +360,6 @@ class ChannelApi:
         threads.sort(key=lambda t: t.archive_timestamp or t.created_at, reverse=True)  # type: ignore[arg-type, return-value]
         before = call.query.get("before")
         if before:
-            from datetime import datetime
-
             cutoff = datetime.fromisoformat(before)
             threads = [t for t in threads if t.archive_timestamp and t.archive_timestamp < cutoff]
         limit = int(call.query.get("limit", 50))
@@ -517,6 +475,40 @@ class ChannelApi:
             picked = [m for m in msgs if before is None or m.id < before][-limit:]
         return 200, [self._visible(m) for m in reversed(picked)]
 
+    async def get_pins(self, call: Call) -> tuple[int, Any]:
+        """Pinned messages, newest first, in the ``{"items", "has_more"}`` shape of the current API."""
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        missing_permissions(self.emu, channel, Perm.READ_MESSAGE_HISTORY, "read pins")
+        pinned = [m for m in self.world.channel_messages(channel.id) if m.pinned]
+        pinned.sort(key=lambda m: self._pinned_at.get(m.id, m.timestamp), reverse=True)
+        before = call.query.get("before")
+        if before:
+            cutoff = datetime.fromisoformat(before)
+            pinned = [m for m in pinned if self._pinned_at.get(m.id, m.timestamp) < cutoff]
+        limit = int(call.query.get("limit", 50))
+        items = [
+            {"pinned_at": iso(self._pinned_at.get(m.id, m.timestamp)), "message": self._visible(m)}
+            for m in pinned
+        ]
+        return 200, {"items": items[:limit], "has_more": len(items) > limit}
+
+    async def pin(self, call: Call) -> tuple[int, Any]:
+        self._set_pinned(call, True)
+        return 204, None
+
+    async def unpin(self, call: Call) -> tuple[int, Any]:
+        self._set_pinned(call, False)
+        return 204, None
+
+    def _set_pinned(self, call: Call, pinned: bool) -> None:
+        # Discord also sends CHANNEL_PINS_UPDATE, which the gateway schema does not describe; the bot
+        # does not listen for it, so it is left out rather than sent unchecked.
+        channel = get_channel(self.emu, call.int_param("channel_id"))
+        msg = get_message(self.emu, channel.id, call.int_param("message_id"))
+        missing_permissions(self.emu, channel, Perm.MANAGE_MESSAGES, "pin a message")
+        msg.pinned = pinned
+        self._pinned_at[msg.id] = self.emu.ids.now()
+
     async def get_one_message(self, call: Call) -> tuple[int, Any]:
         msg = get_message(self.emu, call.int_param("channel_id"), call.int_param("message_id"))
         return 200, self._visible(msg)
@@ -630,9 +622,10 @@ def _tags_error(code: str, message: str) -> DiscordError:
 
 
 def refuse_if_archived(channel: Channel) -> None:
-    """Reactions in an archived thread can't change until something reopens it."""
+    """Reactions in an archived thread can't change until something reopens it; Discord refuses the
+    call (50083), so a bot that tries (for example in a thread it just archived) has a bug: recorded."""
     if channel.is_thread and channel.archived:
-        raise DiscordError(400, 50083, "Thread is archived", problem=False)
+        raise DiscordError(400, 50083, "Thread is archived")
 
 
 async def apply_bot_edit(emu: Hub, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]) -> None:
