@@ -155,8 +155,7 @@ async def test_an_exception_in_a_handler_is_recorded(
         raise KeyError("planted")
 
     monkeypatch.setattr("emulator.server.user_dict", broken)
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{emu.base_url}/users/{server.alice}") as response:
-            assert response.status == 500
+    async with aiohttp.ClientSession() as session, session.get(f"{emu.base_url}/users/{server.alice}") as got:
+        assert got.status == 500
     assert [p.kind for p in emu.problems] == ["emulator-error"]
     assert "planted" in emu.problems[0].detail and f"/users/{server.alice}" in emu.problems[0].detail
