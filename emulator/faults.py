@@ -24,8 +24,8 @@ import contextlib
 import hashlib
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +73,7 @@ class Rule:
     rate: float | None = None
     until: datetime | None = None
     hits: int = 0
+    statuses: tuple[int, ...] = ()  # a 5xx rule with several statuses draws one per call
 
     def exhausted(self, now: datetime) -> bool:
         """Used up (``times``) or past its window."""
@@ -126,12 +127,21 @@ class RestFaults:
         return self._add(Fault(RATE_LIMIT, 429, retry_after, is_global, scope), route, **when)
 
     def fail(
-        self, route: str | None = None, *, status: int = 503, applied: bool = False, **when: Any
+        self,
+        route: str | None = None,
+        *,
+        status: int | Sequence[int] = 503,
+        applied: bool = False,
+        **when: Any,
     ) -> Rule:
-        """A 5xx answer; with ``applied`` the request takes effect first."""
-        if status not in SERVER_ERRORS:
-            raise ValueError(f"status must be one of {sorted(SERVER_ERRORS)}")
-        return self._add(Fault(SERVER_ERROR, status, applied=applied), route, **when)
+        """A 5xx answer (one status, or one drawn per call from several); with ``applied`` the
+        request takes effect first."""
+        statuses = (status,) if isinstance(status, int) else tuple(status)
+        if not statuses or any(code not in SERVER_ERRORS for code in statuses):
+            raise ValueError(f"status must be among {sorted(SERVER_ERRORS)}")
+        rule = self._add(Fault(SERVER_ERROR, statuses[0], applied=applied), route, **when)
+        rule.statuses = statuses
+        return rule
 
     def reset(self, route: str | None = None, *, applied: bool = False, **when: Any) -> Rule:
         """The connection closes without an answer; with ``applied`` the request takes effect first."""
@@ -188,6 +198,8 @@ class RestFaults:
             if rule.rate is not None and self._rng.random() >= rule.rate:
                 continue
             rule.hits += 1
+            if len(rule.statuses) > 1:
+                return replace(rule.fault, status=self._rng.choice(rule.statuses))
             return rule.fault
         return None
 

@@ -325,7 +325,10 @@ class ChannelApi:
             thread.archived = bool(body["archived"])
             thread.archive_timestamp = self.emu.ids.now()
 
-    def _check_tags(self, thread: Channel, tags: list[Any]) -> None:
+    def _check_tags(self, thread: Channel, tags: Any) -> None:
+        if not isinstance(tags, list) or not all(str(t).isdigit() for t in tags):
+            error = {"code": "BASE_TYPE_LIST", "message": "Must be a list of ids."}
+            raise invalid_form({"applied_tags": {"_errors": [error]}})
         parent = self.world.channel(thread.parent_id or 0)
         available = {t.id for t in parent.available_tags} if parent else set()
         unknown = [t for t in tags if int(t) not in available]

@@ -142,3 +142,28 @@ async def test_a_rule_limited_to_one_channel_leaves_the_others_alone(emu: Emulat
         await client.get_channel(server.text).send("c")
     assert [m["content"] for m in emu.bot_messages(server.text)] == ["c"]
     assert emu.faults.injected == {"server_error": 2}
+
+
+async def test_a_resend_with_the_same_nonce_after_an_applied_503_makes_no_duplicate(
+    emu: Emulator, server: Server
+) -> None:
+    emu.faults.fail(SEND, status=503, applied=True, times=1)
+    async with connected_client(emu, make_client()) as client:
+        channel = client.get_channel(server.text)
+        with pytest.raises(discord.DiscordServerError):
+            await channel.send("once", nonce="owed-1")  # discord.py sets enforce_nonce with a nonce
+        again = await channel.send("once", nonce="owed-1")
+    assert [m["id"] for m in emu.bot_messages(server.text)] == [str(again.id)]
+
+
+async def test_a_5xx_rule_may_draw_its_status_per_call(emu: Emulator, server: Server) -> None:
+    emu.faults.seed(3)
+    emu.faults.fail(SEND, status=(502, 503), times=6)
+    statuses = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(6):
+            url = f"{emu.base_url}/channels/{server.text}/messages"
+            async with session.post(url, json={"content": "x"}) as response:
+                statuses.append(response.status)
+    assert set(statuses) == {502, 503}
+    assert emu.faults.injected == {"server_error": 6} and emu.bot_messages(server.text) == []

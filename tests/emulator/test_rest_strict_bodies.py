@@ -159,3 +159,13 @@ async def test_an_exception_in_a_handler_is_recorded(
         assert got.status == 500
     assert [p.kind for p in emu.problems] == ["emulator-error"]
     assert "planted" in emu.problems[0].detail and f"/users/{server.alice}" in emu.problems[0].detail
+
+
+async def test_a_forum_post_with_tags_as_a_string_is_a_400(emu: Emulator, server: Server) -> None:
+    body = {"name": "q", "applied_tags": "Solved", "message": {"content": "x"}}
+    async with connected_client(emu, make_client()) as client:
+        route = Route("POST", "/channels/{channel_id}/threads", channel_id=server.forum)
+        with pytest.raises(discord.HTTPException) as caught:
+            await client.http.request(route, json=body)
+    assert caught.value.status == 400 and emu.threads(server.forum) == []
+    assert "emulator-error" not in _kinds(emu) and "invalid-request" in _kinds(emu)
