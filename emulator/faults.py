@@ -57,7 +57,7 @@ class Fault:
     is_global: bool = False
     scope: str = "user"
     limit: int = 1
-    seconds: float = 0.0
+    seconds: float | None = 0.0  # how long a hang lasts; None: until released
     # The request takes effect before the failure: Discord did it, but the answer was lost.
     applied: bool = False
 
@@ -148,8 +148,9 @@ class RestFaults:
         """The connection closes without an answer; with ``applied`` the request takes effect first."""
         return self._add(Fault(RESET, applied=applied), route, **when)
 
-    def hang(self, route: str | None = None, *, seconds: float, **when: Any) -> Rule:
-        """The answer comes ``seconds`` (real time) late; ``clear()`` or shutdown releases it early."""
+    def hang(self, route: str | None = None, *, seconds: float | None, **when: Any) -> Rule:
+        """The answer comes ``seconds`` (real time) late, or only once released when None;
+        ``clear()``, ``release()`` or the emulator's shutdown release it early."""
         return self._add(Fault(HANG, seconds=seconds), route, **when)
 
     def _add(
@@ -230,8 +231,8 @@ class RestFaults:
             assert channel_id is not None
             self._edits[channel_id].append(self.clock())
 
-    async def wait(self, seconds: float) -> None:
-        """Hang for ``seconds`` unless released earlier."""
+    async def wait(self, seconds: float | None) -> None:
+        """Hang for ``seconds`` (None: until released) unless released earlier."""
         if self._released is None or self._released.is_set():
             self._released = asyncio.Event()
         with contextlib.suppress(TimeoutError):

@@ -33,7 +33,7 @@ from emulator.rest import (
     not_found,
     record_pings,
 )
-from emulator.shapes import check_channel_patch
+from emulator.shapes import check_channel_patch, check_thread_create
 from emulator.snowflake import iso, snowflake_time
 from emulator.state import (
     FORUM,
@@ -383,7 +383,7 @@ class ChannelApi:
     async def create_thread(self, call: Call) -> tuple[int, Any]:
         parent = get_channel(self.emu, call.int_param("channel_id"))
         body = call.body or {}
-        errors = check_name(body.get("name"))
+        errors = check_thread_create(parent.type, body) or check_name(body.get("name"))
         if errors:
             raise invalid_form(errors)
         if parent.type == FORUM:

@@ -4,7 +4,8 @@ The spec lets ``PATCH /channels/{id}`` take any of four shapes (DM, group DM, gu
 and the DM shape accepts any object, so a misspelt or wrong-typed thread field passes it. Real Discord
 ignores unknown keys silently, which hides the bug. Here the body must fit the channel it edits: thread
 fields only on threads, forum fields only on forums, the right type for every value, no unknown key.
-Each check returns Discord-style form errors (empty when the body is fine).
+Creating a thread is checked the same way against its parent. Each check returns Discord-style form
+errors (empty when the body is fine).
 """
 
 from __future__ import annotations
@@ -102,17 +103,45 @@ CHANNEL_PATCH: dict[int, dict[str, Check]] = {
 
 def check_channel_patch(channel_type: int, body: Any) -> Errors:
     """The body of ``PATCH /channels/{id}`` against the fields of that channel type."""
+    return _check_fields(CHANNEL_PATCH.get(channel_type, _COMMON), body, channel_type)
+
+
+def _check_fields(fields: dict[str, Check], body: Any, channel_type: int) -> Errors:
     errors: Errors = {}
     if not isinstance(body, dict):
         add_error(errors, [], "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
         return errors
-    fields = CHANNEL_PATCH.get(channel_type, _COMMON)
     for key, value in body.items():
         check = fields.get(key)
         if check is None:
-            add_error(
-                errors, [key], "UNKNOWN_FIELD", f"{key!r} is not a field of channel type {channel_type}"
-            )
+            message = f"{key!r} is not a field of channel type {channel_type}"
+            add_error(errors, [key], "UNKNOWN_FIELD", message)
         elif not check(value):
             add_error(errors, [key], "BASE_TYPE_INVALID", f"Invalid value {value!r} for {key!r}")
+    return errors
+
+
+_THREAD_CREATE: dict[str, Check] = {
+    "name": _is_name,
+    "auto_archive_duration": _is_archive_duration,
+    "rate_limit_per_user": _is_slowmode,
+}
+THREAD_CREATE: dict[int, dict[str, Check]] = {
+    TEXT: {**_THREAD_CREATE, "type": lambda v: v in (PUBLIC_THREAD, PRIVATE_THREAD), "invitable": _is_bool},
+    # discord.py sends ``type`` for a forum post too; Discord ignores it there.
+    FORUM: {
+        **_THREAD_CREATE,
+        "type": lambda v: v is None or v == PUBLIC_THREAD,
+        "applied_tags": _is_applied_tags,
+        "message": lambda v: isinstance(v, dict),
+    },
+}
+
+
+def check_thread_create(parent_type: int, body: Any) -> Errors:
+    """The body of ``POST /channels/{id}/threads``: a forum post has a starter ``message`` and may
+    carry tags; a text channel's thread has neither."""
+    errors = _check_fields(THREAD_CREATE.get(parent_type, _THREAD_CREATE), body, parent_type)
+    if parent_type == FORUM and isinstance(body, dict) and "message" not in body:
+        add_error(errors, ["message"], "BASE_TYPE_REQUIRED", "This field is required")
     return errors

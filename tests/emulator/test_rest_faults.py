@@ -167,3 +167,14 @@ async def test_a_5xx_rule_may_draw_its_status_per_call(emu: Emulator, server: Se
                 statuses.append(response.status)
     assert set(statuses) == {502, 503}
     assert emu.faults.injected == {"server_error": 6} and emu.bot_messages(server.text) == []
+
+
+async def test_a_call_may_hang_until_released(emu: Emulator, server: Server) -> None:
+    emu.faults.hang(SEND, seconds=None, times=1)
+    async with connected_client(emu, make_client()) as client:
+        sending = asyncio.create_task(client.get_channel(server.text).send("held"))
+        await emu.wait_for(lambda: emu.faults.injected["hang"] == 1, what="the call to arrive")
+        assert not sending.done()
+        emu.faults.release()
+        await asyncio.wait_for(sending, timeout=5)
+    assert [m["content"] for m in emu.bot_messages(server.text)] == ["held"]

@@ -169,3 +169,25 @@ async def test_a_forum_post_with_tags_as_a_string_is_a_400(emu: Emulator, server
             await client.http.request(route, json=body)
     assert caught.value.status == 400 and emu.threads(server.forum) == []
     assert "emulator-error" not in _kinds(emu) and "invalid-request" in _kinds(emu)
+
+
+@pytest.mark.parametrize(
+    ("parent", "body", "field"),
+    [
+        ("text", {"name": "t", "type": 11, "applied_tags": []}, "applied_tags"),
+        ("text", {"name": "t", "type": 11, "message": {"content": "x"}}, "message"),
+        ("forum", {"name": "t"}, "message"),
+        ("forum", {"name": "t", "message": {"content": "x"}, "invitable": True}, "invitable"),
+    ],
+)
+async def test_thread_creation_must_fit_the_parent(
+    emu: Emulator, server: Server, parent: str, body: dict[str, Any], field: str
+) -> None:
+    channel_id = server.text if parent == "text" else server.forum
+    async with connected_client(emu, make_client()) as client:
+        route = Route("POST", "/channels/{channel_id}/threads", channel_id=channel_id)
+        with pytest.raises(discord.HTTPException) as caught:
+            await client.http.request(route, json=body)
+    assert caught.value.status == 400 and field in caught.value.text
+    assert emu.threads(channel_id) == []
+    assert "http-400" in _kinds(emu) and "emulator-error" not in _kinds(emu)
