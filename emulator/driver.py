@@ -296,6 +296,8 @@ class Emulator:
         """Allow or deny permissions in one channel for a role or member (CHANNEL_UPDATE), as a
         moderator does for a private staff channel; ``allow == deny == 0`` removes the overwrite."""
         channel = self.channel_or_raise(channel_id)
+        if channel.is_thread:
+            raise ValueError("threads have no overwrites of their own: they follow their parent channel")
         kind = ROLE_OVERWRITE if target_id in self.world.guilds[channel.guild_id].roles else MEMBER_OVERWRITE
         channel.overwrites = [o for o in channel.overwrites if o.id != target_id]
         if allow or deny:
