@@ -3,6 +3,11 @@
 A test builds a world (guilds, users, channels), connects a real discord.py client with
 ``configure_discord_py()``, then acts as users (``user_says``, ``user_runs_slash``, ...) and checks
 what the bot did through the recorded state (``messages``, ``pings``, ``problems``).
+
+Discord as it really is: ``gateway_faults`` (RECONNECT, INVALID_SESSION, drops and outages with or
+without replay, zombie sockets, 4014; see :mod:`emulator.gateway_faults`), ``interaction_deadline``
+(3 s for the first response, see :mod:`emulator.interactions`), and private channels through
+``set_channel_overwrite`` and ``member_can`` (see :mod:`emulator.permissions`).
 """
 
 from __future__ import annotations

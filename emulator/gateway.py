@@ -317,14 +317,15 @@ class Gateway:
         async with session.lock:
             old = session.conn
             conn.session, session.conn = session, conn
-            if old is not None and old is not conn:
-                old.live = False  # Discord ends the old socket of a resumed session
-                await old.ws.close(code=4000)
+            if old is not None:
+                old.live = False
             for payload in missed:
                 await conn.send(payload)
             self.counts["events_replayed"] += len(missed)
             self.counts["resume"] += 1
             await self._emit_locked(session, "RESUMED", {}, keep=False)
+        if old is not None and old is not conn:
+            await old.ws.close(code=4000)  # Discord ends the old socket of a resumed session
         self.emu.notify()
 
     async def _request_members(self, conn: Connection, data: dict[str, Any]) -> None:

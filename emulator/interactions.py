@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from emulator.commands import CHAT_INPUT, MESSAGE_COMMAND, USER_COMMAND, CommandOptions
 from emulator.messages import EPHEMERAL, LOADING, message_dict
 from emulator.permissions import Perm
 from emulator.rest import (
@@ -30,7 +31,7 @@ from emulator.rest import (
     not_found,
     record_pings,
 )
-from emulator.state import Channel, Message, channel_dict, member_dict, role_dict, user_dict
+from emulator.state import Channel, Message, channel_dict, member_dict, user_dict
 from emulator.timing import Stopwatch
 
 if TYPE_CHECKING:
@@ -43,9 +44,6 @@ AUTOCOMPLETE_RESULT = 8
 MAX_CHOICES = 25
 DEADLINE = 3.0  # seconds for the first response
 TOKEN_LIFETIME = timedelta(minutes=15)
-CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
-SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
 # Message types of interaction responses: slash command and context menu replies.
 RESPONSE_MESSAGE_TYPE = {CHAT_INPUT: 20, MESSAGE_COMMAND: 23, USER_COMMAND: 23}
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
@@ -143,6 +141,9 @@ class Interactions:
         self.ephemeral: dict[int, Message] = {}
         self.deadline: float | None = DEADLINE  # None: no deadline
         self.watched_pid: int | None = None  # whose CPU waits to discount (default: this process)
+        self.options = CommandOptions(emu.world, emu.bot_user_id, self.find_command)
+        self.response_times: list[float] = []  # seconds to each first response, as the deadline sees it
+        self.late = 0  # interactions whose user saw "The application did not respond" (benchmarks)
 
     # ------------------------------------------------------------------ commands
 
@@ -217,7 +218,7 @@ class Interactions:
         """Send a CHAT_INPUT interaction for ``command`` ("group sub ...") and wait for the reply."""
         channel = self.emu.channel_or_raise(channel_id)
         pending, payload = self._base(APPLICATION_COMMAND, user_id, channel)
-        payload["data"] = self._command_data(channel, command, options, None)
+        payload["data"] = self.options.data(channel, command, options, None)
         pending.command_type = CHAT_INPUT
         pending.metadata.update(name=command, command_type=CHAT_INPUT)
         return await self._send_and_wait(pending, payload, f"/{command}", timeout)
@@ -234,130 +235,12 @@ class Interactions:
         """Send an AUTOCOMPLETE interaction while the user types option ``focused``; the choices."""
         channel = self.emu.channel_or_raise(channel_id)
         pending, payload = self._base(AUTOCOMPLETE, user_id, channel)
-        payload["data"] = self._command_data(channel, command, options, focused)
+        payload["data"] = self.options.data(channel, command, options, focused)
         pending.command_type = CHAT_INPUT
         reply = await self._send_and_wait(pending, payload, f"autocomplete of /{command} {focused}", timeout)
         if reply.choices is None:
             raise AssertionError(f"the bot answered autocomplete of /{command} with type {reply.type}")
         return reply.choices
-
-    def _command_data(
-        self, channel: Channel, command: str, options: dict[str, Any], focused: str | None
-    ) -> dict[str, Any]:
-        root, *path = command.split()
-        cmd = self.find_command(channel.guild_id, root, CHAT_INPUT)
-        resolved: dict[str, dict[str, Any]] = {}
-        data: dict[str, Any] = {"id": cmd["id"], "name": root, "type": CHAT_INPUT}
-        data["options"] = self._nest(cmd, path, options, channel, resolved, focused)
-        if resolved:
-            data["resolved"] = resolved
-        if cmd.get("guild_id"):
-            data["guild_id"] = cmd["guild_id"]
-        return data
-
-    def _nest(
-        self,
-        cmd: dict[str, Any],
-        path: list[str],
-        options: dict[str, Any],
-        channel: Channel,
-        resolved: dict[str, dict[str, Any]],
-        focused: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Options nested under SUB_COMMAND_GROUP/SUB_COMMAND as the path says, with typed values."""
-        specs = cmd.get("options") or []
-        if not path:
-            if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in specs):
-                names = [o["name"] for o in specs]
-                raise LookupError(f"/{cmd['name']} needs a subcommand, one of {names}")
-            return self._values(cmd["name"], specs, options, channel, resolved, focused)
-        head, *rest = path
-        for spec in specs:
-            if spec["name"] == head and spec["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
-                return [
-                    {
-                        "type": spec["type"],
-                        "name": head,
-                        "options": self._nest(spec, rest, options, channel, resolved, focused),
-                    }
-                ]
-        raise LookupError(f"{cmd['name']!r} has no subcommand {head!r}; it has {[o['name'] for o in specs]}")
-
-    def _values(
-        self,
-        name: str,
-        specs: list[dict[str, Any]],
-        options: dict[str, Any],
-        channel: Channel,
-        resolved: dict[str, dict[str, Any]],
-        focused: str | None = None,
-    ) -> list[dict[str, Any]]:
-        by_name = {s["name"]: s for s in specs}
-        unknown = set(options) - set(by_name)
-        if unknown:
-            raise LookupError(f"{name!r} has no option(s) {sorted(unknown)}; it has {sorted(by_name)}")
-        missing = [s["name"] for s in specs if s.get("required") and s["name"] not in options]
-        if missing and focused is None:  # while typing, required options may still be empty
-            raise LookupError(f"{name!r} requires option(s) {missing}")
-        out = []
-        for key, value in options.items():
-            spec = by_name[key]
-            if key == focused:
-                if not spec.get("autocomplete"):
-                    raise LookupError(f"option {key!r} of {name!r} has no autocomplete")
-                # What the user has typed so far: always a string, whatever the option's type.
-                out.append({"name": key, "type": spec["type"], "value": str(value), "focused": True})
-                continue
-            if focused is not None and spec["type"] in (INTEGER, NUMBER):
-                # Autocomplete carries numbers as typed, as strings (the schema says so too).
-                out.append({"name": key, "type": spec["type"], "value": str(value)})
-                continue
-            choices = [c["value"] for c in spec.get("choices") or []]
-            if choices and value not in choices:
-                raise ValueError(f"option {key!r} must be one of {choices}, not {value!r}")
-            out.append(
-                {
-                    "name": key,
-                    "type": spec["type"],
-                    "value": self._typed(spec["type"], value, channel, resolved),
-                }
-            )
-        return out
-
-    def _typed(self, kind: int, value: Any, channel: Channel, resolved: dict[str, dict[str, Any]]) -> Any:
-        world = self.emu.world
-        if kind == STRING:
-            return str(value)
-        if kind == INTEGER:
-            return int(value)
-        if kind == NUMBER:
-            return float(value)
-        if kind == BOOLEAN:
-            return bool(value)
-        snowflake = int(value)
-        if kind in (USER, MENTIONABLE) and snowflake in world.users:
-            resolved.setdefault("users", {})[str(snowflake)] = user_dict(world.users[snowflake])
-            member = world.member(channel.guild_id, snowflake)
-            if member is not None:
-                data = member_dict(world, member, with_user=False)
-                data["permissions"] = str(world.permissions(channel.guild_id, snowflake))
-                resolved.setdefault("members", {})[str(snowflake)] = data
-            return str(snowflake)
-        guild = world.guilds[channel.guild_id]
-        if kind in (ROLE, MENTIONABLE) and snowflake in guild.roles:
-            resolved.setdefault("roles", {})[str(snowflake)] = role_dict(guild.roles[snowflake])
-            return str(snowflake)
-        if kind == CHANNEL and snowflake in world.channels:
-            target = world.channels[snowflake]
-            data = {
-                k: v
-                for k, v in channel_dict(world, target).items()
-                if k in ("id", "name", "type", "parent_id", "thread_metadata", "guild_id")
-            }
-            data["permissions"] = str(world.permissions(channel.guild_id, self.emu.bot_user_id))
-            resolved.setdefault("channels", {})[str(snowflake)] = data
-            return str(snowflake)
-        raise LookupError(f"option value {value!r} names no known user, channel or role (option type {kind})")
 
     async def run_message_menu(
         self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float
@@ -401,6 +284,7 @@ class Interactions:
             await asyncio.wait_for(pending.done.wait(), timeout)
         except TimeoutError:
             if pending.callback_type is None:
+                self.late += 1
                 self.emu.record_problem("interaction-late", f"{what}: no response at all within {timeout}s")
             state = (
                 "no response at all"
@@ -417,15 +301,17 @@ class Interactions:
 
         Records an ``interaction-late`` problem and ends the wait of the test driving it.
         """
-        if self.deadline is None or pending.stopwatch is None:
+        if pending.stopwatch is None:
             return False
         took = pending.stopwatch.elapsed()
-        if took <= self.deadline:
+        self.response_times.append(took)
+        if self.deadline is None or took <= self.deadline:
             return False
         pending.failure = (
             f"first response after {took:.2f}s (wall {pending.stopwatch.wall():.2f}s), deadline "
             f"{self.deadline}s: Discord answered 10062 and the user saw 'The application did not respond'"
         )
+        self.late += 1
         self.emu.record_problem("interaction-late", pending.failure)
         pending.done.set()
         return True
