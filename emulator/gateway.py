@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from emulator.intents import CHANNEL_EVENT_KEY, EVENT_INTENT, MESSAGE_CONTENT
 from emulator.permissions import Perm
 
 if TYPE_CHECKING:
@@ -31,33 +32,6 @@ DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE, RESUME, RECONNECT, REQUEST_MEMBE
 INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
 HEARTBEAT_INTERVAL_MS = 41_250
 
-# Intent bits.
-GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, GUILD_REACTIONS = 1 << 0, 1 << 1, 1 << 9, 1 << 10
-MESSAGE_CONTENT = 1 << 15
-
-# Which intent an event needs; events not listed (READY, INTERACTION_CREATE, ...) always go out.
-EVENT_INTENT = {
-    "GUILD_CREATE": GUILDS,
-    "GUILD_UPDATE": GUILDS,
-    "GUILD_DELETE": GUILDS,
-    "GUILD_ROLE_CREATE": GUILDS,
-    "GUILD_ROLE_UPDATE": GUILDS,
-    "GUILD_ROLE_DELETE": GUILDS,
-    "CHANNEL_CREATE": GUILDS,
-    "CHANNEL_UPDATE": GUILDS,
-    "CHANNEL_DELETE": GUILDS,
-    "THREAD_CREATE": GUILDS,
-    "THREAD_UPDATE": GUILDS,
-    "THREAD_DELETE": GUILDS,
-    "GUILD_MEMBER_ADD": GUILD_MEMBERS,
-    "GUILD_MEMBER_REMOVE": GUILD_MEMBERS,
-    "GUILD_MEMBER_UPDATE": GUILD_MEMBERS,
-    "MESSAGE_CREATE": GUILD_MESSAGES,
-    "MESSAGE_UPDATE": GUILD_MESSAGES,
-    "MESSAGE_DELETE": GUILD_MESSAGES,
-    "MESSAGE_REACTION_ADD": GUILD_REACTIONS,
-    "MESSAGE_REACTION_REMOVE": GUILD_REACTIONS,
-}
 CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
 
 
@@ -65,22 +39,9 @@ CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": 
 SESSION_ENDING_CLOSE_CODES = (1000, 1001)
 # How many dispatches a session keeps for replay; a RESUME from further back is refused (op 9 d=false).
 REPLAY_LOG_SIZE = 50_000
-# Events that are about one channel, and the key naming it: Discord sends none of them for channels
-# the bot cannot view (a thread's visibility is its parent's).
-CHANNEL_EVENT_KEY = {
-    "MESSAGE_CREATE": "channel_id",
-    "MESSAGE_UPDATE": "channel_id",
-    "MESSAGE_DELETE": "channel_id",
-    "MESSAGE_DELETE_BULK": "channel_id",
-    "MESSAGE_REACTION_ADD": "channel_id",
-    "MESSAGE_REACTION_REMOVE": "channel_id",
-    "MESSAGE_REACTION_REMOVE_ALL": "channel_id",
-    "MESSAGE_REACTION_REMOVE_EMOJI": "channel_id",
-    "TYPING_START": "channel_id",
-    "THREAD_CREATE": "parent_id",
-    "THREAD_UPDATE": "parent_id",
-    "THREAD_DELETE": "parent_id",
-}
+# A session nobody resumes (its process was killed) is dropped after missing this many events, as
+# Discord drops sessions not resumed in time; its RESUME would be refused.
+MAX_MISSED = 5_000
 
 
 @dataclass
@@ -140,6 +101,7 @@ class Session:
     seq: int = 0
     conn: Connection | None = None
     resumable: bool = True
+    missed: int = 0  # events kept since the connection went away
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REPLAY_LOG_SIZE))
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -317,6 +279,7 @@ class Gateway:
         async with session.lock:
             old = session.conn
             conn.session, session.conn = session, conn
+            session.missed = 0
             if old is not None:
                 old.live = False
             for payload in missed:
@@ -403,6 +366,8 @@ class Gateway:
         self._check_out(event, payload)
         if session.conn is not None and session.conn.open:
             await session.conn.send(payload)
+        else:
+            session.missed += 1
 
     def _intended(self, session: Session, event: str) -> bool:
         needed = EVENT_INTENT.get(event)
@@ -445,6 +410,10 @@ class Gateway:
                 continue
             if not session.attached and not session.resumable:
                 self.counts["events_lost"] += 1
+                continue
+            if session.missed >= MAX_MISSED:
+                self.sessions.pop(session.id, None)
+                self.counts["sessions_expired"] += 1
                 continue
             await self._emit(session, event, data)
 

@@ -9,6 +9,9 @@ interaction, the user sees "The application did not respond", and the emulator r
 ``interaction-late`` problem. The token works for 15 minutes of the emulator's clock; afterwards
 follow-ups and edits get 401 / 50027 Invalid Webhook Token (problem ``interaction-token-expired``).
 Autocomplete interactions (type 4) are answered with callback type 8 and its choices.
+``response_times`` keeps each first response's time as the deadline saw it and ``late`` counts the
+misses; a benchmark whose bot runs in its own process sets ``watched_pid`` to that process so its
+waits for a CPU are the ones discounted.
 """
 
 from __future__ import annotations

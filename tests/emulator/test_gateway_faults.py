@@ -12,8 +12,8 @@ from collections.abc import Callable
 import discord
 import pytest
 
-from emulator import Emulator
-from emulator.gateway import MESSAGE_CONTENT
+from emulator import Emulator, gateway
+from emulator.intents import MESSAGE_CONTENT
 from emulator.testing import connected_client
 from tests.emulator.conftest import Server, make_client
 
@@ -203,3 +203,19 @@ async def test_faults_hit_one_shard_only(emu: Emulator) -> None:
 async def test_a_fault_needs_a_connected_session(emu: Emulator) -> None:
     with pytest.raises(RuntimeError, match="no connected gateway session"):
         await emu.gateway_faults.reconnect()
+
+
+async def test_a_session_not_resumed_in_time_expires(
+    emu: Emulator, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gateway, "MAX_MISSED", 2)  # Discord keeps a session for a while, not forever
+    w = Watcher(make_client())
+    async with connected_client(emu, w.client):
+        async with emu.gateway_faults.outage(replay=True):
+            for i in range(3):
+                await emu.user_says(server.alice, server.text, f"while away {i}")
+        await w.until(emu, lambda: w.connects == 2, "a new IDENTIFY after the refused RESUME")
+    assert w.seen == [] and w.resumes == 0
+    counts = emu.gateway_faults.counts
+    assert (counts["sessions_expired"], counts["resume_refused"]) == (1, 1)
+    assert emu.problems == []
