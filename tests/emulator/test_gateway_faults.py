@@ -137,11 +137,12 @@ async def test_heartbeat_acks_stop_the_client_reconnects_and_gets_the_missed_eve
 ) -> None:
     emu.gateway_faults.heartbeat_interval_ms = 200
     # discord.py gives up on a socket after heartbeat_timeout seconds without any message.
-    w = Watcher(make_client(heartbeat_timeout=1.0))
+    # (A stall of that long on a loaded machine may cause an extra resume: hence ">= 1".)
+    w = Watcher(make_client(heartbeat_timeout=2.0))
     async with connected_client(emu, w.client):
         emu.gateway_faults.stop_acks()
         await emu.user_says(server.alice, server.text, "sent to a zombie socket")
-        await w.until(emu, lambda: w.resumes == 1 and w.seen, "the client to notice and resume")
+        await w.until(emu, lambda: w.resumes >= 1 and w.seen, "the client to notice and resume")
     assert w.seen == ["sent to a zombie socket"]
     assert emu.gateway_faults.counts["heartbeat_acks_stopped"] == 1
     assert emu.problems == []
