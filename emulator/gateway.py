@@ -1,8 +1,13 @@
 """The gateway: websocket sessions, identify/resume/heartbeat, intents, shards and dispatch.
 
-Each connection keeps its own sequence number, zlib stream and identify data. A dispatch goes to every
-identified connection whose shard owns the guild, after intent filtering, and is validated against the
-gateway schema first: a payload real Discord would not send is an emulator bug worth recording.
+A *session* (made by IDENTIFY) holds the sequence number, intents, shard and a log of its dispatches;
+a *connection* (one websocket, with its zlib stream) carries a session until it closes. As on
+Discord, a session outlives its socket: events meanwhile are kept and a RESUME replays those after
+the client's last sequence, then RESUMED; a client closing with 1000/1001 ends its session. A
+dispatch goes to every session whose shard owns the guild, after intent filtering and never for a
+channel the bot cannot view (see :mod:`emulator.intents`), and is validated against the gateway
+schema: a payload real Discord would not send is an emulator bug worth recording. Faults are
+injected through :mod:`emulator.gateway_faults`.
 """
 
 from __future__ import annotations
