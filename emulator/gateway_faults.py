@@ -118,6 +118,8 @@ class GatewayFaults:
 
         Reconnecting clients wait for HELLO meanwhile, so events dispatched in the block are
         deterministically missed: replayed on the RESUME after the block (``replay``) or never.
+        ``shard`` chooses whose socket drops; while the block lasts no new socket of any shard
+        gets through (the gateway is down), sockets already open stay up.
         """
         self.gateway.hold = self.gateway.hold or asyncio.Event()
         try:
