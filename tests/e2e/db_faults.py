@@ -1,4 +1,4 @@
-"""Database and gateway faults for e2e tests, the way real outages happen.
+"""Database faults for e2e tests: the bot's own engine refuses work, the way real outages do.
 
 Nothing of discord.py is touched: a SQLAlchemy ``before_cursor_execute`` listener on the bot's
 engine raises what the driver raises in a real outage, for as long as the test keeps it open.
@@ -7,8 +7,6 @@ engine raises what the driver raises in a real outage, for as long as the test k
   timeout); reads still work, as they do in WAL mode.
 - PostgreSQL: the bot's open connections are terminated by the server, and every statement fails
   with asyncpg's "connection was closed" until the outage ends (the server restarting).
-
-:func:`gateway_gap` is a gateway outage whose events Discord never replays.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from emulator import Emulator
 from storage.engine import Database
 from tests.conftest import _run_sql, _truncate
 from tests.e2e.harness import handlers_finished
@@ -124,27 +121,3 @@ async def postgres_role_url(postgres_schema: tuple[str, dict[str, object]]) -> A
     finally:
         await _run_sql(url, f"DROP OWNED BY {role}")
         await _run_sql(url, f"DROP ROLE {role}")
-
-
-@asynccontextmanager
-async def gateway_gap(emu: Emulator) -> AsyncIterator[None]:
-    """The gateway is down during the block and what happens meanwhile is never delivered: the
-    RESUME afterwards is refused, so discord.py identifies anew (a new session, no replay)."""
-    faults = getattr(emu, "gateway_faults", None)
-    if faults is not None:  # the emulator's gateway fault API
-        async with faults.outage(replay=False):
-            yield
-        return
-    # Without it: events of the block are dropped, then the session is forgotten and the socket
-    # closed, so the bot's RESUME is refused with op 9 and it identifies anew.
-    emu.gateway.dispatch = _lost  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del emu.gateway.dispatch
-    emu.gateway.sessions.clear()
-    await emu.disconnect_bot(4009)  # "session timed out"
-
-
-async def _lost(event: str, data: dict[str, Any], guild_id: int | None) -> None:
-    """A dispatch that never reaches the bot."""

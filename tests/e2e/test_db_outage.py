@@ -21,7 +21,7 @@ from storage.engine import Database
 from storage.models import HelpChannel
 from tests.conftest import postgres_url, sqlite_copy
 from tests.e2e.conftest import World, configured_ping_roles
-from tests.e2e.db_faults import DatabaseOutage, during_outage, gateway_gap, postgres_role_url
+from tests.e2e.db_faults import DatabaseOutage, during_outage, postgres_role_url
 from tests.e2e.harness import LogGuard, build_community, unexpected_pings
 
 SOLVED = "✅"
@@ -136,7 +136,7 @@ async def test_a_reply_in_a_gateway_gap_without_replay_is_caught_up_after_the_ne
     thread_id = int((await emu.user_posts_in_forum(c.alice, c.forum, "Stuck on typing", "help?"))["id"])
     await emu.wait_for_bot_message(thread_id, contains=WELCOME)
     # Helen replies while the bot is disconnected, and Discord replays nothing to the new session.
-    async with world.handled("guild_available"), gateway_gap(emu):
+    async with world.handled("guild_available"), emu.gateway_faults.outage(replay=False):
         reply = await emu.user_says(c.helen, thread_id, "Use typing.Protocol here.")
     thread = await bot.services.threads.get(thread_id)
     assert thread is not None and thread.state is ThreadState.ANSWERED
@@ -152,7 +152,8 @@ async def test_a_gateway_gap_during_an_outage_is_caught_up_once_the_database_is_
     await emu.wait_for_bot_message(thread_id, contains=WELCOME)
     outage.open()
     await outage.drop_connections()
-    async with world.handled("guild_available"), gateway_gap(emu):  # its catch-up meets the outage
+    # The new session's catch-up meets the database outage.
+    async with world.handled("guild_available"), emu.gateway_faults.outage(replay=False):
         reply = await emu.user_says(c.helen, thread_id, "Upgrade pip first.")
     outage.close()
     thread = await bot.services.threads.get(thread_id)

@@ -10,62 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import make_url
 
-from bot.clock import FakeClock
 from emulator import Emulator
+from emulator.faults import Rule
 from emulator.interactions import DEFERRED_MESSAGE, Pending
-from emulator.rest import Call
-from emulator.server import ChannelApi
 from tests.e2e.conftest import World
 from tests.e2e.test_escalation import DIGEST, ask, set_escalation_channel
 
 DIGEST_TIMEOUT = 5.0  # the port's bound for this test: far above a normal send, far below a hang
 
 
-@dataclass
-class Hang:
-    """Message sends to ``channels`` hang until released (a Discord call that never answers)."""
-
-    channels: set[int] = field(default_factory=set)
-    released: asyncio.Event = field(default_factory=asyncio.Event)
-    hung: int = 0
+SEND = "POST /channels/{channel_id}/messages"
 
 
-@pytest.fixture
-def hang(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hang]:
-    """Until the emulator's fault API offers hanging requests, its message route is wrapped here."""
-    state = Hang()
-    create_message = ChannelApi.create_message
-
-    async def hanging(api: ChannelApi, call: Call) -> tuple[int, Any]:
-        if call.int_param("channel_id") in state.channels and not state.released.is_set():
-            state.hung += 1
-            api.emu.notify()
-            await state.released.wait()
-        return await create_message(api, call)
-
-    monkeypatch.setattr(ChannelApi, "create_message", hanging)
-    yield state
-    state.released.set()
-
-
-@pytest.fixture
-async def emu(hang: Hang, clock: FakeClock) -> AsyncIterator[Emulator]:
-    """conftest's emulator, started after ``hang`` wrapped its message route."""
-    emulator = Emulator(clock=clock.now)
-    await emulator.start()
-    emulator.configure_discord_py()
-    yield emulator
-    hang.released.set()
-    await emulator.stop()
+def hang_sends(emu: Emulator, channel_id: int) -> Rule:
+    """Every message sent to ``channel_id`` hangs until released: a Discord call that never answers."""
+    return emu.faults.hang(SEND, seconds=None, channel_id=channel_id)
 
 
 def interaction(emu: Emulator, name: str) -> Pending | None:
@@ -114,9 +80,7 @@ async def test_close_is_acknowledged_while_another_writer_holds_the_database_loc
     assert closed is not None and closed.state.value == "closed"
 
 
-async def test_a_hanging_digest_send_holds_up_neither_the_other_digests_nor_escalate(
-    world: World, hang: Hang
-) -> None:
+async def test_a_hanging_digest_send_holds_up_neither_the_other_digests_nor_escalate(world: World) -> None:
     emu, c, clock = world.emu, world.c, world.clock
     await set_escalation_channel(world)  # tier 1 posts in #escalations
     reply = await emu.user_runs_slash(
@@ -134,28 +98,28 @@ async def test_a_hanging_digest_send_holds_up_neither_the_other_digests_nor_esca
 
     # Every send to #escalations hangs: the tier-1 digest gives up after the port's timeout (and
     # stays owed), and the tier-2 digest goes out all the same.
-    hang.channels = {c.escalations}
+    hang = hang_sends(emu, c.escalations)
     port.timeout = DIGEST_TIMEOUT
     await world.bot.run_sweeps()
     [staff_digest] = [m for m in emu.bot_messages(c.general) if DIGEST in str(m["embeds"])]
     assert "Segfault in my C extension" in str(staff_digest["embeds"])
-    assert hang.hung == 1 and not [m for m in emu.bot_messages(c.escalations) if DIGEST in str(m["embeds"])]
+    assert hang.hits == 1 and not [m for m in emu.bot_messages(c.escalations) if DIGEST in str(m["embeds"])]
 
     # While the next sweep hangs on the owed digest, Bob's /escalate is answered all the same.
     port.timeout = 600  # nothing gives up now: only releasing the hang ends the sweep
     sweep = asyncio.create_task(world.bot.run_sweeps())
-    await emu.wait_for(lambda: hang.hung == 2, what="the next sweep to hang on the owed digest")
+    await emu.wait_for(lambda: hang.hits == 2, what="the next sweep to hang on the owed digest")
     reply = await emu.user_runs_slash(c.bob, mine, "escalate", timeout=60)
     assert reply.type == DEFERRED_MESSAGE and not sweep.done()
     assert "escalated this question" in reply.text() and not reply.ephemeral  # public, as before
-    hang.released.set()
+    emu.faults.clear()
     await sweep  # the owed digest goes out once Discord answers
     helper_digests = [m for m in emu.bot_messages(c.escalations) if DIGEST in str(m["embeds"])]
     assert [m for m in helper_digests if "Segfault in my C extension" in str(m["embeds"])]
 
 
 async def test_a_hanging_weekly_leaderboard_post_holds_up_neither_the_health_report_nor_itself_later(
-    world: World, hang: Hang
+    world: World,
 ) -> None:
     emu, c = world.emu, world.c
     await set_escalation_channel(world)  # the health report goes there
@@ -168,14 +132,14 @@ async def test_a_hanging_weekly_leaderboard_post_holds_up_neither_the_health_rep
         c.sam, c.general, "points grant", options={"member": c.helen, "amount": 30, "reason": "helping"}
     )
     world.bot.get_cog("Points").weekly_port.timeout = DIGEST_TIMEOUT  # type: ignore[union-attr]
-    hang.channels = {c.general}
+    hang = hang_sends(emu, c.general)
     world.clock.set(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))  # Monday: both weekly posts are due
 
     await world.bot.run_sweeps()  # the leaderboard post gives up; the health report goes out
-    assert hang.hung == 1 and leaderboard_posts(world) == []
+    assert hang.hits == 1 and leaderboard_posts(world) == []
     assert [m for m in emu.bot_messages(c.escalations) if "Help-channel health" in str(m["embeds"])]
 
-    hang.released.set()  # Discord answers again: the owed post goes out at the next sweep, once
+    emu.faults.clear()  # Discord answers again: the owed post goes out at the next sweep, once
     await world.bot.run_sweeps()
     await emu.wait_for(lambda: len(leaderboard_posts(world)) >= 1, what="the owed leaderboard post")
     await world.bot.run_sweeps()
