@@ -107,6 +107,7 @@ async def test_a_hanging_digest_send_holds_up_neither_the_other_digests_nor_esca
 
     # While the next sweep hangs on the owed digest, Bob's /escalate is answered all the same.
     port.timeout = 600  # nothing gives up now: only releasing the hang ends the sweep
+    clock.advance(timedelta(minutes=1))  # the owed digest's backoff after its timeout runs out
     sweep = asyncio.create_task(world.bot.run_sweeps())
     await emu.wait_for(lambda: hang.hits == 2, what="the next sweep to hang on the owed digest")
     reply = await emu.user_runs_slash(c.bob, mine, "escalate", timeout=60)
