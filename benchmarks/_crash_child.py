@@ -7,7 +7,9 @@ know when everything sent so far has been handled:
 - the parent posts ``sync N`` in the sync channel; once that message is handled and no other
   handler is running, the child prints ``synced N``;
 - ``sweep N`` on stdin runs one tick of timed work, then prints ``swept N``;
-- ``ready`` is printed once start-up caught up with the guild.
+- ``ready`` is printed once start-up caught up with the guild;
+- ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
+  prints ``down``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import discord.gateway
 import discord.http
 import yarl
 
+from benchmarks._chaos_faults import refuse_sqlite_writes
 from bot.app import HANDLER_TASKS, UnstuckBot
 from bot.config import load_settings
 
@@ -54,18 +57,35 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+async def sweep_until_done(bot: UnstuckBot, attempts: int = 60) -> None:
+    """One tick of timed work. A tick that fails (the database is away in the chaos run) is tried
+    again, as the scheduler's next tick would; only a tick that keeps failing is an error."""
+    for attempt in range(attempts):
+        try:
+            await bot.run_sweeps()
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            logging.getLogger(__name__).warning("sweep failed; trying again", exc_info=True)
+            await asyncio.sleep(0.5)
+
+
 async def serve_commands(bot: UnstuckBot) -> None:
     while line := await asyncio.to_thread(sys.stdin.readline):
         command, _, number = line.strip().partition(" ")
         if command == "sweep":
             try:
-                await bot.run_sweeps()
+                await sweep_until_done(bot)
             except Exception as error:  # report it: the parent fails the run with this process's log
                 logging.getLogger(__name__).exception("sweep failed")
                 say(f"failed {number} {error!r}")
                 continue
             await idle()
             say(f"swept {number}")
+        elif command == "dbdown":
+            refuse_sqlite_writes(bot.services.db.engine, float(number))
+            say("down")
 
 
 async def main(args: argparse.Namespace) -> None:
