@@ -10,6 +10,8 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
+from benchmarks._crash_script import GATEWAY_KINDS, Event
+
 #: Share of REST calls answered with a 5xx for the whole chaos run.
 ERROR_RATE = 0.05
 #: A database outage, in seconds of real time (the bot's writes fail meanwhile).
@@ -45,21 +47,23 @@ class FaultPlan:
 
 
 def fault_plan(
-    events: int, seed: int, *, drops: int = 20, outages: int = 5, hangs: int = 10, storms: int = 5
+    script: list[Event], seed: int, *, drops: int = 20, outages: int = 5, hangs: int = 10, storms: int = 5
 ) -> FaultPlan:
-    """Faults spread over ``events`` events: each kind at its own seeded indices, never two at once.
+    """Faults spread over the script: each kind at its own seeded events, never two at once.
 
     The first ten events (the community's first questions) and the last ten (before the final
-    comparison) stay calm, so every fault falls where there is work going on around it.
+    comparison) stay calm, so every fault falls where there is work going on around it. A gateway
+    drop falls on an event the gateway delivers (a message or a reaction): that event is what the
+    gap hides. Commands need a live connection; Discord tells the user itself when there is none.
     """
     rng = random.Random(seed * 104_729 + 3)
-    slots = list(range(10, max(10, events - 10)))
+    slots = list(range(10, max(10, len(script) - 10)))
     rng.shuffle(slots)
-    wanted = drops + outages + hangs + storms
-    if len(slots) < wanted:
-        raise ValueError(f"{events} events are too few for {wanted} faults")
-    picked = iter(slots)
-    drop_at = [next(picked) for _ in range(drops)]
+    gateway = [index for index in slots if script[index].kind in GATEWAY_KINDS]
+    if len(gateway) < drops or len(slots) < drops + outages + hangs + storms:
+        raise ValueError(f"{len(script)} events are too few for these faults")
+    drop_at = gateway[:drops]
+    picked = iter(index for index in slots if index not in drop_at)
     return FaultPlan(
         error_rate=ERROR_RATE,
         drops={index: position % 2 == 0 for position, index in enumerate(sorted(drop_at))},

@@ -41,30 +41,39 @@ class ChaosPlayer(Player):
 
     async def play(self, events: list[Event]) -> None:
         if self.plan.error_rate:
-            self.emu.faults.fail_rate(self.plan.error_rate, statuses=(500, 502, 503), seed=len(events))
+            self.emu.faults.seed(len(events))
+            for status in (500, 502, 503):
+                self.emu.faults.fail(status=status, rate=self.plan.error_rate / 3)
         for index, event in enumerate(events):
             await self.inject(index)
-            await self.apply(event)
-            await self.after_drop(index)
+            if index in self.plan.drops:
+                await self.apply_in_gap(event, replay=self.plan.drops[index])
+            else:
+                await self.apply(event)
             await self.sync()
         await self.heal()
         await self.sweep()
         await self.drain()
         await self.sync()
 
+    async def apply_in_gap(self, event: Event, replay: bool) -> None:
+        """The connection drops, the event happens while it is down, then the bot reconnects:
+        it resumes and gets the event replayed, or (a gap) identifies anew and never gets it."""
+        self.planned["gateway_drop_replayed" if replay else "gateway_gap"] += 1
+        async with self.emu.gateway_faults.outage(replay=replay):
+            await self.apply(event)
+        await self.bot.expect("connected")
+
     async def inject(self, index: int) -> None:
-        if index in self.plan.drops:
-            self.planned["gateway_drop"] += 1
-            await self.emu.drop_gateway(replay=self.plan.drops[index])
         if index in self.plan.outages:
             self.planned["database_outage"] += 1
             await self.start_outage()
         if index in self.plan.hangs:
             self.planned["hanging_call"] += 1
-            self.emu.faults.hang(HANG_ROUTE, seconds=HANG_SECONDS, calls=1)
+            self.emu.faults.hang(HANG_ROUTE, seconds=HANG_SECONDS, times=1)
         if index in self.plan.storms:
             self.planned["rate_limit_storm"] += 1
-            self.emu.faults.rate_limit(STORM_ROUTE, retry_after=STORM_RETRY_AFTER, calls=STORM_CALLS)
+            self.emu.faults.rate_limit(STORM_ROUTE, retry_after=STORM_RETRY_AFTER, times=STORM_CALLS)
 
     async def start_outage(self) -> None:
         if self.outage.kind == "postgres":
@@ -77,11 +86,6 @@ class ChaosPlayer(Player):
         else:
             await self.bot.send(f"dbdown {OUTAGE_SECONDS}")
             await self.bot.expect("down")
-
-    async def after_drop(self, index: int) -> None:
-        """After a drop the sync message would fall into the gap too: wait for the session first."""
-        if index in self.plan.drops:
-            await self.emu.wait_bot_connected()
 
     async def heal(self) -> None:
         """The end of the storm: every fault cleared, every outage over."""
@@ -108,4 +112,4 @@ class ChaosPlayer(Player):
 def faults_seen(player: ChaosPlayer) -> dict[str, Any]:
     """What the run injected, by kind: the plan's discrete faults and the emulator's own count."""
     injected = player.emu.faults.injected
-    return dict(player.planned) | {f"rest_{kind}": count for kind, count in injected.items()}
+    return dict(player.planned) | {f"rest_{kind}": count for kind, count in injected.items() if count}

@@ -8,6 +8,7 @@ know when everything sent so far has been handled:
   handler is running, the child prints ``synced N``;
 - ``sweep N`` on stdin runs one tick of timed work, then prints ``swept N``;
 - ``ready`` is printed once start-up caught up with the guild;
+- ``connected`` is printed whenever the gateway session is (re)established;
 - ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
   prints ``down``.
 """
@@ -109,7 +110,12 @@ async def main(args: argparse.Namespace) -> None:
             await idle()
             say(f"synced {message.content.split()[1]}")
 
+    async def on_connected() -> None:
+        say("connected")  # the chaos run waits for it after a gateway drop
+
     bot.add_listener(on_message)
+    bot.add_listener(on_connected, "on_ready")
+    bot.add_listener(on_connected, "on_resumed")
     runner = asyncio.create_task(bot.start(args.token))
     await bot.wait_until_reconciled(set(args.guild))
     if args.report_commits:
