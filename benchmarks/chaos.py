@@ -68,6 +68,9 @@ async def play_once(
     player = ChaosPlayer(emu, clock, clock_file, bot, world, {}, ledger_has, plan=plan, outage=outage)
     try:
         await bot.start()
+        assert bot.proc is not None
+        # The 3 s deadline discounts the bot process's waits for a CPU, not the emulator's.
+        emu.interactions.watched_pid = bot.proc.pid
         await configure(player)
         await player.play(script)
         return await snapshot(player, db), player
