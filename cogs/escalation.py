@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from typing import Any
 
 import discord
@@ -11,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import UnstuckBot, respond_ephemeral
+from bot.domain.channel_access import shared_with_audience
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
 from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
@@ -19,6 +21,7 @@ from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.escalation import EscalationService
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
+from cogs._access import guild_access
 from cogs._common import actor_from_interaction, thread_link
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,7 @@ NO_PINGS = discord.AllowedMentions.none()
 ESCALATION_TICK_SECONDS = 30
 FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
+PRIVATE_TITLE = "🔒 A question in a help channel not everyone here can view"
 
 
 def _plural(count: int, word: str) -> str:
@@ -68,15 +72,19 @@ class ClaimButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"esc
         await cog.claim_clicked(interaction, self.thread_id)
 
 
-def entry_field(number: int, entry: DigestEntry, tags: list[str]) -> tuple[str, str]:
-    """One waiting question: title, link, how long it waited, where, its tags, and any claim."""
-    name = _clip(f"{number}. {entry.title}", 256)
+def entry_field(number: int, entry: DigestEntry, tags: list[str], private: bool = False) -> tuple[str, str]:
+    """One waiting question: title, link, how long it waited, where, its tags, and any claim.
+
+    A ``private`` one (its help channel hidden from some who read the digest) keeps its title and
+    tags out: the link and the channel mention show nothing to those who cannot view it.
+    """
+    name = _clip(f"{number}. {PRIVATE_TITLE if private else entry.title}", 256)
     parts = [
         f"[Open the thread]({thread_link(entry.guild_id, entry.thread_id)})",
         f"waiting {humanize_duration(entry.waited)}",
         f"in <#{entry.channel_id}>",
     ]
-    if tags:
+    if tags and not private:
         parts.append("🏷️ " + ", ".join(discord.utils.escape_markdown(t) for t in tags))
     value = " · ".join(parts)
     if entry.claimed_by_id:
@@ -98,14 +106,17 @@ def digest_content(view: DigestView, part: DigestPart) -> str:
     return f"{waiting_roles(view.role_ids)} {total} {noun} been waiting{waited} without an answer."
 
 
-def digest_embed(view: DigestView, part: DigestPart, tags_of: dict[int, list[str]]) -> discord.Embed:
+def digest_embed(
+    view: DigestView, part: DigestPart, tags_of: dict[int, list[str]], private: Collection[int] = ()
+) -> discord.Embed:
     title = f"🆘 Waiting for help · {tier_label(view.tier)}"
     if part.count > 1:
         title += f" ({part.index + 1}/{part.count})"
     embed = discord.Embed(title=title, colour=discord.Colour.orange(), timestamp=view.created_at)
     first = sum(len(p.entries) for p in view.parts[: part.index]) + 1
     for offset, entry in enumerate(part.entries):
-        name, value = entry_field(first + offset, entry, tags_of.get(entry.thread_id, []))
+        private_entry = entry.thread_id in private
+        name, value = entry_field(first + offset, entry, tags_of.get(entry.thread_id, []), private_entry)
         embed.add_field(name=name, value=value, inline=False)
     embed.set_footer(text="Claim a question to take it off the queue and let others know you're on it.")
     return embed
@@ -158,6 +169,18 @@ class DiscordEscalationPort:
                 tags[entry.thread_id] = [tag.name for tag in thread.applied_tags]
         return tags
 
+    def private(self, view: DigestView, part: DigestPart) -> set[int]:
+        """Listed threads from a help channel that not everyone who can read the digest's channel
+        can view (a staff-only forum, digest in a helpers' channel): their titles stay out of it."""
+        guild = self.bot.get_guild(view.guild_id)
+        if guild is None:
+            return {entry.thread_id for entry in part.entries}
+        channels = {entry.channel_id for entry in part.entries}
+        shared = shared_with_audience(
+            guild_access(guild, {view.channel_id, *channels}), view.channel_id, channels
+        )
+        return {entry.thread_id for entry in part.entries if entry.channel_id not in shared}
+
     def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
         return channel if isinstance(channel, discord.TextChannel) else None
@@ -180,7 +203,7 @@ class DiscordEscalationPort:
         try:
             message = await channel.send(
                 digest_content(view, part),
-                embed=digest_embed(view, part, self.tags(view, part)),
+                embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
                 view=digest_buttons(view, part),
                 nonce=part.nonce,
                 allowed_mentions=mentions,
@@ -196,7 +219,7 @@ class DiscordEscalationPort:
             return
         try:
             await channel.get_partial_message(message_id).edit(
-                embed=digest_embed(view, part, self.tags(view, part)),
+                embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
                 view=digest_buttons(view, part),
                 allowed_mentions=NO_PINGS,
             )
@@ -315,7 +338,7 @@ class Escalation(commands.Cog):
                 continue
             if message_id == clicked:
                 await interaction.response.edit_message(
-                    embed=digest_embed(view, part, self.port.tags(view, part)),
+                    embed=digest_embed(view, part, self.port.tags(view, part), self.port.private(view, part)),
                     view=digest_buttons(view, part),
                     allowed_mentions=NO_PINGS,
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -22,6 +22,7 @@ from bot.domain.suggestions import answer_excerpt
 from bot.services.errors import UserFacingError
 from bot.services.outbox import Note, NoteLink
 from bot.services.similar import ReuseOutcome, ReuseResult, SimilarService, Suggestion
+from cogs._access import DiscordAccess, viewer_of
 from cogs._common import actor_from_interaction, link_button, thread_link
 from cogs._nonces import REUSE_NOTE, nonce
 from cogs._threads import DiscordThreads
@@ -104,16 +105,18 @@ def links(suggestion: Suggestion, number: int | None = None) -> list[discord.ui.
     return [link_button(link) for link in link_targets(suggestion, number)]
 
 
-def suggestions_view(suggestions: Sequence[Suggestion], reusable_in: int | None) -> discord.ui.View:
+def suggestions_view(
+    suggestions: Sequence[Suggestion], reusable_in: int | None, reusable: Collection[int] | None = None
+) -> discord.ui.View:
     """One row per suggestion (Discord allows 5): its links, and "This solved it" when ``reusable_in``
-    names the thread that still needs help."""
+    names the thread that still needs help (only on the suggestions in ``reusable``, when given)."""
     view = discord.ui.View(timeout=None)
     for row, suggestion in enumerate(suggestions[:5]):
         number = row + 1
         for button in links(suggestion, number):
             button.row = row
             view.add_item(button)
-        if reusable_in is not None:
+        if reusable_in is not None and (reusable is None or suggestion.thread_id in reusable):
             reuse = ReuseButton(reusable_in, suggestion.thread_id, number)
             reuse.row = row
             view.add_item(reuse)
@@ -177,6 +180,7 @@ class Similar(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReuseButton)
+        self.service.access = DiscordAccess(self.bot)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ReuseButton)
@@ -190,7 +194,7 @@ class Similar(commands.Cog):
     @app_commands.guild_only()
     async def similar(self, interaction: discord.Interaction, text: str) -> None:
         guild_id = interaction.guild_id or 0
-        found = await self.service.search(guild_id, text)
+        found = await self.service.search(guild_id, text, viewer_of(interaction.user))
         if not found:
             await interaction.response.send_message(
                 "No solved thread matches that closely enough. Try other words, or ask in a help channel.",
@@ -198,15 +202,18 @@ class Similar(commands.Cog):
             )
             return
         embed = suggestions_embed(found, title=f"🔎 {len(found)} solved thread{'s' * (len(found) > 1)}")
-        view = suggestions_view(found, await self._reusable_here(interaction))
+        view = await self._results_view(interaction, found)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
-    async def _reusable_here(self, interaction: discord.Interaction) -> int | None:
-        """The help thread `/similar` runs in, when an earlier thread could still solve it."""
+    async def _results_view(
+        self, interaction: discord.Interaction, found: list[Suggestion]
+    ) -> discord.ui.View:
+        """The results' links, and "This solved it" when `/similar` runs in a help thread an earlier
+        thread could still solve: only on results everyone in that thread may see named there."""
         thread = await self.bot.services.threads.get(interaction.channel_id or 0)
         if thread is None or thread.deleted or not can_reuse(thread.state):
-            return None
-        return thread.id
+            return suggestions_view(found, None)
+        return suggestions_view(found, thread.id, self.service.reusable_in(thread, found))
 
     async def reuse_clicked(self, interaction: discord.Interaction, thread_id: int, source_id: int) -> None:
         """ "This solved it" was clicked: close the thread as a duplicate, credit the earlier answer."""

@@ -5,20 +5,27 @@ this process owns. It is built once from the database at start-up and kept curre
 a solution marked, moved or removed, a question edited or renamed, a thread deleted, a thread
 imported by the backfill. Every listener re-reads the thread from the database, so the index
 always converges on what the database says, whatever order events arrive in.
+
+Private stays private: a search looks only at help channels the reader can view (`/similar`: the
+member who asked; a welcome note: everyone who can see the new thread), computed from the channels'
+permission overwrites by :mod:`bot.domain.channel_access`. The channels are a filter of the index
+search itself, so a hidden thread never takes the place of one the reader could have seen.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain import lifecycle
+from bot.domain.channel_access import GuildAccess, Viewer, audience_can_view, viewable
 from bot.domain.lifecycle import TransitionError
 from bot.domain.matching import Match, SimilarityIndex, SolvedThreadDoc, query_terms
 from bot.domain.permissions import Actor, can_moderate_thread
@@ -70,6 +77,15 @@ class ReuseOutcome:
     awards: AwardsGiven
 
 
+class AccessPort(Protocol):
+    """What the similar-thread use cases need from Discord: who can view which help channel."""
+
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
+        """The server's roles and these channels' overwrites as Discord shows them now (a channel
+        the bot cannot see is left out); ``None`` when the server is unknown."""
+        ...
+
+
 def _doc(row: IndexedThread) -> SolvedThreadDoc:
     return SolvedThreadDoc(row.thread_id, row.guild_id, row.channel_id, row.title, row.question, row.answer)
 
@@ -93,6 +109,10 @@ class SimilarService:
         self.points = points
         self.scope = scope
         self.index = SimilarityIndex(titles_only=titles_only)
+        # Who can view which channel; the similar cog hands it over when it loads. Without it
+        # nothing is known to be viewable: suggestions stay in the thread's own channel, and
+        # `/similar` finds nothing.
+        self.access: AccessPort | None = None
 
     @property
     def titles_only(self) -> bool:
@@ -151,7 +171,8 @@ class SimilarService:
         settings = config.settings.similar
         if not settings.enabled or settings.max_suggestions <= 0:
             return []
-        channels = [thread.channel_id] if settings.scope == "channel" else list(config.help_channels)
+        scope = [thread.channel_id] if settings.scope == "channel" else list(config.help_channels)
+        channels = self.shared_in(thread.guild_id, thread.channel_id, scope)
         matches = self.index.search(
             thread.guild_id,
             f"{thread.title}\n{thread.question}",
@@ -160,10 +181,13 @@ class SimilarService:
             exclude={thread.id},
             min_score=self.threshold(config),
         )
-        return await self._suggestions(matches)
+        return await self._suggestions(matches, channels)
 
-    async def search(self, guild_id: int, text: str, limit: int = SEARCH_LIMIT) -> list[Suggestion]:
-        """`/similar`: the solved threads of the server closest to ``text``, above the threshold.
+    async def search(
+        self, guild_id: int, text: str, viewer: Viewer, limit: int = SEARCH_LIMIT
+    ) -> list[Suggestion]:
+        """`/similar`: the solved threads closest to ``text``, above the threshold, from the help
+        channels ``viewer`` can view (staff find the threads of a staff-only channel, members don't).
 
         Raises a :class:`UserFacingError` for input with nothing to search for (only punctuation,
         emoji, mentions or filler words), so the user learns why instead of seeing "no match".
@@ -174,21 +198,51 @@ class SimilarService:
                 "I need a few meaningful words to search for, e.g. `pip install permission denied`."
             )
         config = await self.configs.get(guild_id)
+        channels = self.viewable_by(guild_id, viewer, config.help_channels)
         matches = self.index.search(
             guild_id,
             text,
             limit=limit,
-            channel_ids=list(config.help_channels),
+            channel_ids=channels,
             min_score=self.threshold(config),
         )
-        return await self._suggestions(matches)
+        return await self._suggestions(matches, channels)
 
-    async def _suggestions(self, matches: list[Match]) -> list[Suggestion]:
+    def viewable_by(self, guild_id: int, viewer: Viewer, channel_ids: Iterable[int]) -> list[int]:
+        """The channels of ``channel_ids`` the member can view (none when Discord's view is unknown)."""
+        channel_ids = list(channel_ids)
+        access = self.access.guild_access(guild_id, channel_ids) if self.access else None
+        if access is None:
+            return []
+        allowed = viewable(access, viewer, channel_ids)
+        return [c for c in channel_ids if c in allowed]
+
+    def shared_in(self, guild_id: int, channel_id: int, channel_ids: Iterable[int]) -> list[int]:
+        """The channels of ``channel_ids`` whose threads a post in a thread of ``channel_id`` may
+        show: everyone who can see that thread must be able to view them. When Discord's view is
+        unknown, only ``channel_id`` itself."""
+        channel_ids = list(channel_ids)
+        access = self.access.guild_access(guild_id, {channel_id, *channel_ids}) if self.access else None
+        if access is None:
+            return [c for c in channel_ids if c == channel_id]
+        return [c for c in channel_ids if audience_can_view(access, channel_id, c)]
+
+    def reusable_in(self, thread: HelpThread, found: Sequence[Suggestion]) -> set[int]:
+        """Which of ``found`` may close ``thread`` ("This solved it" names it in a public note there)."""
+        shared = set(self.shared_in(thread.guild_id, thread.channel_id, {s.channel_id for s in found}))
+        return {s.thread_id for s in found if s.channel_id in shared}
+
+    async def _suggestions(self, matches: list[Match], channels: Collection[int]) -> list[Suggestion]:
         if not matches:
             return []
         async with self.db.reading() as session:
             cards = await SimilarRepo(session).cards([m.thread_id for m in matches])
-        return [self._suggestion(cards[m.thread_id], m.score) for m in matches if m.thread_id in cards]
+        # The index already searched only ``channels``; checked again on what is about to be shown.
+        return [
+            self._suggestion(cards[m.thread_id], m.score)
+            for m in matches
+            if m.thread_id in cards and cards[m.thread_id].channel_id in channels
+        ]
 
     def _suggestion(self, card: SolvedCard, score: float) -> Suggestion:
         return Suggestion(
@@ -258,6 +312,11 @@ class SimilarService:
         card = cards.get(source_id)
         if card is None or card.guild_id != thread.guild_id:
             raise UserFacingError("That earlier thread is no longer solved, so it can't close this one.")
+        if not self.shared_in(thread.guild_id, thread.channel_id, [card.channel_id]):
+            # The closing note would show its title to people who cannot view its channel.
+            raise UserFacingError(
+                "That earlier thread is in a channel not everyone here can see, so it can't close this one."
+            )
         return self._suggestion(card, 1.0)
 
     async def _reuse_answer(

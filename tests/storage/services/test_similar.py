@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
+from bot.domain.channel_access import GuildAccess, Overwrite, Viewer
 from bot.domain.matching import DEFAULT_MIN_SCORE_TITLES_ONLY
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
@@ -42,10 +44,32 @@ BACKGROUND = [
 BACKGROUND_IDS = range(900, 900 + len(BACKGROUND))
 
 
+VIEW = 1 << 10
+MEMBER = Viewer(NEWCOMER)
+
+
+@dataclass
+class FakeAccess:
+    """Discord's view of who may see which channel: every help channel open to all unless a test
+    gives it overwrites; a channel left out is one the bot cannot see."""
+
+    overwrites: dict[int, tuple[Overwrite, ...]] = field(default_factory=lambda: {FORUM: (), TEXT: ()})
+    roles: dict[int, int] = field(default_factory=dict)  # role id -> server-wide permissions
+
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess:
+        return GuildAccess(
+            guild_id=guild_id,
+            owner_id=1,
+            role_permissions={guild_id: VIEW, **self.roles},
+            overwrites={c: o for c, o in self.overwrites.items() if c in channel_ids},
+        )
+
+
 @dataclass
 class Svc(answers.Svc):
     configs: ServerConfigService
     similar: SimilarService
+    access: FakeAccess
 
 
 def make_services(db: Database, clock: FakeClock, titles_only: bool = False) -> Svc:
@@ -54,9 +78,10 @@ def make_services(db: Database, clock: FakeClock, titles_only: bool = False) -> 
     threads = HelpThreadService(db, clock, configs, ShardScope())
     solutions = SolutionService(db, clock, configs, points)
     similar = SimilarService(db, clock, configs, points, ShardScope(), titles_only=titles_only)
+    similar.access = access = FakeAccess()
     solutions.listeners.append(similar.refresh)
     threads.listeners.append(similar.refresh)
-    return Svc(clock, threads, points, solutions, configs=configs, similar=similar)
+    return Svc(clock, threads, points, solutions, configs=configs, similar=similar, access=access)
 
 
 @pytest.fixture
@@ -166,9 +191,11 @@ async def test_search_explains_unusable_input(svc: Svc) -> None:
     await solve(svc, await ask(svc, 1, PANDAS))
     for text in ("", "   ", "???", "🙂🙂", "<@123> hi please thanks", "the and of"):
         with pytest.raises(UserFacingError, match="meaningful words"):
-            await svc.similar.search(GUILD, text)
-    assert await svc.similar.search(GUILD, "kubernetes ingress") == []
-    found = await svc.similar.search(GUILD, "pandas read_csv FileNotFoundError " * 400)  # 13,600 chars
+            await svc.similar.search(GUILD, text, MEMBER)
+    assert await svc.similar.search(GUILD, "kubernetes ingress", MEMBER) == []
+    found = await svc.similar.search(
+        GUILD, "pandas read_csv FileNotFoundError " * 400, MEMBER
+    )  # 13,600 chars
     assert [s.thread_id for s in found] == [1]
 
 
@@ -231,7 +258,7 @@ async def test_reuse_refusals_and_unsolving_a_reused_thread(svc: Svc) -> None:
     await svc.similar.reuse(new, earlier, Actor(NEWCOMER))
     await svc.solutions.unmark(new, Actor(NEWCOMER))  # "it did not solve it after all"
     assert (await svc.points.standing(GUILD, HELPER)).total == 10
-    [card] = await svc.similar.search(GUILD, PANDAS[0])
+    [card] = await svc.similar.search(GUILD, PANDAS[0], MEMBER)
     assert card.helped == 0
     outcome = await svc.similar.reuse(new, earlier, Actor(NEWCOMER))  # and then it did, after all
     assert outcome.result is ReuseResult.CLOSED
