@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator import validation
+from emulator.faults import RestFaults
 from emulator.gateway import Gateway
 from emulator.interactions import InteractionReply, Interactions
 from emulator.messages import REPLY_TYPE, apply_mentions, buttons, message_dict
@@ -79,6 +80,7 @@ class Emulator:
         self.bot_user_id = self.ids.next()
         self.world = World(self.ids, self.bot_user_id, self.application_id)
         self.world.add_user("Unstuck", bot=True, user_id=self.bot_user_id)
+        self.faults = RestFaults(self.clock)  # REST faults and Discord's real limits (emulator/faults.py)
         self.gateway = Gateway(self)
         self.interactions = Interactions(self)
         self.problems: list[Problem] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from emulator.faults import RestFaults
 from emulator.permissions import Perm
 from emulator.snowflake import SnowflakeFactory
 from emulator.state import Channel, Message, World
@@ -26,6 +27,7 @@ class Hub(Protocol):
     pings: list[dict[str, Any]]
     requests: list[tuple[str, str, Any]]
     last_request_at: float
+    faults: RestFaults
 
     @property
     def base_url(self) -> str: ...

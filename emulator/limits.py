@@ -30,7 +30,8 @@ BUTTON, LINK_STYLE, ACTION_ROW = 2, 5, 1
 Errors = dict[str, Any]
 
 
-def _error(errors: Errors, path: list[str | int], code: str, message: str) -> None:
+def add_error(errors: Errors, path: list[str | int], code: str, message: str) -> None:
+    """Add one error at ``path`` (nested as Discord nests them; ``[]`` is the body itself)."""
     node = errors
     for part in path:
         node = node.setdefault(str(part), {})
@@ -39,14 +40,16 @@ def _error(errors: Errors, path: list[str | int], code: str, message: str) -> No
 
 def _too_long(errors: Errors, path: list[str | int], value: Any, limit: int) -> None:
     if isinstance(value, str) and len(value) > limit:
-        _error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+        add_error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
 
 
 def check_name(name: Any, errors: Errors | None = None, key: str = "name") -> Errors:
     """Channel and thread names: 1..100 characters."""
     errors = {} if errors is None else errors
     if not isinstance(name, str) or not NAME_MIN <= len(name) <= NAME_MAX:
-        _error(errors, [key], "BASE_TYPE_BAD_LENGTH", f"Must be between {NAME_MIN} and {NAME_MAX} in length.")
+        add_error(
+            errors, [key], "BASE_TYPE_BAD_LENGTH", f"Must be between {NAME_MIN} and {NAME_MAX} in length."
+        )
     return errors
 
 
@@ -54,16 +57,16 @@ def check_forum_tags(tags: Any) -> Errors:
     """A forum's ``available_tags``: at most 20, each named with 1..20 characters."""
     errors: Errors = {}
     if not isinstance(tags, list):
-        _error(errors, ["available_tags"], "BASE_TYPE_ARRAY", "Must be an array.")
+        add_error(errors, ["available_tags"], "BASE_TYPE_ARRAY", "Must be an array.")
         return errors
     if len(tags) > FORUM_TAGS_MAX:
         message = f"Must be {FORUM_TAGS_MAX} or fewer in length."
-        _error(errors, ["available_tags"], "BASE_TYPE_MAX_LENGTH", message)
+        add_error(errors, ["available_tags"], "BASE_TYPE_MAX_LENGTH", message)
     for index, tag in enumerate(tags):
         name = tag.get("name") if isinstance(tag, dict) else None
         if not isinstance(name, str) or not 1 <= len(name) <= TAG_NAME_MAX:
             message = f"Must be between 1 and {TAG_NAME_MAX} in length."
-            _error(errors, ["available_tags", index, "name"], "BASE_TYPE_BAD_LENGTH", message)
+            add_error(errors, ["available_tags", index, "name"], "BASE_TYPE_BAD_LENGTH", message)
     return errors
 
 
@@ -75,17 +78,29 @@ def check_message(body: dict[str, Any], *, require_body: bool = True) -> Errors:
     embeds = body.get("embeds") or []
     components = body.get("components") or []
     if len(embeds) > EMBEDS_MAX:
-        _error(errors, ["embeds"], "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length.")
+        add_error(errors, ["embeds"], "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length.")
     total = 0
     for i, embed in enumerate(embeds):
         total += _check_embed(errors, ["embeds", i], embed)
     if total > EMBED_TOTAL_MAX:
-        _error(errors, ["embeds"], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+        add_error(errors, ["embeds"], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
     _check_components(errors, components)
+    _check_allowed_mentions(errors, body.get("allowed_mentions"))
     has_files = bool(body.get("attachments")) or bool(body.get("_files"))
     if require_body and not content and not embeds and not components and not has_files:
-        _error(errors, ["content"], "MESSAGE_EMPTY", "Cannot send an empty message")
+        add_error(errors, ["content"], "MESSAGE_EMPTY", "Cannot send an empty message")
     return errors
+
+
+def _check_allowed_mentions(errors: Errors, allowed: Any) -> None:
+    """``parse: ["users"]`` with a ``users`` list (or the same for roles) is refused by Discord."""
+    if not isinstance(allowed, dict):
+        return
+    parse = allowed.get("parse") or []
+    for kind in ("users", "roles"):
+        if kind in parse and allowed.get(kind):
+            message = f'parse:["{kind}"] and {kind}: [ids] are mutually exclusive.'
+            add_error(errors, ["allowed_mentions"], "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE", message)
 
 
 def _check_embed(errors: Errors, path: list[str | int], embed: dict[str, Any]) -> int:
@@ -96,7 +111,7 @@ def _check_embed(errors: Errors, path: list[str | int], embed: dict[str, Any]) -
     total = len(title) + len(description)
     fields = embed.get("fields") or []
     if len(fields) > EMBED_FIELDS_MAX:
-        _error(errors, [*path, "fields"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        add_error(errors, [*path, "fields"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
     for j, item in enumerate(fields):
         name, value = item.get("name") or "", item.get("value") or ""
         _too_long(errors, [*path, "fields", j, "name"], name, FIELD_NAME_MAX)
@@ -111,14 +126,14 @@ def _check_embed(errors: Errors, path: list[str | int], embed: dict[str, Any]) -
 
 def _check_components(errors: Errors, rows: list[dict[str, Any]]) -> None:
     if len(rows) > ACTION_ROWS_MAX:
-        _error(errors, ["components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+        add_error(errors, ["components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
     for i, row in enumerate(rows):
         if row.get("type") != ACTION_ROW:
             continue
         children = row.get("components") or []
         buttons = [c for c in children if c.get("type") == BUTTON]
         if len(buttons) > ROW_BUTTONS_MAX:
-            _error(errors, ["components", i, "components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer.")
+            add_error(errors, ["components", i, "components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer.")
         for j, child in enumerate(children):
             _check_component(errors, ["components", i, "components", j], child)
 
@@ -130,10 +145,10 @@ def _check_component(errors: Errors, path: list[str | int], child: dict[str, Any
         return
     if child.get("style") == LINK_STYLE:
         if not child.get("url"):
-            _error(errors, [*path, "url"], "BUTTON_LINK_URL_REQUIRED", "A link button requires a url")
+            add_error(errors, [*path, "url"], "BUTTON_LINK_URL_REQUIRED", "A link button requires a url")
         if child.get("custom_id"):
-            _error(
+            add_error(
                 errors, [*path, "custom_id"], "BUTTON_LINK_CUSTOM_ID", "A link button cannot have a custom_id"
             )
     elif child.get("style") != 6 and not child.get("custom_id"):
-        _error(errors, [*path, "custom_id"], "BASE_TYPE_REQUIRED", "This field is required")
+        add_error(errors, [*path, "custom_id"], "BASE_TYPE_REQUIRED", "This field is required")

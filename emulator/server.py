@@ -1,29 +1,27 @@
-"""The REST API under /api/v10: routing, validation middleware, and the channel/guild handlers.
+"""The REST API under /api/v10: routing, and the user, guild, channel and thread handlers.
 
-Every request is logged in ``Emulator.requests`` and validated against the OpenAPI spec; every JSON
-response is validated too. An unknown route answers 404 and is recorded as a problem.
+Every request goes through ``emulator.middleware`` (logging, injected faults, validation against the
+OpenAPI spec, errors); messages, pins and reactions are served by ``emulator.message_api``.
 """
 
 from __future__ import annotations
 
-import json
-import time
+import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from emulator import validation
-from emulator.gateway import MESSAGE_CONTENT, Gateway
+from emulator.gateway import Gateway
 from emulator.interactions import InteractionApi, Interactions
 from emulator.limits import check_forum_tags, check_name
-from emulator.messages import message_dict
+from emulator.message_api import MessageApi
+from emulator.middleware import CALL_KEY, PREFIX, json_response, middleware
 from emulator.permissions import Perm
 from emulator.rest import (
     Call,
     DiscordError,
-    check_limits,
     ensure_not_empty,
     fill_message,
     get_channel,
@@ -34,7 +32,7 @@ from emulator.rest import (
     not_found,
     record_pings,
 )
-from emulator.snowflake import snowflake_time
+from emulator.shapes import check_channel_patch, check_thread_create
 from emulator.state import (
     FORUM,
     PRIVATE_THREAD,
@@ -54,21 +52,29 @@ from emulator.state import (
 if TYPE_CHECKING:
     from emulator.hub import Hub
 
-PREFIX = "/api/v10"
-# How long Discord remembers a message nonce for ``enforce_nonce`` ("the past few minutes").
-NONCE_WINDOW = timedelta(minutes=5)
-CALL_KEY = web.RequestKey("call", Call)
 Handler = Callable[[Call], Awaitable[tuple[int, Any]]]
 
 
 def build_app(emu: Hub, gateway: Gateway, interactions: Interactions) -> web.Application:
     """The aiohttp application: the gateway websocket plus every REST route."""
-    app = web.Application(middlewares=[_middleware(emu)], client_max_size=32 * 1024 * 1024)
+    app = web.Application(middlewares=[middleware(emu)], client_max_size=32 * 1024 * 1024)
     app.router.add_get("/gateway", gateway.handle)
-    api = ChannelApi(emu)
-    for method, path, handler in [*api.routes(), *InteractionApi(emu, interactions).routes()]:
+    for method, path, handler in [*ChannelApi(emu).routes(), *MessageApi(emu).routes()]:
+        app.router.add_route(method, PREFIX + _digits_only(path), _adapt(handler))
+    # Webhook message ids may be ``@original``, so these parameters stay open.
+    for method, path, handler in InteractionApi(emu, interactions).routes():
         app.router.add_route(method, PREFIX + path, _adapt(handler))
+
+    async def release_hangs(_: web.Application) -> None:
+        emu.faults.release()  # a hanging request must not hold up the server's shutdown
+
+    app.on_shutdown.append(release_hangs)
     return app
+
+
+def _digits_only(path: str) -> str:
+    """Snowflake parameters match digits only, so ``/messages/pins`` never reaches ``{message_id}``."""
+    return re.sub(r"\{(\w+_id)\}", r"{\1:\\d+}", path)
 
 
 def _adapt(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -76,93 +82,13 @@ def _adapt(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResp
         call: Call = request[CALL_KEY]
         call.params = dict(request.match_info)
         status, body = await handler(call)
-        return _json(status, body)
+        return json_response(status, body)
 
     return wrapped
 
 
-def _json(status: int, body: Any) -> web.Response:
-    # Exactly "application/json": discord.py compares the header verbatim, so no charset suffix.
-    if status == 204:
-        return web.Response(status=204)
-    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
-
-
-def _middleware(emu: Hub) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        if not request.path.startswith(PREFIX):
-            return await handler(request)
-        call = await _parse(request)
-        request[CALL_KEY] = call
-        emu.requests.append((call.method, call.path, call.body))
-        emu.last_request_at = time.monotonic()
-        known = validation.match_operation(call.method, call.path) is not None if emu.validating else True
-        if emu.validating and known:
-            _check_request(emu, call, request.content_type)
-        try:
-            response = await handler(request)
-        except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-            emu.record_problem("unknown-route", f"{call.method} {call.path}")
-            response = _json(404, {"message": "404: Not Found", "code": 0})
-        except DiscordError as exc:
-            if exc.problem:
-                emu.record_problem(
-                    f"http-{exc.status}", f"{call.method} {call.path}: {exc.message} {exc.errors or ''}"
-                )
-            response = _json(exc.status, exc.body())
-        if emu.validating and known and isinstance(response, web.Response):
-            _check_response(emu, call, response)
-        emu.last_request_at = time.monotonic()
-        emu.notify()
-        return response
-
-    return middleware
-
-
-async def _parse(request: web.Request) -> Call:
-    """Method, path, query and JSON body (or multipart ``payload_json`` plus files)."""
-    body: Any = None
-    files: list[dict[str, Any]] = []
-    if request.content_type == "multipart/form-data":
-        form = await request.post()
-        for name, value in form.items():
-            if name == "payload_json":
-                body = json.loads(value if isinstance(value, str) else value.file.read())
-            elif isinstance(value, web.FileField):
-                files.append(
-                    {
-                        "field": name,
-                        "filename": value.filename,
-                        "data": value.file.read(),
-                        "content_type": value.content_type,
-                    }
-                )
-    elif request.can_read_body:
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
-    path = request.path[len(PREFIX) :]
-    return Call(request.method, path, {}, dict(request.query), body, files)
-
-
-def _check_request(emu: Hub, call: Call, content_type: str) -> None:
-    kind = "application/json" if content_type != "multipart/form-data" else "multipart/form-data"
-    body = call.body
-    if kind == "multipart/form-data":
-        # The spec's multipart schema is the JSON schema plus files[n]; validate the payload_json part.
-        kind = "application/json"
-    for problem in validation.validate_request(call.method, call.path, call.query, body, kind):
-        emu.record_problem("invalid-request", problem)
-
-
-def _check_response(emu: Hub, call: Call, response: web.Response) -> None:
-    body = json.loads(response.body) if response.body else None  # type: ignore[arg-type]
-    for problem in validation.validate_response(call.method, call.path, response.status, body):
-        emu.record_problem("invalid-response", problem)
-
-
 class ChannelApi:
-    """Users, guilds, channels, threads, messages and reactions."""
+    """Users, guilds, channels and threads (messages, pins and reactions: ``emulator.message_api``)."""
 
     def __init__(self, emu: Hub) -> None:
         self.emu = emu
@@ -180,6 +106,7 @@ class ChannelApi:
             ("GET", "/guilds/{guild_id}/channels", self.get_guild_channels),
             ("GET", "/guilds/{guild_id}/roles", self.get_roles),
             ("GET", "/guilds/{guild_id}/members", self.get_members),
+            ("GET", "/guilds/{guild_id}/members/search", self.search_members),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
             ("GET", "/guilds/{guild_id}/threads/active", self.get_active_threads),
             ("GET", "/channels/{channel_id}", self.get_channel),
@@ -190,20 +117,7 @@ class ChannelApi:
             ("POST", "/channels/{channel_id}/threads", self.create_thread),
             ("PUT", "/channels/{channel_id}/thread-members/@me", self.join_thread),
             ("DELETE", "/channels/{channel_id}/thread-members/@me", self.leave_thread),
-            ("GET", "/channels/{channel_id}/messages", self.get_messages),
-            ("POST", "/channels/{channel_id}/messages", self.create_message),
-            ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_one_message),
-            ("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_message),
-            ("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message),
             ("POST", "/channels/{channel_id}/messages/{message_id}/threads", self.thread_from_message),
-            ("GET", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}", self.get_reactions),
-            ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self.add_reaction),
-            ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self.remove_own),
-            (
-                "DELETE",
-                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
-                self.remove_other,
-            ),
         ]
 
     # ------------------------------------------------------------------ identity
@@ -282,6 +196,28 @@ class ChannelApi:
         ids = sorted(uid for uid in guild.members if uid > after)[:limit]
         return 200, [self.emu.member_payload(guild.id, uid) for uid in ids]
 
+    async def search_members(self, call: Call) -> tuple[int, Any]:
+        """Members whose user name or nickname starts with ``query`` (case-insensitive), as Discord."""
+        guild = self._guild(call)
+        query = call.query.get("query", "").casefold()
+        limit = int(call.query.get("limit", 1))
+        if not query or not 1 <= limit <= 1000:
+            raise invalid_form(
+                {"query": {"_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "Required"}]}}
+            )
+        found = [
+            uid
+            for uid in sorted(guild.members)
+            if any(name.casefold().startswith(query) for name in self._member_names(guild.id, uid))
+        ]
+        return 200, [self.emu.member_payload(guild.id, uid) for uid in found[:limit]]
+
+    def _member_names(self, guild_id: int, user_id: int) -> list[str]:
+        payload = self.emu.member_payload(guild_id, user_id)
+        user = payload.get("user") or {}
+        names = [payload.get("nick"), user.get("username"), user.get("global_name")]
+        return [name for name in names if isinstance(name, str)]
+
     async def get_member(self, call: Call) -> tuple[int, Any]:
         guild = self._guild(call)
         uid = call.int_param("user_id")
@@ -310,6 +246,9 @@ class ChannelApi:
     async def patch_channel(self, call: Call) -> tuple[int, Any]:
         channel = get_channel(self.emu, call.int_param("channel_id"))
         body = call.body or {}
+        shape_errors = check_channel_patch(channel.type, body)
+        if shape_errors:
+            raise invalid_form(shape_errors)
         if "name" in body:
             errors = check_name(body["name"])
             if errors:
@@ -365,7 +304,10 @@ class ChannelApi:
             thread.archived = bool(body["archived"])
             thread.archive_timestamp = self.emu.ids.now()
 
-    def _check_tags(self, thread: Channel, tags: list[Any]) -> None:
+    def _check_tags(self, thread: Channel, tags: Any) -> None:
+        if not isinstance(tags, list) or not all(str(t).isdigit() for t in tags):
+            error = {"code": "BASE_TYPE_LIST", "message": "Must be a list of ids."}
+            raise invalid_form({"applied_tags": {"_errors": [error]}})
         parent = self.world.channel(thread.parent_id or 0)
         available = {t.id for t in parent.available_tags} if parent else set()
         unknown = [t for t in tags if int(t) not in available]
@@ -400,8 +342,6 @@ class ChannelApi:
         threads.sort(key=lambda t: t.archive_timestamp or t.created_at, reverse=True)  # type: ignore[arg-type, return-value]
         before = call.query.get("before")
         if before:
-            from datetime import datetime
-
             cutoff = datetime.fromisoformat(before)
             threads = [t for t in threads if t.archive_timestamp and t.archive_timestamp < cutoff]
         limit = int(call.query.get("limit", 50))
@@ -422,7 +362,7 @@ class ChannelApi:
     async def create_thread(self, call: Call) -> tuple[int, Any]:
         parent = get_channel(self.emu, call.int_param("channel_id"))
         body = call.body or {}
-        errors = check_name(body.get("name"))
+        errors = check_thread_create(parent.type, body) or check_name(body.get("name"))
         if errors:
             raise invalid_form(errors)
         if parent.type == FORUM:
@@ -485,154 +425,9 @@ class ChannelApi:
         )
         return 201, payload
 
-    # ------------------------------------------------------------------ messages
-
-    def _visible(self, msg: Message) -> dict[str, Any]:
-        """A message as REST returns it, honouring the bot's MESSAGE_CONTENT intent."""
-        data = message_dict(self.world, msg, gateway=False, viewer_id=self.emu.bot_user_id)
-        intents = self.emu.bot_intents
-        if (
-            intents is not None
-            and not intents & MESSAGE_CONTENT
-            and not self.emu.content_visible_without_intent(data)
-        ):
-            data.update(content="", embeds=[], attachments=[], components=[])
-        return data
-
-    async def get_messages(self, call: Call) -> tuple[int, Any]:
-        channel = get_channel(self.emu, call.int_param("channel_id"))
-        missing_permissions(self.emu, channel, Perm.READ_MESSAGE_HISTORY, "read history")
-        msgs = self.world.channel_messages(channel.id)
-        limit = int(call.query.get("limit", 50))
-        if "after" in call.query:
-            after = int(call.query["after"])
-            picked = [m for m in msgs if m.id > after][:limit]
-        elif "around" in call.query:
-            around = int(call.query["around"])
-            older = [m for m in msgs if m.id < around][-(limit // 2) :] if limit > 1 else []
-            newer = [m for m in msgs if m.id >= around][: limit - len(older)]
-            picked = older + newer
-        else:
-            before = int(call.query.get("before", 0)) or None
-            picked = [m for m in msgs if before is None or m.id < before][-limit:]
-        return 200, [self._visible(m) for m in reversed(picked)]
-
-    async def get_one_message(self, call: Call) -> tuple[int, Any]:
-        msg = get_message(self.emu, call.int_param("channel_id"), call.int_param("message_id"))
-        return 200, self._visible(msg)
-
-    async def create_message(self, call: Call) -> tuple[int, Any]:
-        channel = get_channel(self.emu, call.int_param("channel_id"))
-        if channel.type == FORUM:
-            raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
-        if channel.is_thread:
-            missing_permissions(self.emu, channel, Perm.SEND_MESSAGES_IN_THREADS, "send in a thread")
-            await self._reopen_for_message(channel)
-        else:
-            missing_permissions(self.emu, channel, Perm.SEND_MESSAGES, "send a message")
-        body = call.body or {}
-        earlier = self._same_nonce(channel.id, body)
-        if earlier is not None:
-            return 200, self.emu.message_payload(earlier)
-        msg = new_bot_message(self.emu, channel, body, call.files)
-        self.world.add_message(msg)
-        record_pings(self.emu, msg, body)
-        await self.emu.dispatch(
-            "MESSAGE_CREATE", self.emu.message_payload(msg, gateway=True), channel.guild_id
-        )
-        return 200, self.emu.message_payload(msg)
-
-    def _same_nonce(self, channel_id: int, body: dict[str, Any]) -> Message | None:
-        """``enforce_nonce``: a message the bot sent with the same nonce in the last few minutes is
-        returned instead of creating a second one (Discord's idempotency for retried sends)."""
-        nonce = body.get("nonce")
-        if not body.get("enforce_nonce") or nonce is None:
-            return None
-        since = self.emu.ids.now() - NONCE_WINDOW
-        for msg in reversed(self.world.channel_messages(channel_id)):
-            if snowflake_time(msg.id) < since:
-                break
-            if msg.author_id == self.emu.bot_user_id and str(msg.nonce) == str(nonce):
-                return msg
-        return None
-
-    async def _reopen_for_message(self, thread: Channel) -> None:
-        """Sending to an archived thread unarchives it; a locked one needs MANAGE_THREADS."""
-        if not thread.archived:
-            return
-        if thread.locked:
-            missing_permissions(self.emu, thread, Perm.MANAGE_THREADS, "post in a locked thread")
-        thread.archived = False
-        thread.archive_timestamp = self.emu.ids.now()
-        await self.emu.dispatch("THREAD_UPDATE", thread_dict(self.world, thread), thread.guild_id)
-
-    async def edit_message(self, call: Call) -> tuple[int, Any]:
-        channel = get_channel(self.emu, call.int_param("channel_id"))
-        msg = get_message(self.emu, channel.id, call.int_param("message_id"))
-        body = call.body or {}
-        if msg.author_id != self.emu.bot_user_id:
-            raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
-        check_limits(body, require_body=False)
-        await self.emu.edit_bot_message(msg, body, call.files)
-        return 200, self.emu.message_payload(msg)
-
-    async def delete_message(self, call: Call) -> tuple[int, Any]:
-        channel = get_channel(self.emu, call.int_param("channel_id"))
-        msg = get_message(self.emu, channel.id, call.int_param("message_id"))
-        if msg.author_id != self.emu.bot_user_id:
-            missing_permissions(self.emu, channel, Perm.MANAGE_MESSAGES, "delete another user's message")
-        await self.emu.delete_message(channel.id, msg.id)
-        return 204, None
-
-    # ------------------------------------------------------------------ reactions
-
-    def _reaction_target(self, call: Call) -> tuple[Channel, Message, str]:
-        channel = get_channel(self.emu, call.int_param("channel_id"))
-        msg = get_message(self.emu, channel.id, call.int_param("message_id"))
-        return channel, msg, call.params["emoji"]
-
-    async def get_reactions(self, call: Call) -> tuple[int, Any]:
-        _, msg, emoji = self._reaction_target(call)
-        after = int(call.query.get("after", 0))
-        limit = int(call.query.get("limit", 25))
-        users = sorted(u for u in msg.reactions.get(emoji, []) if u > after)[
-            :limit
-        ]  # Discord pages by user id
-        return 200, [user_dict(self.world.users[u]) for u in users]
-
-    async def add_reaction(self, call: Call) -> tuple[int, Any]:
-        channel, msg, emoji = self._reaction_target(call)
-        refuse_if_archived(channel)
-        missing_permissions(self.emu, channel, Perm.READ_MESSAGE_HISTORY, "react")
-        if emoji not in msg.reactions:
-            missing_permissions(self.emu, channel, Perm.ADD_REACTIONS, "add a new reaction")
-        await self.emu.add_reaction(msg, self.emu.bot_user_id, emoji)
-        return 204, None
-
-    async def remove_own(self, call: Call) -> tuple[int, Any]:
-        channel, msg, emoji = self._reaction_target(call)
-        refuse_if_archived(channel)
-        await self.emu.remove_reaction(msg, self.emu.bot_user_id, emoji)
-        return 204, None
-
-    async def remove_other(self, call: Call) -> tuple[int, Any]:
-        channel, msg, emoji = self._reaction_target(call)
-        refuse_if_archived(channel)
-        user_id = call.int_param("user_id")
-        if user_id != self.emu.bot_user_id:
-            missing_permissions(self.emu, channel, Perm.MANAGE_MESSAGES, "remove another user's reaction")
-        await self.emu.remove_reaction(msg, user_id, emoji)
-        return 204, None
-
 
 def _tags_error(code: str, message: str) -> DiscordError:
     return invalid_form({"available_tags": {"_errors": [{"code": code, "message": message}]}})
-
-
-def refuse_if_archived(channel: Channel) -> None:
-    """Reactions in an archived thread can't change until something reopens it."""
-    if channel.is_thread and channel.archived:
-        raise DiscordError(400, 50083, "Thread is archived", problem=False)
 
 
 async def apply_bot_edit(emu: Hub, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]) -> None:

@@ -154,11 +154,47 @@ def _request_spec() -> dict[str, Any]:
     The spec types snowflakes as decimal strings, but Discord accepts JSON integers in request bodies
     and discord.py sends some that way (``message_reference.channel_id``). Responses stay strict: the
     emulator must send strings, as Discord does.
+
+    Requests are also closed: an object may carry only the keys its schema names. Real Discord ignores
+    unknown keys, so a misspelt field would pass it silently and the bot would lose what it meant.
     """
     spec = copy.deepcopy(_load_spec())
     schemas = spec["components"]["schemas"]
     schemas["SnowflakeType"] = {"anyOf": [schemas["SnowflakeType"], {"type": "integer", "minimum": 0}]}
+    for schema in schemas.values():
+        _close(schema)
+    for path in spec["paths"].values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                _close(operation["requestBody"])
+    _allow_discord_py_keys(schemas)
     return spec
+
+
+def _allow_discord_py_keys(schemas: dict[str, Any]) -> None:
+    """Keys discord.py always sends that the spec leaves out, and that Discord accepts."""
+    flag = {"type": ["boolean", "null"]}
+    for name, schema in schemas.items():
+        props = schema.get("properties", {})
+        if "allowed_mentions" in props and "content" in props:
+            props.setdefault("tts", flag)  # every message body, edits included, carries ``tts``
+        if name.startswith("ApplicationCommand") and name.endswith("Request") and "contexts" in props:
+            props.setdefault("nsfw", flag)  # app_commands sends ``nsfw`` with every command
+    schemas["RichEmbed"]["properties"].setdefault("flags", {"type": "integer"})  # Embed.to_dict()
+    # ForumChannel.create_thread sends the thread ``type`` (11) as for a text channel's thread.
+    schemas["CreateForumThreadRequest"]["properties"].setdefault("type", {"type": ["integer", "null"]})
+
+
+def _close(node: Any) -> None:
+    """Forbid keys an object schema does not name (``additionalProperties: false``), recursively."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            _close(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close(value)
 
 
 @functools.cache
