@@ -3,6 +3,11 @@
 A test builds a world (guilds, users, channels), connects a real discord.py client with
 ``configure_discord_py()``, then acts as users (``user_says``, ``user_runs_slash``, ...) and checks
 what the bot did through the recorded state (``messages``, ``pings``, ``problems``).
+
+Discord as it really is: ``gateway_faults`` (RECONNECT, INVALID_SESSION, drops and outages with or
+without replay, zombie sockets, 4014; see :mod:`emulator.gateway_faults`), ``interaction_deadline``
+(3 s for the first response, see :mod:`emulator.interactions`), and private channels through
+``set_channel_overwrite`` and ``member_can`` (see :mod:`emulator.permissions`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from aiohttp import web
 from emulator import validation
 from emulator.faults import RestFaults
 from emulator.gateway import Gateway
+from emulator.gateway_faults import GatewayFaults
 from emulator.interactions import InteractionReply, Interactions
 from emulator.messages import REPLY_TYPE, apply_mentions, buttons, message_dict
 from emulator.permissions import Perm
@@ -82,6 +88,7 @@ class Emulator:
         self.world.add_user("Unstuck", bot=True, user_id=self.bot_user_id)
         self.faults = RestFaults(self.clock)  # REST faults and Discord's real limits (emulator/faults.py)
         self.gateway = Gateway(self)
+        self.gateway_faults = GatewayFaults(self.gateway)
         self.interactions = Interactions(self)
         self.problems: list[Problem] = []
         self.pings: list[dict[str, Any]] = []
@@ -140,8 +147,10 @@ class Emulator:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
 
     async def disconnect_bot(self, code: int = 4000) -> None:
-        """Drop every gateway session from the server side (the client will try to resume)."""
-        await self.gateway.close_all(code=code)
+        """Drop every gateway socket from the server side; the client resumes and gets the missed
+        events replayed (for the other faults see ``gateway_faults``)."""
+        if self.gateway.connected:
+            await self.gateway_faults.drop(replay=True, code=code)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -164,8 +173,8 @@ class Emulator:
         self.notify()
 
     def _schedule(self, event: str, data: dict[str, Any], guild_id: int | None) -> None:
-        """Queue a dispatch from synchronous code; dropped when no bot is connected (like Discord)."""
-        if not self.gateway.connected:
+        """Queue a dispatch from synchronous code; dropped when no session listens (like Discord)."""
+        if not self.gateway.listening:
             return
         self._pending.append((event, data, guild_id))
         task = asyncio.get_running_loop().create_task(self._flush_locked())
@@ -294,6 +303,8 @@ class Emulator:
         """Allow or deny permissions in one channel for a role or member (CHANNEL_UPDATE), as a
         moderator does for a private staff channel; ``allow == deny == 0`` removes the overwrite."""
         channel = self.channel_or_raise(channel_id)
+        if channel.is_thread:
+            raise ValueError("threads have no overwrites of their own: they follow their parent channel")
         kind = ROLE_OVERWRITE if target_id in self.world.guilds[channel.guild_id].roles else MEMBER_OVERWRITE
         channel.overwrites = [o for o in channel.overwrites if o.id != target_id]
         if allow or deny:
@@ -522,6 +533,30 @@ class Emulator:
         """A user runs ``/command sub ...`` with ``options``; returns the bot's answer."""
         return await self.interactions.run_slash(user_id, channel_id, command, options or {}, timeout)
 
+    async def user_autocompletes(
+        self,
+        user_id: int,
+        channel_id: int,
+        command: str,
+        focused: str,
+        typed: str = "",
+        options: dict[str, Any] | None = None,
+        timeout: float = 5,
+    ) -> list[dict[str, Any]]:
+        """A user types ``typed`` into option ``focused`` of ``/command``: the choices the bot offers
+        (``{"name", "value"}`` dicts). ``options`` are the other options filled in so far."""
+        values = {**(options or {}), focused: typed}
+        return await self.interactions.autocomplete(user_id, channel_id, command, values, focused, timeout)
+
+    @property
+    def interaction_deadline(self) -> float | None:
+        """Seconds the bot has for its first response (Discord: 3); None switches the check off."""
+        return self.interactions.deadline
+
+    @interaction_deadline.setter
+    def interaction_deadline(self, seconds: float | None) -> None:
+        self.interactions.deadline = seconds
+
     async def user_uses_context_menu(
         self, user_id: int, channel_id: int, name: str, target_message_id: int, timeout: float = 5
     ) -> InteractionReply:
@@ -639,9 +674,14 @@ class Emulator:
 
     def bot_can(self, guild_id: int, perm: Perm, channel_id: int | None = None) -> bool:
         """Whether the bot holds ``perm`` in the guild, or in one channel when ``channel_id`` is given."""
+        return self.member_can(guild_id, self.bot_user_id, perm, channel_id)
+
+    def member_can(self, guild_id: int, user_id: int, perm: int, channel_id: int | None = None) -> bool:
+        """Whether a member holds every bit of ``perm`` in the guild, or in one channel (or thread)
+        when ``channel_id`` is given: computed like Discord (see :mod:`emulator.permissions`)."""
         if channel_id is not None and channel_id in self.world.channels:
-            return self.world.has_in(channel_id, self.bot_user_id, perm)
-        return self.world.has(guild_id, self.bot_user_id, perm)
+            return self.world.has_in(channel_id, user_id, perm)
+        return self.world.has(guild_id, user_id, perm)
 
     async def edit_bot_message(self, msg: Message, body: dict[str, Any], files: list[dict[str, Any]]) -> None:
         """Apply an edit by the bot (channel edit, @original edit, UPDATE_MESSAGE)."""

@@ -2,14 +2,26 @@
 
 The driver side builds INTERACTION_CREATE payloads from the commands the bot synced and waits for the
 bot's answer; the REST side stores synced commands and handles the callback and webhook routes.
+
+Discord's clock rules: the first response (callback) must come within ``deadline`` seconds (3, see
+:mod:`emulator.timing` for how load is kept out of it); later Discord answers 10062 Unknown
+interaction, the user sees "The application did not respond", and the emulator records an
+``interaction-late`` problem. The token works for 15 minutes of the emulator's clock; afterwards
+follow-ups and edits get 401 / 50027 Invalid Webhook Token (problem ``interaction-token-expired``).
+Autocomplete interactions (type 4) are answered with callback type 8 and its choices.
+``response_times`` keeps each first response's time as the deadline saw it and ``late`` counts the
+misses; a benchmark whose bot runs in its own process sets ``watched_pid`` to that process so its
+waits for a CPU are the ones discounted.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from emulator.commands import CHAT_INPUT, MESSAGE_COMMAND, USER_COMMAND, CommandOptions
 from emulator.messages import EPHEMERAL, LOADING, message_dict
 from emulator.permissions import Perm
 from emulator.rest import (
@@ -17,25 +29,33 @@ from emulator.rest import (
     DiscordError,
     check_limits,
     get_message,
+    invalid_form,
     new_bot_message,
     not_found,
     record_pings,
 )
-from emulator.state import Channel, Message, channel_dict, member_dict, role_dict, user_dict
+from emulator.state import Channel, Message, channel_dict, member_dict, user_dict
+from emulator.timing import Stopwatch
 
 if TYPE_CHECKING:
     from emulator.hub import Hub
 
 # Interaction types, callback types, command and option types.
-APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
 CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL = 4, 5, 6, 7, 9
-CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
-SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+AUTOCOMPLETE_RESULT = 8
+MAX_CHOICES = 25
+DEADLINE = 3.0  # seconds for the first response
+TOKEN_LIFETIME = timedelta(minutes=15)
 # Message types of interaction responses: slash command and context menu replies.
 RESPONSE_MESSAGE_TYPE = {CHAT_INPUT: 20, MESSAGE_COMMAND: 23, USER_COMMAND: 23}
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 GUILD_CONTEXT = 0  # an interaction context: a guild channel (1: the bot's DM, 2: private channels)
+
+
+class ApplicationDidNotRespond(AssertionError):
+    """The bot's first response missed Discord's deadline: the user saw "The application did not
+    respond" (an AssertionError, so a test driving the interaction fails)."""
 
 
 def _permissions_string(value: int | str | None) -> str | None:
@@ -75,6 +95,7 @@ class InteractionReply:
     message_id: int | None = None
     followups: list[dict[str, Any]] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    choices: list[dict[str, Any]] | None = None  # the answer to an autocomplete interaction
 
     def text(self) -> str:
         """Content and embed text flattened into one string, for easy ``in`` assertions."""
@@ -104,6 +125,10 @@ class Pending:
     followups: list[Message] = field(default_factory=list)
     reply: InteractionReply = field(default_factory=InteractionReply)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    kind: int = APPLICATION_COMMAND
+    created_at: datetime | None = None  # the emulator clock's time, for the token's 15 minutes
+    stopwatch: Stopwatch | None = None  # started when INTERACTION_CREATE goes out
+    failure: str | None = None  # why the user saw an error instead of an answer
 
 
 class Interactions:
@@ -117,6 +142,11 @@ class Interactions:
         self.sync_payloads: dict[int | None, list[dict[str, Any]]] = {}
         self.pending: dict[str, Pending] = {}
         self.ephemeral: dict[int, Message] = {}
+        self.deadline: float | None = DEADLINE  # None: no deadline
+        self.watched_pid: int | None = None  # whose CPU waits to discount (default: this process)
+        self.options = CommandOptions(emu.world, emu.bot_user_id, self.find_command)
+        self.response_times: list[float] = []  # seconds to each first response, as the deadline sees it
+        self.late = 0  # interactions whose user saw "The application did not respond" (benchmarks)
 
     # ------------------------------------------------------------------ commands
 
@@ -180,7 +210,8 @@ class Interactions:
             "user": user_dict(world.users[user_id]),
             "authorizing_integration_owners": {"0": str(channel.guild_id)},
         }
-        pending = Pending(iid, token, channel, user_id, None, metadata)
+        pending = Pending(iid, token, channel, user_id, None, metadata, kind=kind)
+        pending.created_at = self.emu.ids.now()
         self.pending[token] = pending
         return pending, payload
 
@@ -189,112 +220,30 @@ class Interactions:
     ) -> InteractionReply:
         """Send a CHAT_INPUT interaction for ``command`` ("group sub ...") and wait for the reply."""
         channel = self.emu.channel_or_raise(channel_id)
-        root, *path = command.split()
-        cmd = self.find_command(channel.guild_id, root, CHAT_INPUT)
-        resolved: dict[str, dict[str, Any]] = {}
-        data: dict[str, Any] = {"id": cmd["id"], "name": root, "type": CHAT_INPUT}
-        data["options"] = self._nest(cmd, path, options, channel, resolved)
-        if resolved:
-            data["resolved"] = resolved
-        if cmd.get("guild_id"):
-            data["guild_id"] = cmd["guild_id"]
         pending, payload = self._base(APPLICATION_COMMAND, user_id, channel)
+        payload["data"] = self.options.data(channel, command, options, None)
         pending.command_type = CHAT_INPUT
         pending.metadata.update(name=command, command_type=CHAT_INPUT)
-        payload["data"] = data
         return await self._send_and_wait(pending, payload, f"/{command}", timeout)
 
-    def _nest(
+    async def autocomplete(
         self,
-        cmd: dict[str, Any],
-        path: list[str],
+        user_id: int,
+        channel_id: int,
+        command: str,
         options: dict[str, Any],
-        channel: Channel,
-        resolved: dict[str, dict[str, Any]],
+        focused: str,
+        timeout: float,
     ) -> list[dict[str, Any]]:
-        """Options nested under SUB_COMMAND_GROUP/SUB_COMMAND as the path says, with typed values."""
-        specs = cmd.get("options") or []
-        if not path:
-            if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in specs):
-                names = [o["name"] for o in specs]
-                raise LookupError(f"/{cmd['name']} needs a subcommand, one of {names}")
-            return self._values(cmd["name"], specs, options, channel, resolved)
-        head, *rest = path
-        for spec in specs:
-            if spec["name"] == head and spec["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
-                return [
-                    {
-                        "type": spec["type"],
-                        "name": head,
-                        "options": self._nest(spec, rest, options, channel, resolved),
-                    }
-                ]
-        raise LookupError(f"{cmd['name']!r} has no subcommand {head!r}; it has {[o['name'] for o in specs]}")
-
-    def _values(
-        self,
-        name: str,
-        specs: list[dict[str, Any]],
-        options: dict[str, Any],
-        channel: Channel,
-        resolved: dict[str, dict[str, Any]],
-    ) -> list[dict[str, Any]]:
-        by_name = {s["name"]: s for s in specs}
-        unknown = set(options) - set(by_name)
-        if unknown:
-            raise LookupError(f"{name!r} has no option(s) {sorted(unknown)}; it has {sorted(by_name)}")
-        missing = [s["name"] for s in specs if s.get("required") and s["name"] not in options]
-        if missing:
-            raise LookupError(f"{name!r} requires option(s) {missing}")
-        out = []
-        for key, value in options.items():
-            spec = by_name[key]
-            choices = [c["value"] for c in spec.get("choices") or []]
-            if choices and value not in choices:
-                raise ValueError(f"option {key!r} must be one of {choices}, not {value!r}")
-            out.append(
-                {
-                    "name": key,
-                    "type": spec["type"],
-                    "value": self._typed(spec["type"], value, channel, resolved),
-                }
-            )
-        return out
-
-    def _typed(self, kind: int, value: Any, channel: Channel, resolved: dict[str, dict[str, Any]]) -> Any:
-        world = self.emu.world
-        if kind == STRING:
-            return str(value)
-        if kind == INTEGER:
-            return int(value)
-        if kind == NUMBER:
-            return float(value)
-        if kind == BOOLEAN:
-            return bool(value)
-        snowflake = int(value)
-        if kind in (USER, MENTIONABLE) and snowflake in world.users:
-            resolved.setdefault("users", {})[str(snowflake)] = user_dict(world.users[snowflake])
-            member = world.member(channel.guild_id, snowflake)
-            if member is not None:
-                data = member_dict(world, member, with_user=False)
-                data["permissions"] = str(world.permissions(channel.guild_id, snowflake))
-                resolved.setdefault("members", {})[str(snowflake)] = data
-            return str(snowflake)
-        guild = world.guilds[channel.guild_id]
-        if kind in (ROLE, MENTIONABLE) and snowflake in guild.roles:
-            resolved.setdefault("roles", {})[str(snowflake)] = role_dict(guild.roles[snowflake])
-            return str(snowflake)
-        if kind == CHANNEL and snowflake in world.channels:
-            target = world.channels[snowflake]
-            data = {
-                k: v
-                for k, v in channel_dict(world, target).items()
-                if k in ("id", "name", "type", "parent_id", "thread_metadata", "guild_id")
-            }
-            data["permissions"] = str(world.permissions(channel.guild_id, self.emu.bot_user_id))
-            resolved.setdefault("channels", {})[str(snowflake)] = data
-            return str(snowflake)
-        raise LookupError(f"option value {value!r} names no known user, channel or role (option type {kind})")
+        """Send an AUTOCOMPLETE interaction while the user types option ``focused``; the choices."""
+        channel = self.emu.channel_or_raise(channel_id)
+        pending, payload = self._base(AUTOCOMPLETE, user_id, channel)
+        payload["data"] = self.options.data(channel, command, options, focused)
+        pending.command_type = CHAT_INPUT
+        reply = await self._send_and_wait(pending, payload, f"autocomplete of /{command} {focused}", timeout)
+        if reply.choices is None:
+            raise AssertionError(f"the bot answered autocomplete of /{command} with type {reply.type}")
+        return reply.choices
 
     async def run_message_menu(
         self, user_id: int, channel_id: int, name: str, target_id: int, timeout: float
@@ -332,17 +281,51 @@ class Interactions:
     async def _send_and_wait(
         self, pending: Pending, payload: dict[str, Any], what: str, timeout: float
     ) -> InteractionReply:
+        pending.stopwatch = Stopwatch(self.watched_pid)
         await self.emu.dispatch("INTERACTION_CREATE", payload, pending.channel.guild_id)
         try:
             await asyncio.wait_for(pending.done.wait(), timeout)
         except TimeoutError:
+            if pending.callback_type is None:
+                self.late += 1
+                self.emu.record_problem("interaction-late", f"{what}: no response at all within {timeout}s")
             state = (
                 "no response at all"
                 if pending.callback_type is None
                 else (f"callback type {pending.callback_type} but the deferred response was never completed")
             )
             raise TimeoutError(f"the bot did not answer {what} within {timeout}s ({state})") from None
+        if pending.failure is not None:
+            raise ApplicationDidNotRespond(f"{what}: {pending.failure}")
         return pending.reply
+
+    def missed_deadline(self, pending: Pending) -> bool:
+        """Whether it is too late for the first response; if so the user already saw Discord's error.
+
+        Records an ``interaction-late`` problem and ends the wait of the test driving it.
+        """
+        if pending.stopwatch is None:
+            return False
+        took = pending.stopwatch.elapsed()
+        self.response_times.append(took)
+        if self.deadline is None or took <= self.deadline:
+            return False
+        pending.failure = (
+            f"first response after {took:.2f}s (wall {pending.stopwatch.wall():.2f}s), deadline "
+            f"{self.deadline}s: Discord answered 10062 and the user saw 'The application did not respond'"
+        )
+        self.late += 1
+        self.emu.record_problem("interaction-late", pending.failure)
+        pending.done.set()
+        return True
+
+    def expired(self, pending: Pending) -> bool:
+        """Whether the token is older than 15 minutes of the emulator's clock (then recorded)."""
+        if pending.created_at is None or self.emu.ids.now() - pending.created_at <= TOKEN_LIFETIME:
+            return False
+        age = self.emu.ids.now() - pending.created_at
+        self.emu.record_problem("interaction-token-expired", f"interaction {pending.id} used after {age}")
+        return True
 
     # ------------------------------------------------------------------ response messages
 
@@ -489,6 +472,8 @@ class InteractionApi:
         pending = self.state.pending.get(token)
         if pending is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
+        if self.state.expired(pending):
+            raise DiscordError(401, 50027, "Invalid Webhook Token", problem=False)
         return pending
 
     async def callback(self, call: Call) -> tuple[int, Any]:
@@ -497,14 +482,15 @@ class InteractionApi:
             raise DiscordError(404, 10062, "Unknown interaction")
         if pending.callback_type is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        if pending.failure is not None or self.state.missed_deadline(pending):
+            raise DiscordError(404, 10062, "Unknown interaction", problem=False)
         body = call.body or {}
         kind = int(body["type"])
         data = body.get("data") or {}
-        if kind in (DEFERRED_UPDATE, UPDATE_MESSAGE) and pending.component_message is None:
-            raise DiscordError(400, 50035, "Invalid Form Body (update types need a component interaction)")
+        self._check_callback_type(pending, kind)
         pending.callback_type = kind
         resource = await self._respond(pending, kind, data, call.files)
-        interaction: dict[str, Any] = {"id": str(pending.id), "type": 3 if pending.component_message else 2}
+        interaction: dict[str, Any] = {"id": str(pending.id), "type": pending.kind}
         if pending.original is not None:
             interaction.update(
                 response_message_id=str(pending.original.id),
@@ -515,6 +501,13 @@ class InteractionApi:
         if resource is not None:
             result["resource"] = resource
         return 200, result
+
+    @staticmethod
+    def _check_callback_type(pending: Pending, kind: int) -> None:
+        if kind in (DEFERRED_UPDATE, UPDATE_MESSAGE) and pending.component_message is None:
+            raise DiscordError(400, 50035, "Invalid Form Body (update types need a component interaction)")
+        if (kind == AUTOCOMPLETE_RESULT) != (pending.kind == AUTOCOMPLETE):
+            raise DiscordError(400, 50035, "Invalid Form Body (autocomplete is answered with type 8 only)")
 
     async def _respond(
         self, pending: Pending, kind: int, data: dict[str, Any], files: list[dict[str, Any]]
@@ -548,6 +541,13 @@ class InteractionApi:
             self.state.complete(pending, msg)
         elif kind == MODAL:
             pending.reply.modal = data
+            self.state.complete(pending, None)
+            return None
+        elif kind == AUTOCOMPLETE_RESULT:
+            choices = list(data.get("choices") or [])
+            if len(choices) > MAX_CHOICES:
+                raise invalid_form({"choices": f"at most {MAX_CHOICES} choices, got {len(choices)}"})
+            pending.reply.choices = choices
             self.state.complete(pending, None)
             return None
         else:

@@ -1,4 +1,28 @@
-"""Discord permission bits the emulator enforces, and the default role grants."""
+"""Discord permission bits the emulator enforces, the default role grants, and private channels.
+
+Making a channel private, as a moderator would (an overwrite's target is a role id, the guild id
+for @everyone, or a member's user id; ``allow == deny == 0`` removes it)::
+
+    staff = emu.create_forum_channel(guild, "staff-help")
+    emu.set_channel_overwrite(staff, guild, deny=Perm.VIEW_CHANNEL)                 # @everyone
+    emu.set_channel_overwrite(staff, staff_role, allow=Perm.VIEW_CHANNEL)           # a role
+    emu.set_channel_overwrite(staff, emu.bot_role(guild), allow=Perm.VIEW_CHANNEL)  # the bot too
+    emu.set_channel_overwrite(staff, alice, allow=Perm.VIEW_CHANNEL)                # one member
+    emu.member_can(guild, alice, Perm.VIEW_CHANNEL, staff)   # -> True; no channel: guild level
+    emu.bot_can(guild, Perm.SEND_MESSAGES, staff)
+
+Computed like Discord (``World.channel_permissions``): the union of @everyone's and the member's
+role grants (the owner and ADMINISTRATOR get everything, overwrites do not apply to them); then the
+channel's @everyone overwrite (deny, then allow), all the member's role overwrites together, the
+member's own overwrite. Without VIEW_CHANNEL nothing else counts; without SEND_MESSAGES mentions,
+embeds and files go too. A thread has its parent's permissions; a private thread is visible only
+to its members and to those with MANAGE_THREADS.
+
+Enforced for the bot: REST answers 403 / 50013 Missing Permissions where it lacks what Discord asks
+(SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, MANAGE_THREADS, CREATE_PUBLIC_THREADS, ...), and the gateway
+delivers no message, reaction or thread event of a channel it cannot view (the message is still in
+the channel for anyone who can). Interactions carry the member's and the bot's channel permissions.
+"""
 
 from __future__ import annotations
 

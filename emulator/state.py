@@ -266,16 +266,25 @@ class World:
                 perms |= role.permissions
         return ALL_PERMISSIONS if perms & Perm.ADMINISTRATOR else perms
 
-    def has(self, guild_id: int, user_id: int, perm: Perm) -> bool:
+    def has(self, guild_id: int, user_id: int, perm: int) -> bool:
         """Whether the user holds ``perm`` in the guild."""
         return self.permissions(guild_id, user_id) & perm == perm
 
     def channel_permissions(self, channel_id: int, user_id: int) -> int:
         """Permissions in one channel, Discord's way: guild grants, then the channel's overwrites
-        (@everyone, then the member's roles together, then the member). A thread uses its parent's."""
+        (@everyone, then the member's roles together, then the member). A thread uses its parent's;
+        a private thread is visible only to its members and to those who may manage threads."""
         channel = self.channels[channel_id]
-        if channel.is_thread and channel.parent_id in self.channels:
-            channel = self.channels[channel.parent_id]
+        thread = channel if channel.is_thread else None
+        if thread is not None and thread.parent_id in self.channels:
+            channel = self.channels[thread.parent_id]
+        perms = self._overwritten(channel, user_id)
+        private = thread is not None and thread.type == PRIVATE_THREAD and user_id not in thread.member_ids
+        if private and not perms & Perm.MANAGE_THREADS:
+            return 0
+        return perms
+
+    def _overwritten(self, channel: Channel, user_id: int) -> int:
         perms = self.permissions(channel.guild_id, user_id)
         if perms == ALL_PERMISSIONS:
             return perms  # the owner and administrators are above overwrites
@@ -293,7 +302,7 @@ class World:
             perms &= ~(Perm.MENTION_EVERYONE | Perm.EMBED_LINKS | Perm.ATTACH_FILES)
         return perms
 
-    def has_in(self, channel_id: int, user_id: int, perm: Perm) -> bool:
+    def has_in(self, channel_id: int, user_id: int, perm: int) -> bool:
         """Whether the user holds ``perm`` in one channel (overwrites included)."""
         return self.channel_permissions(channel_id, user_id) & perm == perm
 

@@ -80,7 +80,7 @@ async def test_downtime_messages_are_not_replayed_but_are_in_history(emu: Emulat
     assert emu.problems == []
 
 
-async def test_server_side_disconnect_resumes_without_replay(emu: Emulator, server: Server) -> None:
+async def test_server_side_disconnect_resumes_and_replays(emu: Emulator, server: Server) -> None:
     client = make_client()
     seen: list[str] = []
     resumed = asyncio.Event()
@@ -95,11 +95,11 @@ async def test_server_side_disconnect_resumes_without_replay(emu: Emulator, serv
 
     async with connected_client(emu, client):
         await emu.disconnect_bot()
-        await emu.user_says(server.alice, server.text, "lost")
+        await emu.user_says(server.alice, server.text, "missed, then replayed")
         await asyncio.wait_for(resumed.wait(), 10)
         await emu.user_says(server.alice, server.text, "delivered")
-        await emu.wait_for(lambda: seen, what="a message after resume")
-    assert seen == ["delivered"]
+        await emu.wait_for(lambda: len(seen) == 2, what="both messages")
+    assert seen == ["missed, then replayed", "delivered"]
     assert emu.problems == []
 
 
