@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks._chaos_faults import postgres_outage
@@ -93,11 +94,24 @@ class ChaosPlayer(Player):
         if self._background:
             await asyncio.gather(*self._background)
 
-    async def drain(self) -> None:
-        """Let the bot deliver what it still owes Discord (the owed-action worker runs on its own)."""
-        self.syncs += 1
-        await self.bot.send(f"drain {self.syncs}")
-        await self.bot.expect(f"drained {self.syncs}", timeout=120)
+    async def drain(self, rounds: int = 100) -> None:
+        """Let the bot deliver what it still owes Discord. Retries wait on the bot's clock, which
+        is the script's: the player moves it to each retry's due time, as real time would."""
+        for _ in range(rounds):
+            self.syncs += 1
+            await self.bot.send(f"drain {self.syncs}")
+            answer = await self.bot.read_until(
+                lambda line: line in (f"drained {self.syncs}",) or line.startswith(f"owed {self.syncs} "),
+                timeout=120,
+            )
+            if answer.startswith("drained"):
+                return
+            due = datetime.fromtimestamp(float(answer.split()[2]), tz=UTC)
+            if due > self.clock.now():
+                self.clock.advance(due - self.clock.now())
+                self.clock_file.write_text(str(self.clock.now().timestamp()))
+            await self.sweep()
+        raise RuntimeError(f"the bot still owes Discord something after {rounds} rounds")
 
     def late_interactions(self) -> int:
         return sum(problem.kind == "interaction-late" for problem in self.emu.problems)
