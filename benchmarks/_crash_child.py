@@ -10,7 +10,8 @@ know when everything sent so far has been handled:
 - ``ready`` is printed once start-up caught up with the guild;
 - ``connected`` is printed whenever the gateway session is (re)established;
 - ``drain N`` prints ``drained N`` when the bot owes Discord nothing more, else ``owed N T``: the
-  POSIX time T when the next owed action is due (the parent moves the clock there and sweeps);
+  POSIX time T when the next owed action is due (the parent moves the clock there and sends
+  ``deliver N``, which runs the delivery worker once and prints ``delivered N``);
 - ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
   prints ``down``.
 """
@@ -90,6 +91,10 @@ async def serve_commands(bot: UnstuckBot) -> None:
             await idle()
             due = await bot.services.delivery.next_due_at()
             say(f"drained {number}" if due is None else f"owed {number} {due.timestamp()}")
+        elif command == "deliver":
+            await bot.services.delivery.deliver_due()
+            await idle()
+            say(f"delivered {number}")
         elif command == "dbdown":
             refuse_sqlite_writes(bot.services.db.engine, float(number))
             say("down")
