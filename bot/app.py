@@ -24,6 +24,7 @@ from bot.domain.sharding import ShardScope
 from bot.scheduler import Scheduler
 from bot.services.backfill import BackfillService
 from bot.services.catch_up import CatchUpService
+from bot.services.cooldowns import Cooldowns
 from bot.services.errors import UserFacingError
 from bot.services.escalation import EscalationService
 from bot.services.help_threads import HelpThreadService
@@ -81,6 +82,7 @@ class Services:
     stats: StatsService
     intake: Intake
     catch_up: CatchUpService
+    cooldowns: Cooldowns
 
 
 def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
@@ -118,6 +120,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         stats=StatsService(db, clock, configs, weekly),
         intake=intake,
         catch_up=CatchUpService(db, configs, threads, solutions, intake),
+        cooldowns=Cooldowns(clock, configs),
     )
 
 

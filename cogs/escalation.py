@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -18,7 +19,7 @@ from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
 from bot.scheduler import Job
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.escalation import EscalationService
+from bot.services.escalation import EscalateResult, EscalationService
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
 from cogs._access import guild_access
@@ -268,6 +269,27 @@ def queue_embed(report: QueueReport) -> discord.Embed:
     return embed
 
 
+def escalated_text(who: str, result: EscalateResult, now: datetime) -> str:
+    """The public note in the thread: the question joins the next digest, and when that goes out."""
+    if result.digest_at is None:
+        return (
+            f"📣 {who} escalated this question. Escalation is not fully set up on this server yet, "
+            "so it waits in the queue; staff can see why with `/escalations`."
+        )
+    if result.quiet:
+        return (
+            f"📣 {who} escalated this question. It is quiet hours on this server, so the helpers "
+            f"will be notified {_timestamp(result.digest_at)}."
+        )
+    # The sweep ticks every ESCALATION_TICK_SECONDS: "now" means at the next tick.
+    at = max(result.digest_at, now + timedelta(seconds=ESCALATION_TICK_SECONDS))
+    where = f" in <#{result.channel_id}>" if result.channel_id else ""
+    return (
+        f"📣 {who} escalated this question: it goes to the helpers with the next escalation "
+        f"digest{where}, {_timestamp(at)}."
+    )
+
+
 class Escalation(commands.Cog):
     """Brings unanswered questions to helpers and maintainers, and lets them claim one."""
 
@@ -294,21 +316,9 @@ class Escalation(commands.Cog):
         result = await self.service.escalate(
             interaction.channel_id or 0, actor_from_interaction(interaction), self.port
         )
-        who = interaction.user.mention
-        if result.delivered:
-            where = f" in <#{result.channel_id}>" if result.channel_id else ""
-            text = f"📣 {who} escalated this question: the helpers have been notified{where}."
-        elif result.release_at is not None:
-            text = (
-                f"📣 {who} escalated this question. It is quiet hours on this server, so the helpers "
-                f"will be notified {_timestamp(result.release_at)}."
-            )
-        else:
-            text = (
-                f"📣 {who} escalated this question. Escalation is not fully set up on this server yet, "
-                "so it waits in the queue; staff can see why with `/escalations`."
-            )
-        await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(
+            escalated_text(interaction.user.mention, result, self.bot.clock.now()), allowed_mentions=NO_PINGS
+        )
 
     # Not under `/unstuck`: that group is offered to Manage Server only, and staff need the queue.
     @app_commands.command(name="escalations", description="Staff: the questions waiting to be escalated")

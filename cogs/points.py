@@ -10,8 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import respond_ephemeral
+from bot.domain.cooldowns import Costly
 from bot.domain.windows import Window
 from bot.scheduler import Job
+from bot.services.errors import UserFacingError
 from bot.services.points import LeaderboardPage, MemberStanding, PointsService
 from bot.services.weekly_posts import WeeklyPostView
 from cogs._common import actor_from_interaction
@@ -76,7 +79,11 @@ class PageButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = interaction.client.get_cog("Points")
         assert isinstance(cog, Points)
-        embed, view = await cog.leaderboard_message(interaction, self.window, self.page)
+        try:
+            embed, view = await cog.leaderboard_message(interaction, self.window, self.page)
+        except UserFacingError as error:  # a cooldown: the page stays as it is
+            await respond_ephemeral(interaction, str(error))
+            return
         await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_PINGS)
 
 
@@ -210,6 +217,10 @@ class Points(commands.Cog):
     async def leaderboard_message(
         self, interaction: discord.Interaction, window: Window, page: int
     ) -> tuple[discord.Embed, discord.ui.View | None]:
+        guild_id = interaction.guild_id or 0
+        await self.bot.services.cooldowns.use(
+            guild_id, actor_from_interaction(interaction), Costly.LEADERBOARD
+        )
         excluded = await self._excluded(interaction.guild)
         board = await self.service.leaderboard(interaction.guild_id or 0, window, page, excluded)
         return leaderboard_embed(board), pager(board)

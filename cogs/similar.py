@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.cooldowns import Costly
 from bot.domain.lifecycle import can_reuse
 from bot.domain.suggestions import answer_excerpt
 from bot.services.errors import UserFacingError
@@ -194,6 +195,7 @@ class Similar(commands.Cog):
     @app_commands.guild_only()
     async def similar(self, interaction: discord.Interaction, text: str) -> None:
         guild_id = interaction.guild_id or 0
+        await self.bot.services.cooldowns.use(guild_id, actor_from_interaction(interaction), Costly.SIMILAR)
         found = await self.service.search(guild_id, text, viewer_of(interaction.user))
         if not found:
             await interaction.response.send_message(

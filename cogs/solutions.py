@@ -137,7 +137,15 @@ class Solutions(commands.Cog):
         config = await self._reaction_config(payload)
         if config is None or payload.member is None or payload.member.bot:
             return
-        if await self._tracked(payload.channel_id) is None:
+        tracked = await self._tracked(payload.channel_id)
+        if tracked is None:
+            return
+        # Decided from the event (the member's roles, the message's author) and one read: a ✅
+        # from someone who may not mark costs no REST call and no write.
+        actor = actor_from_member(payload.member)
+        me = self.bot.user.id if self.bot.user else None
+        author = payload.message_author_id
+        if not await self.service.reaction_may_mark(tracked, actor, payload.message_id, author, me):
             return
         # Not every thread is in discord.py's cache (archived ones, or right after a restart).
         thread = await self.port.threads.thread(payload.channel_id)
@@ -147,7 +155,6 @@ class Solutions(commands.Cog):
             answer = answer_ref(await thread.fetch_message(payload.message_id))
         except discord.NotFound:
             return  # deleted meanwhile: nothing to mark
-        actor = actor_from_member(payload.member)
         await self.bot.services.intake.reaction_added(thread.id, answer, actor, str(payload.emoji))
 
     @commands.Cog.listener()
@@ -156,6 +163,37 @@ class Solutions(commands.Cog):
             await self.bot.services.intake.reaction_removed(
                 payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
             )
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        """A moderator removed every reaction of a message: the solution stays (see the service)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            await self.service.reactions_cleared(payload.channel_id, payload.message_id, None)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
+        """A moderator removed every reaction of one emoji: the solution stays (see the service)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            await self.service.reactions_cleared(payload.channel_id, payload.message_id, str(payload.emoji))
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A deleted accepted answer takes the solution with it (Discord sends no reaction removals)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            await self.bot.services.intake.answer_deleted(payload.channel_id, payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """A moderator's purge: the same for each message (at most one is the accepted answer)."""
+        if await self._owned_thread(payload.guild_id, payload.channel_id):
+            for message_id in sorted(payload.message_ids):
+                await self.bot.services.intake.answer_deleted(payload.channel_id, message_id)
+
+    async def _owned_thread(self, guild_id: int | None, channel_id: int) -> bool:
+        """Whether the event is about a help thread of a server this process owns."""
+        if guild_id is None or not self.bot.scope.owns(guild_id):
+            return False
+        return await self._tracked(channel_id) is not None
 
     async def _reaction_config(self, payload: discord.RawReactionActionEvent) -> ServerConfig | None:
         if payload.guild_id is None or not self.bot.scope.owns(payload.guild_id):

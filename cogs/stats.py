@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.cooldowns import Costly
 from bot.domain.formatting import humanize_duration
 from bot.domain.stats import HealthStats, Period, format_share
 from bot.scheduler import Job
@@ -91,7 +92,9 @@ class Stats(commands.Cog):
         channel: HelpChannel | None = None,
     ) -> None:
         guild_id = interaction.guild_id or 0
-        await self.service.require_viewer(guild_id, actor_from_interaction(interaction))
+        actor = actor_from_interaction(interaction)
+        await self.service.require_viewer(guild_id, actor)
+        await self.bot.services.cooldowns.use(guild_id, actor, Costly.STATS)
         chosen = Period(period)
         figures = await self.service.stats(guild_id, chosen, channel.id if channel else None)
         title = f"📊 Help-channel health, {chosen.label}"

@@ -692,3 +692,38 @@ class Emulator:
     def new_token(self) -> str:
         """An interaction token."""
         return secrets.token_urlsafe(24)
+
+    # ------------------------------------------------------------------ moderators and reactions
+
+    async def moderator_clears_reactions(
+        self, channel_id: int, message_id: int, emoji: str | None = None
+    ) -> None:
+        """A moderator (Manage Messages) removes every reaction of a message, or every one of ``emoji``:
+        Discord sends one MESSAGE_REACTION_REMOVE_ALL (or _REMOVE_EMOJI), no per-user removals."""
+        from emulator.state import emoji_dict
+
+        msg = self.message_or_raise(channel_id, message_id)
+        self._refuse_if_archived(channel_id)
+        payload: dict[str, Any] = {"channel_id": str(channel_id), "message_id": str(message_id)}
+        if msg.guild_id is not None:
+            payload["guild_id"] = str(msg.guild_id)
+        if emoji is None:
+            msg.reactions.clear()
+            await self.dispatch("MESSAGE_REACTION_REMOVE_ALL", payload, msg.guild_id)
+        elif msg.reactions.pop(emoji, None) is not None:
+            await self.dispatch(
+                "MESSAGE_REACTION_REMOVE_EMOJI", {**payload, "emoji": emoji_dict(emoji)}, msg.guild_id
+            )
+
+    async def moderator_bulk_deletes(self, channel_id: int, message_ids: list[int]) -> None:
+        """A moderator purges messages at once: one MESSAGE_DELETE_BULK, no MESSAGE_DELETE each."""
+        for message_id in message_ids:
+            self.message_or_raise(channel_id, message_id)
+            self.world.messages[channel_id].pop(message_id)
+        guild_id = self.world.channels[channel_id].guild_id
+        payload = {
+            "ids": [str(i) for i in message_ids],
+            "channel_id": str(channel_id),
+            "guild_id": str(guild_id),
+        }
+        await self.dispatch("MESSAGE_DELETE_BULK", payload, guild_id)

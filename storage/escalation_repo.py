@@ -384,6 +384,22 @@ class EscalationRepo:
             thread_id, guild_id, EscalationThread.requested_at, requested_by_id=user_id, requested_at=now
         )
 
+    async def last_request_by(self, guild_id: int, user_id: int) -> tuple[int, datetime] | None:
+        """(thread id, when) of the member's latest `/escalate` in the server, for its cooldown."""
+        row = (
+            await self.session.execute(
+                select(EscalationThread.thread_id, EscalationThread.requested_at)
+                .where(
+                    EscalationThread.guild_id == guild_id,
+                    EscalationThread.requested_by_id == user_id,
+                    EscalationThread.requested_at.is_not(None),
+                )
+                .order_by(EscalationThread.requested_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else (row.thread_id, row.requested_at)
+
     async def record_claim(self, thread_id: int, guild_id: int, user_id: int, now: datetime) -> bool:
         """Record who claimed the thread; False when someone had claimed it already."""
         return await self._record_once(

@@ -297,6 +297,10 @@ class EscalationThread(Base):
     """What people did about one thread's escalation: the asker's `/escalate` and the claim."""
 
     __tablename__ = "escalation_threads"
+    # The `/escalate` cooldown looks up a member's latest request in a server.
+    __table_args__ = (
+        Index("ix_escalation_threads_requester", "guild_id", "requested_by_id", "requested_at"),
+    )
 
     thread_id: Mapped[int] = mapped_column(
         ForeignKey("help_threads.id", ondelete="CASCADE"), primary_key=True, autoincrement=False

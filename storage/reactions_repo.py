@@ -32,6 +32,21 @@ class ReactionRepo:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def on_message(self, message_id: int, emoji: str | None = None) -> bool:
+        """Whether any handled reaction (of ``emoji``, or any) is on the message."""
+        query = select(SolutionReaction.message_id).where(SolutionReaction.message_id == message_id)
+        if emoji is not None:
+            query = query.where(SolutionReaction.emoji == emoji)
+        return (await self.session.scalars(query.limit(1))).first() is not None
+
+    async def forget_message(self, message_id: int, emoji: str | None = None) -> int:
+        """Forget the reactions on a message (of one emoji, or all): cleared or deleted on Discord."""
+        query = delete(SolutionReaction).where(SolutionReaction.message_id == message_id)
+        if emoji is not None:
+            query = query.where(SolutionReaction.emoji == emoji)
+        result = await self.session.execute(query)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def for_thread(self, thread_id: int, emoji: str) -> set[tuple[int, int]]:
         rows = await self.session.execute(
             select(SolutionReaction.message_id, SolutionReaction.user_id).where(

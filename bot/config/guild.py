@@ -151,6 +151,8 @@ class EscalationSettings(SettingsSection):
     enabled: bool = True
     tiers: Annotated[list[Tier], Field(min_length=1, max_length=5)] = Field(default_factory=_default_tiers)
     escalate_after: Duration = dt.timedelta(minutes=30)
+    # One `/escalate` per member per this long, across all their threads ("0s": no cooldown).
+    escalate_cooldown: Duration = dt.timedelta(minutes=30)
     quiet_hours: QuietHours | None = None
     sweep_interval: PositiveDuration = dt.timedelta(minutes=2)
 

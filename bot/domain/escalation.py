@@ -195,6 +195,7 @@ class Refusal(StrEnum):
     ALREADY_ESCALATED = "already_escalated"
     TOO_EARLY = "too_early"
     DISABLED = "disabled"
+    COOLDOWN = "cooldown"
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ class EscalateCheck:
     """The verdict on `/escalate`: ``refusal`` is ``None`` when it may go ahead."""
 
     refusal: Refusal | None
-    allowed_at: dt.datetime | None = None  # for TOO_EARLY: when it will be allowed
+    allowed_at: dt.datetime | None = None  # for TOO_EARLY and COOLDOWN: when it will be allowed
 
 
 def check_escalate(
@@ -215,8 +216,16 @@ def check_escalate(
     already_used: bool,
     first_tier_sent: bool,
     enabled: bool = True,
+    last_escalated_at: dt.datetime | None = None,
+    cooldown: dt.timedelta = dt.timedelta(0),
 ) -> EscalateCheck:
-    """The asker may send their unanswered question to tier 1 early, once, after waiting a while."""
+    """The asker may send their unanswered question to tier 1 early, once, after waiting a while.
+
+    ``last_escalated_at`` is the asker's latest `/escalate` in any thread of the server: one member
+    with several questions may escalate one of them per ``cooldown``, so that helpers are not
+    called again and again by the same person. It is checked last, so that a question that may
+    never be escalated says why rather than "wait".
+    """
     if not enabled:
         return EscalateCheck(Refusal.DISABLED)
     if not is_asker:
@@ -230,6 +239,8 @@ def check_escalate(
     allowed_at = asked_at + escalate_after
     if now < allowed_at:
         return EscalateCheck(Refusal.TOO_EARLY, allowed_at)
+    if last_escalated_at is not None and now < last_escalated_at + cooldown:
+        return EscalateCheck(Refusal.COOLDOWN, last_escalated_at + cooldown)
     return EscalateCheck(None)
 
 

@@ -63,3 +63,31 @@ def can_mark_solution(actor: Actor, asker_id: int, roles: ServerRoles) -> bool:
     if actor.is_bot:
         return False
     return actor.user_id == asker_id or actor.manage_threads or is_helper(actor, roles)
+
+
+def skips_cooldowns(actor: Actor, roles: ServerRoles) -> bool:
+    """Helpers and staff use `/similar`, `/stats` and the leaderboard as working tools: no cooldown."""
+    return is_helper(actor, roles)
+
+
+def reaction_may_mark(
+    actor: Actor,
+    asker_id: int,
+    roles: ServerRoles,
+    *,
+    thread_id: int,
+    message_id: int,
+    author_id: int | None,
+    bot_id: int | None,
+) -> bool:
+    """Whether a solved-emoji reaction could mark anything, judged from the gateway event alone.
+
+    Who reacted must be allowed to mark, the message must not be the question itself (in a help
+    thread the starter message shares the thread's id) nor one of this bot's own (``author_id``
+    and ``bot_id``, when the event and the session tell them). Whatever this rejects is ignored
+    before the bot fetches the message or opens a write transaction: a crowd of ✅ from members
+    who may not mark costs nothing.
+    """
+    if message_id == thread_id or (author_id is not None and author_id == bot_id):
+        return False
+    return can_mark_solution(actor, asker_id, roles)

@@ -154,14 +154,36 @@ class CatchUpService:
         if found is None:
             return
         shown, window = found
+        await self._deleted_answer(thread_id, window)
         seen = {(m, u) for m, u in await self.solutions.seen_reactions(thread_id, emoji) if m in window}
+        still_shown = {message_id for message_id, _ in shown}
         for message_id, user_id in sorted(seen - shown):
-            await self.intake.reaction_removed(thread_id, user_id, message_id, emoji)
+            if message_id in still_shown:
+                await self.intake.reaction_removed(thread_id, user_id, message_id, emoji)
+            else:
+                # Every ✅ of the message is gone: a moderator's "remove all" (or "remove emoji")
+                # looks just like this, so it is treated like one, as it is live: the solution
+                # stays. (Its marker taking back the only ✅ looks the same; `/unsolve` remains.)
+                await self.solutions.reactions_cleared(thread_id, message_id, emoji)
+        thread = await self.threads.get(thread_id)
         for message_id, user_id in sorted(shown - seen):
             actor = await reader.reactor(user_id)
-            answer = await reader.answer(thread_id, message_id) if actor is not None else None
-            if actor is not None and answer is not None:
+            if actor is None or thread is None:
+                continue
+            # As live: a ✅ that cannot mark is not worth fetching its message for.
+            if not await self.solutions.reaction_may_mark(thread, actor, message_id, None, None):
+                continue
+            answer = await reader.answer(thread_id, message_id)
+            if answer is not None:
                 await self.intake.reaction_added(thread_id, answer, actor, emoji)
+
+    async def _deleted_answer(self, thread_id: int, window: set[int]) -> None:
+        """The accepted answer was deleted meanwhile: the history read holds every message from the
+        oldest in ``window`` on, so an answer newer than that but missing from it is gone."""
+        solution = await self.solutions.get(thread_id)
+        answer = solution.message_id if solution else None
+        if answer is not None and window and answer > min(window) and answer not in window:
+            await self.intake.answer_deleted(thread_id, answer)
 
     async def _inactive_thread(
         self, reader: HistoryPort, thread_id: int, row: HelpThread, config: ServerConfig

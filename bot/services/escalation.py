@@ -10,8 +10,9 @@ hours is the server-config service's.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,12 +22,12 @@ from bot.domain.escalation import (
     Refusal,
     TierProblem,
     TierRule,
-    TierTarget,
     can_claim,
     check_escalate,
     due_times,
     release_time,
 )
+from bot.domain.formatting import humanize_duration
 from bot.domain.lifecycle import ThreadState
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
@@ -46,11 +47,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EscalateResult:
-    """What `/escalate` did: delivered now, or queued until ``release_at`` (or until set-up is fixed)."""
+    """What `/escalate` did: the question joins the next digest of tier 1.
 
-    delivered: bool
+    ``digest_at`` is when that digest goes out (the regular sweep sends it): ``quiet`` when quiet
+    hours hold it back until then, ``None`` when the tier cannot be delivered until staff fix its
+    set-up (``problem`` says why).
+    """
+
     channel_id: int | None
-    release_at: datetime | None
+    digest_at: datetime | None
+    quiet: bool
     problem: str | None
 
 
@@ -60,8 +66,10 @@ class ClaimResult:
     digest_messages: list[tuple[int, int]]  # (digest id, message id) listing the thread
 
 
-def _refusal_text(check: EscalateCheck) -> str:
-    """The polite, private reason `/escalate` was refused."""
+def _refusal_text(
+    check: EscalateCheck, last: tuple[int, datetime] | None = None, now: datetime | None = None
+) -> str:
+    """The polite, private reason `/escalate` was refused (``last``: the member's latest one)."""
     match check.refusal:
         case Refusal.DISABLED:
             return "Escalation is turned off on this server."
@@ -82,7 +90,24 @@ def _refusal_text(check: EscalateCheck) -> str:
                 "Give people a little time to answer first: you can escalate "
                 f"<t:{int(check.allowed_at.timestamp())}:R> if nobody has replied by then."
             )
+        case Refusal.COOLDOWN:
+            assert check.allowed_at is not None and last is not None and now is not None
+            return _cooldown_text(last, check.allowed_at, now)
     return "This question cannot be escalated."
+
+
+def _cooldown_text(last: tuple[int, datetime], allowed_at: datetime, now: datetime) -> str:
+    """ "You escalated <thread> 5 min ago; you can escalate again in 25 min." """
+    thread_id, at = last
+    ago = humanize_duration(now - at)
+    when = "just now" if ago == "just now" else f"{ago} ago"
+    # Rounded up to the minute: "in 25 min" must never be too early.
+    left = timedelta(minutes=math.ceil((allowed_at - now).total_seconds() / 60))
+    return (
+        f"You escalated <#{thread_id}> {when}; you can escalate again in {humanize_duration(left)} "
+        f"(to keep pings rare, each member can escalate one question per "
+        f"{humanize_duration(allowed_at - at)})."
+    )
 
 
 class EscalationService:
@@ -158,7 +183,12 @@ class EscalationService:
     # ---- people -----------------------------------------------------------------------------------
 
     async def escalate(self, thread_id: int, actor: Actor, port: EscalationPort) -> EscalateResult:
-        """The asker's `/escalate`: tier 1 now, once per thread, after ``escalate_after``."""
+        """The asker's `/escalate`: tier 1 falls due now, and the next regular sweep lists it.
+
+        Allowed once per thread, after ``escalate_after``, and once per ``escalate_cooldown`` per
+        member across their threads. It sends nothing itself: several escalations close together
+        share one digest (one ping), like tiers falling due at their normal time.
+        """
         now = self.clock.now()
         async with self.db.session() as session:
             thread = await held_thread(session, thread_id, "Use `/escalate` inside your help thread.")
@@ -167,6 +197,7 @@ class EscalationService:
             repo = EscalationRepo(session)
             record = await repo.thread_record(thread_id)
             reached = await repo.tiers_reached(thread_id)
+            last = await repo.last_request_by(thread.guild_id, actor.user_id)
             check = check_escalate(
                 now=now,
                 asked_at=thread.created_at,
@@ -176,9 +207,11 @@ class EscalationService:
                 already_used=record is not None and record.requested_at is not None,
                 first_tier_sent=reached.get(0) in (SENDING, SENT),
                 enabled=settings.enabled,
+                last_escalated_at=last[1] if last else None,
+                cooldown=settings.escalate_cooldown,
             )
             if check.refusal is not None:
-                raise UserFacingError(_refusal_text(check))
+                raise UserFacingError(_refusal_text(check, last, now))
             if not await repo.record_request(thread_id, thread.guild_id, actor.user_id, now):
                 raise UserFacingError(_refusal_text(EscalateCheck(Refusal.ALREADY_USED)))
             if 0 in reached:
@@ -187,22 +220,17 @@ class EscalationService:
                 await repo.schedule(
                     thread_id, thread.guild_id, [now, *due_times(thread.created_at, config.tiers)[1:]], now
                 )
-        await self.digests.sweep(port, only_guild=config.guild_id, force=True)
-        return await self._escalate_result(port, config, thread_id)
+        return await self._escalate_result(port, config)
 
-    async def _escalate_result(
-        self, port: EscalationPort, config: ServerConfig, thread_id: int
-    ) -> EscalateResult:
-        async with self.db.reading() as session:
-            status = (await EscalationRepo(session).tiers_reached(thread_id)).get(0)
+    async def _escalate_result(self, port: EscalationPort, config: ServerConfig) -> EscalateResult:
+        """Where and when the next digest of tier 1 goes out, or why it cannot yet."""
         target = await self.digests.usable_target(port, config, 0)
-        channel_id = target.channel_id if isinstance(target, TierTarget) else None
-        if status == SENT:
-            return EscalateResult(True, channel_id, None, None)
+        if isinstance(target, TierProblem):
+            return EscalateResult(None, None, False, target.text)
         now = self.clock.now()
-        release = release_time(now, now, config.quiet_hours, config.settings.zone)
-        problem = target.text if isinstance(target, TierProblem) else None
-        return EscalateResult(False, channel_id, release if release > now else None, problem)
+        due = self.digests.next_digest_at(config, now)
+        release = release_time(due, now, config.quiet_hours, config.settings.zone)
+        return EscalateResult(target.channel_id, release, release > due, None)
 
     async def claim(self, guild_id: int, thread_id: int, actor: Actor) -> ClaimResult:
         """A helper takes a question from a digest: it leaves the queue and the digests say who."""

@@ -150,6 +150,14 @@ class DigestSweep:
                 sent += delivered
             return sent
 
+    def next_digest_at(self, config: ServerConfig, now: datetime) -> datetime:
+        """When this process's sweep next sends a digest to the server, quiet hours aside: now (at
+        the next tick), or once ``escalation.sweep_interval`` has passed since its last digest."""
+        last = self._last_swept.get(config.guild_id)
+        if last is None:
+            return now
+        return max(now, last + config.settings.escalation.sweep_interval)
+
     async def _sweep_guild(
         self, port: EscalationPort, config: ServerConfig, rows: list[DueDelivery], now: datetime
     ) -> int:

@@ -175,6 +175,11 @@ class Intake:
         if await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji):
             await self._show_solution(thread_id)
 
+    async def answer_deleted(self, thread_id: int, message_id: int) -> None:
+        """A deleted message takes its reactions with it; if it was the accepted answer, the mark too."""
+        if await self.solutions.answer_deleted(thread_id, message_id):
+            await self._show_solution(thread_id)
+
     async def _show_solution(self, thread_id: int) -> None:
         if self.solution_port is None:
             raise RuntimeError("the solutions cog hands its port over when it loads")

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain import lifecycle
-from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
+from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread, reaction_may_mark
 from bot.domain.points import AwardKind
 from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.help_threads import ReopenHook, run_reopen_hooks
@@ -91,6 +91,22 @@ class SolutionService:
     async def get(self, thread_id: int) -> Solution | None:
         async with self.db.reading() as session:
             return await SolutionRepo(session).get(thread_id)
+
+    async def reaction_may_mark(
+        self, thread: HelpThread, actor: Actor, message_id: int, author_id: int | None, bot_id: int | None
+    ) -> bool:
+        """Whether a solved-emoji reaction in ``thread`` could mark anything: decided from the
+        event's facts and the (cached) server roles, before anything is fetched or written."""
+        config = await self.configs.get(thread.guild_id)
+        return reaction_may_mark(
+            actor,
+            thread.asker_id,
+            config.roles,
+            thread_id=thread.id,
+            message_id=message_id,
+            author_id=author_id,
+            bot_id=bot_id,
+        )
 
     async def mark(
         self, thread_id: int, answer: AnswerRef | None, actor: Actor, via: Via, emoji: str | None = None
@@ -200,13 +216,45 @@ class SolutionService:
         await self._notify(thread_id)
         return True
 
+    async def reactions_cleared(self, thread_id: int, message_id: int, emoji: str | None) -> None:
+        """A moderator cleared a message's reactions (all, or every one of ``emoji``).
+
+        Discord says who removed nothing here, only that a moderator with Manage Messages did: the
+        solution stays, with its points (the asker or staff can still `/unsolve`). The reactions
+        are forgotten, so that the next restart does not take their absence for a removal.
+        """
+        async with self.db.reading() as session:
+            known = await ReactionRepo(session).on_message(message_id, emoji)
+        if known:  # most cleared messages carried no ✅ the bot handled: one read, nothing written
+            async with self.db.session() as session:
+                await ReactionRepo(session).forget_message(message_id, emoji)
+
+    async def answer_deleted(self, thread_id: int, message_id: int) -> bool:
+        """The accepted answer was deleted (Discord sends MESSAGE_DELETE, no reaction removals):
+        the solution goes with it, and its points are revoked. True when it was the solution."""
+        solution = await self.get(thread_id)
+        if solution is None or solution.message_id != message_id:
+            return False  # most deletions: decided by one read, nothing written
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is None:
+                return False
+            await ReactionRepo(session).forget_message(message_id)
+            solution = await SolutionRepo(session).get(thread_id)
+            if solution is None or solution.message_id != message_id:
+                return False
+            config = await self.configs.get(thread.guild_id, session)
+            await self._unmark_locked(session, thread, config, None, "the accepted answer was deleted")
+        await self._notify(thread_id)
+        return True
+
     async def seen_reactions(self, thread_id: int, emoji: str) -> set[tuple[int, int]]:
         """(message id, user id) of the solved-emoji reactions handled in a thread."""
         async with self.db.reading() as session:
             return await ReactionRepo(session).for_thread(thread_id, emoji)
 
     async def _unmark_locked(
-        self, session: AsyncSession, thread: HelpThread, config: ServerConfig, by: int, reason: str
+        self, session: AsyncSession, thread: HelpThread, config: ServerConfig, by: int | None, reason: str
     ) -> None:
         await self.points.revoke_thread(session, thread.id, by=by, reason=reason)
         await SolutionRepo(session).delete(thread.id)

@@ -75,8 +75,12 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite+aiosqlite:///{directory / 'unstuck.db'}"
 
 
-async def eventually(check, timeout: float = 5.0, what: str = "condition"):
-    """Poll an async ``check`` until it returns something truthy; return that value."""
+async def eventually(check, timeout: float = 60.0, what: str = "condition"):
+    """Poll an async ``check`` until it returns something truthy; return that value.
+
+    It waits for a positive outcome, so the timeout only bounds a real failure: generous, because a
+    loaded 2-core machine once took more than 5 s to handle one edit.
+    """
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await check()

@@ -59,7 +59,8 @@ STORY = [
     "1. Regex for nested brackets: Open the thread ↗ · waiting 1 day",
     "alice used /escalate",
     "you can escalate in 20 minutes if nobody has replied by then.",
-    "📣 @alice escalated this question: the helpers have been notified in #escalations.",
+    "📣 @alice escalated this question: it goes to the helpers with the next escalation digest in "
+    "#escalations, in 1 minute.",
     "1. asyncio.gather never returns: Open the thread ↗ · waiting 30 min",
     "alice used /close reason:solved",
     "🔒 Closed by @alice: solved. Use /reopen if you need more help.",

@@ -196,7 +196,11 @@ async def test_escalate_too_early_in_time_and_twice(world: World) -> None:
     assert stranger.ephemeral and "Only the person who asked" in stranger.text()
     world.clock.advance(timedelta(minutes=20))
     done = await world.emu.user_runs_slash(world.c.alice, thread, "escalate")
-    assert not done.ephemeral and "helpers have been notified" in done.text()
+    assert not done.ephemeral and "it goes to the helpers with the next escalation digest" in done.text()
+    in_half_a_minute = int((world.clock.now() + timedelta(seconds=30)).timestamp())
+    assert f"<#{world.c.escalations}>, <t:{in_half_a_minute}:R>." in done.text()
+    assert digests(world) == []  # the regular sweep sends it
+    await tick(world)
     [digest] = digests(world)
     assert "Please help soon" in listed(digest)
     # The headline says how long the asker really waited, not the tier's 4 h.

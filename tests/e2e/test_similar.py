@@ -64,6 +64,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def similar(w: World, text: str, who: int | None = None, where: int | None = None) -> Any:
+    w.clock.advance(timedelta(seconds=15))  # one search's worth of `/similar`'s cooldown (test_abuse_limits)
     return await w.emu.user_runs_slash(
         who or w.c.bob, where or w.c.general, "similar", options={"text": text}
     )

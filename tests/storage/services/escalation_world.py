@@ -71,13 +71,15 @@ class World:
         await self.configs.add_role(guild_id, STAFF, "staff")
         await self.configs.set_channel(guild_id, "escalation", ESCALATIONS)
 
-    async def ask(self, thread_id: int, guild_id: int = GUILD, at: datetime | None = None) -> None:
+    async def ask(
+        self, thread_id: int, guild_id: int = GUILD, at: datetime | None = None, asker: int = ASKER
+    ) -> None:
         new = NewThread(
             thread_id=thread_id,
             guild_id=guild_id,
             channel_id=7,
             kind="forum",
-            asker_id=ASKER,
+            asker_id=asker,
             title=f"question {thread_id}",
             question="?",
             created_at=at or self.clock.now(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,19 +47,81 @@ async def test_claims_are_exclusive_and_need_a_helper(world: World) -> None:
     assert await world.statuses(1) == {0: "sent", 1: "cancelled"}
 
 
-async def test_escalate_sends_tier_one_now_and_only_once(world: World) -> None:
+async def test_escalate_joins_the_next_digest_and_works_once_per_thread(world: World) -> None:
     await world.ask(1)
     asker = Actor(ASKER)
     with pytest.raises(UserFacingError, match="you can escalate"):
         await world.escalation.escalate(1, asker, world.port)
     world.clock.advance(timedelta(minutes=30))
     result = await world.escalation.escalate(1, asker, world.port)
-    assert result.delivered and result.channel_id == ESCALATIONS
+    assert result.channel_id == ESCALATIONS and result.digest_at == world.clock.now() and not result.quiet
+    assert world.port.sent == []  # no digest of its own: the regular sweep sends it
     with pytest.raises(UserFacingError, match="once"):
         await world.escalation.escalate(1, asker, world.port)
+    assert await world.sweep() == 1
+    assert world.port.threads() == [1]
     world.clock.advance(timedelta(hours=4))
     assert await world.sweep() == 0
     assert world.port.threads() == [1]
+
+
+async def test_escalations_close_together_share_one_digest(world: World) -> None:
+    await world.ask(1)
+    await world.ask(2, asker=STRANGER)
+    world.clock.advance(timedelta(minutes=30))
+    await world.escalation.escalate(1, Actor(ASKER), world.port)
+    await world.escalation.escalate(2, Actor(STRANGER), world.port)
+    assert await world.sweep() == 1
+    assert [threads for *_, threads in world.port.sent] == [[1, 2]]
+
+
+async def test_the_next_digest_waits_for_the_sweep_interval_after_the_last_one(world: World) -> None:
+    await world.ask(1)
+    await world.ask(2, asker=STRANGER)
+    world.clock.advance(timedelta(minutes=30))
+    await world.escalation.escalate(1, Actor(ASKER), world.port)
+    assert await world.escalation.sweep(world.port) == 1
+    world.clock.advance(timedelta(seconds=30))
+    result = await world.escalation.escalate(2, Actor(STRANGER), world.port)
+    assert result.digest_at == world.clock.now() + timedelta(minutes=1, seconds=30)  # 2 min after the last
+    assert await world.escalation.sweep(world.port) == 0
+    world.clock.advance(timedelta(minutes=1, seconds=30))
+    assert await world.escalation.sweep(world.port) == 1
+
+
+async def test_one_member_escalates_one_question_per_cooldown_across_threads(world: World) -> None:
+    for thread_id in (1, 2, 3, 4):
+        await world.ask(thread_id)
+    world.clock.advance(timedelta(minutes=30))
+    await world.escalation.escalate(1, Actor(ASKER), world.port)
+    world.clock.advance(timedelta(minutes=5))
+    for thread_id in (2, 3, 4):
+        with pytest.raises(UserFacingError) as refused:
+            await world.escalation.escalate(thread_id, Actor(ASKER), world.port)
+        assert str(refused.value).startswith("You escalated <#1> 5 min ago;")
+        assert "you can escalate again in 25 min (to keep pings rare" in str(refused.value)
+    assert await world.sweep() == 1
+    assert world.port.threads() == [1]
+    # The cooldown is in the database: a restarted bot (a new service) still knows it.
+    restarted = World(world.db, world.clock)
+    world.clock.advance(timedelta(minutes=24, seconds=30))
+    with pytest.raises(UserFacingError, match="again in 1 min"):
+        await restarted.escalation.escalate(2, Actor(ASKER), restarted.port)
+    world.clock.advance(timedelta(seconds=30))
+    await restarted.escalation.escalate(2, Actor(ASKER), restarted.port)
+    assert await restarted.sweep() == 1
+    assert restarted.port.threads() == [2]
+
+
+async def test_the_escalate_cooldown_is_a_server_setting(world: World) -> None:
+    await world.configs.set_value(GUILD, "escalation.escalate_cooldown", "0s")
+    await world.ask(1)
+    await world.ask(2)
+    world.clock.advance(timedelta(minutes=30))
+    await world.escalation.escalate(1, Actor(ASKER), world.port)
+    await world.escalation.escalate(2, Actor(ASKER), world.port)
+    assert await world.sweep() == 1
+    assert sorted(world.port.threads()) == [1, 2]
 
 
 async def test_tier_edits_move_pending_due_times(world: World) -> None:
@@ -146,3 +208,23 @@ async def test_the_asker_waking_a_dormant_unanswered_thread_queues_it_again(worl
         0: ("pending", timedelta(hours=4)),
         1: ("pending", timedelta(hours=24)),
     }
+
+
+async def test_escalate_in_quiet_hours_says_the_digest_waits_until_they_end(world: World) -> None:
+    await world.configs.set_quiet_hours(GUILD, "22:00", "07:00")
+    world.clock.set(datetime(2026, 1, 5, 22, 0, tzinfo=UTC))
+    await world.ask(1)
+    world.clock.advance(timedelta(minutes=30))
+    result = await world.escalation.escalate(1, Actor(ASKER), world.port)
+    assert result.quiet and result.digest_at == datetime(2026, 1, 6, 7, 0, tzinfo=UTC)
+    assert await world.sweep() == 0
+    world.clock.set(datetime(2026, 1, 6, 7, 0, tzinfo=UTC))
+    assert await world.sweep() == 1
+
+
+async def test_escalate_with_a_broken_tier_waits_in_the_queue_and_says_why(world: World) -> None:
+    await world.ask(1)
+    world.clock.advance(timedelta(minutes=30))
+    world.port.problem = "the channel is gone"
+    result = await world.escalation.escalate(1, Actor(ASKER), world.port)
+    assert result.digest_at is None and result.problem is not None and "the channel is gone" in result.problem

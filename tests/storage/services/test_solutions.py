@@ -87,3 +87,43 @@ async def test_reaction_unmark_needs_the_same_reaction(svc: Svc) -> None:
     assert not await svc.solutions.unmark_by_reaction(thread, ASKER, 12, "✅")
     assert await svc.solutions.unmark_by_reaction(thread, ASKER, 11, "✅")
     assert await svc.solutions.get(thread) is None
+
+
+async def test_a_reaction_is_judged_from_the_event_before_anything_is_fetched(svc: Svc) -> None:
+    thread_id = await ask(svc, 1)
+    thread = await svc.threads.get(thread_id)
+    assert thread is not None
+    may = svc.solutions.reaction_may_mark
+    assert await may(thread, Actor(ASKER), 11, HELPER, 999)
+    assert await may(thread, Actor(OTHER, role_ids=frozenset({STAFF_ROLE})), 11, HELPER, 999)
+    assert not await may(thread, Actor(OTHER), 11, HELPER, 999)  # may not mark
+    assert not await may(thread, Actor(ASKER), thread_id, ASKER, 999)  # the question itself
+    assert not await may(thread, Actor(ASKER), 11, 999, 999)  # the bot's own message
+
+
+async def test_cleared_reactions_keep_the_solution_and_are_forgotten(svc: Svc) -> None:
+    thread = await ask(svc, 1)
+    answer = await reply(svc, thread, 11, HELPER)
+    await svc.solutions.mark(thread, answer, Actor(ASKER), Via.REACTION, "✅")
+    await svc.solutions.reactions_cleared(thread, 11, "✅")
+    solution = await svc.solutions.get(thread)
+    assert solution is not None and solution.message_id == 11
+    assert await total(svc, HELPER) == 10
+    assert await svc.solutions.seen_reactions(thread, "✅") == set()
+    # Its marker's ✅ again, then taken back: that unmarks, as any reaction of the marker does.
+    await svc.solutions.mark(thread, answer, Actor(ASKER), Via.REACTION, "✅")
+    assert await svc.solutions.unmark_by_reaction(thread, ASKER, 11, "✅")
+    assert await total(svc, HELPER) == 0
+
+
+async def test_deleting_the_accepted_answer_unmarks_and_other_deletions_change_nothing(svc: Svc) -> None:
+    thread = await ask(svc, 1)
+    answer = await reply(svc, thread, 11, HELPER)
+    await reply(svc, thread, 12, OTHER)
+    await svc.solutions.mark(thread, answer, Actor(ASKER), Via.MENU)
+    assert not await svc.solutions.answer_deleted(thread, 12)
+    assert await total(svc, HELPER) == 10
+    assert await svc.solutions.answer_deleted(thread, 11)
+    assert await svc.solutions.get(thread) is None
+    assert await total(svc, HELPER) == 0
+    assert not await svc.solutions.answer_deleted(thread, 11)  # delivered twice: nothing more

@@ -158,6 +158,30 @@ def test_escalate_too_early_says_when_it_will_be_allowed() -> None:
     assert check.refusal is Refusal.TOO_EARLY and check.allowed_at == ASKED + dt.timedelta(minutes=30)
 
 
+def test_one_escalate_per_member_per_cooldown_across_threads() -> None:
+    now = ASKED + dt.timedelta(minutes=45)
+    cooldown = dt.timedelta(minutes=30)
+    recent = now - dt.timedelta(minutes=5)
+    assert escalate(last_escalated_at=recent, cooldown=cooldown) is Refusal.COOLDOWN
+    check = check_escalate(
+        now=now,
+        asked_at=ASKED,
+        escalate_after=dt.timedelta(minutes=30),
+        is_asker=True,
+        is_open=True,
+        already_used=False,
+        first_tier_sent=False,
+        last_escalated_at=recent,
+        cooldown=cooldown,
+    )
+    assert check.allowed_at == recent + cooldown
+    assert escalate(last_escalated_at=now - cooldown, cooldown=cooldown) is None  # exactly over
+    assert escalate(last_escalated_at=recent, cooldown=dt.timedelta(0)) is None  # turned off
+    assert escalate(last_escalated_at=None, cooldown=cooldown) is None
+    # A refusal about this thread itself comes first: waiting would not help.
+    assert escalate(last_escalated_at=recent, cooldown=cooldown, is_open=False) is Refusal.NOT_OPEN
+
+
 def test_helpers_staff_and_thread_moderators_may_claim() -> None:
     assert can_claim(Actor(1, role_ids=frozenset({11})), ROLES)
     assert can_claim(Actor(1, role_ids=frozenset({21})), ROLES)

@@ -10,6 +10,8 @@ from bot.domain.permissions import (
     can_moderate_thread,
     is_helper,
     is_staff,
+    reaction_may_mark,
+    skips_cooldowns,
 )
 
 ROLES = ServerRoles(helper_roles=frozenset({10}), staff_roles=frozenset({20}))
@@ -48,3 +50,21 @@ def test_permission_rules(actor: str, moderate: bool, mark: bool, configure: boo
 def test_staff_are_helpers_but_helpers_are_not_staff() -> None:
     assert is_helper(ACTORS["staff"], ROLES)
     assert not is_staff(ACTORS["helper"], ROLES)
+
+
+def test_a_reaction_is_judged_before_anything_is_fetched() -> None:
+    def may(actor: str, message_id: int = 500, author_id: int | None = 3) -> bool:
+        return reaction_may_mark(
+            ACTORS[actor], ASKER, ROLES, thread_id=400, message_id=message_id, author_id=author_id, bot_id=99
+        )
+
+    assert may("asker") and may("helper") and may("staff") and may("manage_threads")
+    assert not may("member") and not may("bot")
+    assert not may("asker", message_id=400)  # the question itself
+    assert not may("asker", author_id=99)  # the bot's own note
+    assert may("asker", author_id=None)  # the event did not say: the full check decides later
+
+
+def test_helpers_and_staff_skip_cooldowns_members_and_moderators_do_not() -> None:
+    skip = {name for name, actor in ACTORS.items() if skips_cooldowns(actor, ROLES)}
+    assert skip == {"helper", "staff", "manage_guild"}
