@@ -117,10 +117,8 @@ def generate(
                 "state": ThreadState.OPEN,
                 "created_at": asked,
                 "last_activity_at": asked,
-                "dormant_note_pending": False,
                 "starter_deleted": False,
                 "deleted": False,
-                "discord_sync_pending": False,
                 "origin": "live",
             }
         )

@@ -25,11 +25,12 @@ from bot.scheduler import Scheduler
 from bot.services.backfill import BackfillService
 from bot.services.catch_up import CatchUpService
 from bot.services.cooldowns import Cooldowns
+from bot.services.delivery import DeliveryWorker
 from bot.services.errors import UserFacingError
 from bot.services.escalation import EscalationService
 from bot.services.help_threads import HelpThreadService
 from bot.services.intake import Intake
-from bot.services.outbox import OutboxService
+from bot.services.owed import OwedActions
 from bot.services.points import PointsService
 from bot.services.server_config import ServerConfigService
 from bot.services.similar import SimilarService
@@ -51,6 +52,7 @@ EXTENSIONS = (
     "cogs.stats",
     "cogs.similar",
     "cogs.catch_up",
+    "cogs.delivery",  # last: its tick delivers what the other cogs' jobs owed in the same tick
 )
 # The names discord.py gives the tasks running event, command and component handlers.
 HANDLER_TASKS = (
@@ -58,8 +60,10 @@ HANDLER_TASKS = (
     "CommandTree-invoker",
     "discord-ui-view-dispatch",
     "discord-ui-dynamic-item",  # persistent buttons (Claim, This solved it, leaderboard pages)
+    "unstuck-owed: ",  # the delivery worker carrying out what a handler owed (bot.services.delivery)
 )
 MESSAGE_LIMIT = 2000
+RATE_LIMIT_WAIT = 30.0  # seconds discord.py may wait out a 429 by itself
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
 
@@ -78,7 +82,8 @@ class Services:
     backfill: BackfillService
     weekly: WeeklyPostService
     escalation: EscalationService
-    outbox: OutboxService
+    owed: OwedActions
+    delivery: DeliveryWorker
     stats: StatsService
     intake: Intake
     catch_up: CatchUpService
@@ -88,12 +93,12 @@ class Services:
 def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
     """Wire the use cases together; also used by benchmarks and tools that run without Discord."""
     configs = ServerConfigService(db, clock, settings.guild_defaults())
-    outbox = OutboxService(db, clock)
+    owed = OwedActions(clock)
     points = PointsService(db, clock, configs)
     titles_only = not settings.intents.message_content
-    similar = SimilarService(db, clock, configs, points, scope, titles_only=titles_only, outbox=outbox)
-    threads = HelpThreadService(db, clock, configs, scope, outbox, suggest=similar.suggest_for)
-    solutions = SolutionService(db, clock, configs, points)
+    similar = SimilarService(db, clock, configs, points, scope, titles_only=titles_only, owed=owed)
+    threads = HelpThreadService(db, clock, configs, scope, owed, suggest=similar.suggest_for)
+    solutions = SolutionService(db, clock, configs, points, owed)
     solutions.listeners.append(similar.refresh)
     threads.listeners.append(similar.refresh)
     backfill = BackfillService(db, clock, configs)
@@ -116,7 +121,8 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         backfill=backfill,
         weekly=weekly,
         escalation=escalation,
-        outbox=outbox,
+        owed=owed,
+        delivery=DeliveryWorker(db, clock, configs, scope, owed),
         stats=StatsService(db, clock, configs, weekly),
         intake=intake,
         catch_up=CatchUpService(db, configs, threads, solutions, intake),
@@ -193,6 +199,9 @@ class UnstuckBot(commands.AutoShardedBot):
             tree_cls=UnstuckTree,
             guild_ready_timeout=guild_ready_timeout,
             max_messages=5000,
+            # A 429 longer than this raises instead of sleeping inside a handler: the delivery
+            # worker reschedules that action and goes on with the others (30 s is discord.py's least).
+            max_ratelimit_timeout=RATE_LIMIT_WAIT,
         )
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -245,6 +254,8 @@ class UnstuckBot(commands.AutoShardedBot):
         self.scheduler.shutdown()
         self._closing = True
         await self._drain_handlers()
+        if self._services is not None:
+            await self._services.delivery.stop()  # what is still owed stays owed for the next start
         await super().close()
         if self._services is not None:
             await self._services.db.dispose()

@@ -8,7 +8,7 @@ import discord
 
 from bot.domain.permissions import Actor
 from bot.services.intake import PostedMessage, ThreadInfo
-from bot.services.outbox import NoteLink
+from bot.services.owed import NoteButton, NoteLink, OwedMessage
 from bot.services.solutions import AnswerRef
 
 #: Members' messages and replies; other types are system messages ("pinned a message", ...).
@@ -86,8 +86,70 @@ def answer_ref(message: discord.Message) -> AnswerRef:
     )
 
 
-def link_button(link: NoteLink) -> discord.ui.Button[Any]:
-    return discord.ui.Button[Any](label=link.label, url=link.url, emoji=link.emoji or None)
+def link_button(link: NoteLink, row: int | None = None) -> discord.ui.Button[Any]:
+    return discord.ui.Button[Any](label=link.label, url=link.url, emoji=link.emoji or None, row=row)
+
+
+def owed_message(
+    key: str,
+    channel_id: int,
+    content: str = "",
+    embeds: list[discord.Embed] | None = None,
+    view: discord.ui.View | None = None,
+) -> OwedMessage:
+    """A message rendered now, to be posted by the delivery worker: embeds and buttons as stored values."""
+    links: list[NoteLink] = []
+    rows: list[int | None] = []
+    buttons: list[NoteButton] = []
+    for item in view.children if view is not None else []:
+        button = getattr(item, "item", item)  # a persistent button (DynamicItem) wraps a Button
+        if not isinstance(button, discord.ui.Button):
+            continue
+        emoji = str(button.emoji) if button.emoji else ""
+        if button.url:
+            links.append(NoteLink(button.label or "", button.url, emoji))
+            rows.append(item.row)
+        elif button.custom_id:
+            style = button.style.name
+            buttons.append(NoteButton(button.custom_id, button.label or "", emoji, style, item.row))
+    return OwedMessage(
+        key=key,
+        channel_id=channel_id,
+        content=content,
+        embeds=tuple(embed.to_dict() for embed in embeds or ()),
+        links=tuple(links),
+        buttons=tuple(buttons),
+        link_rows=tuple(rows) if any(row is not None for row in rows) else (),
+    )
+
+
+def message_view(message: OwedMessage) -> discord.ui.View | None:
+    """The buttons of an owed message, ready to send; ``None`` for none.
+
+    The view is stopped before it is sent: its buttons are either links or persistent buttons that
+    their cog answers by custom id, so discord.py need not keep it.
+    """
+    rows = message.link_rows or (None,) * len(message.links)
+    if not message.links and not message.buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    items: list[discord.ui.Button[Any]] = [
+        link_button(link, row) for link, row in zip(message.links, rows, strict=True)
+    ]
+    items += [
+        discord.ui.Button[Any](
+            custom_id=button.custom_id,
+            label=button.label,
+            emoji=button.emoji or None,
+            style=discord.ButtonStyle[button.style],
+            row=button.row,
+        )
+        for button in message.buttons
+    ]
+    for item in sorted(items, key=lambda i: (i.row is None, i.row or 0)):
+        view.add_item(item)
+    view.stop()
+    return view
 
 
 def thread_link(guild_id: int, thread_id: int, message_id: int | None = None) -> str:

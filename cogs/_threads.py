@@ -1,8 +1,8 @@
-"""Help threads on Discord, as several cogs' ports need them: find one, make it look like its state,
-post an owed note in it, archive it.
+"""Help threads on Discord, as several cogs' ports need them: find one, and what it should look like
+(tags, ✅ name, the "Solved" note).
 
 A shared adapter rather than one cog's port, so that no cog reaches into another for these: the
-help-threads, solutions and similar cogs each build one.
+help-threads, solutions, similar and delivery cogs each use it.
 """
 
 from __future__ import annotations
@@ -14,17 +14,13 @@ import discord
 from bot.config import HelpSettings
 from bot.domain.lifecycle import ThreadState
 from bot.domain.naming import with_prefix, without_prefix
-from bot.services.outbox import NoteLink
-from bot.services.server_config import ServerConfig
-from cogs._common import link_button
-from storage.models import HelpThread
+from cogs._common import thread_link
+from storage.models import HelpThread, Solution
 
 log = logging.getLogger(__name__)
 
 
 class DiscordThreads:
-    """Also the outbox's port (:class:`bot.services.outbox.OutboxPort`): ``send`` and ``archive``."""
-
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
@@ -39,48 +35,19 @@ class DiscordThreads:
             return None
         return fetched if isinstance(fetched, discord.Thread) else None
 
-    async def sync_appearance(self, row: HelpThread, config: ServerConfig) -> None:
-        """Make a thread look like its state: forum tags (Solved/Unanswered) or the ✅ name prefix."""
-        thread = await self.thread(row.id)
-        if thread is None or thread.archived:
-            return  # an archived thread is left as it is; editing it would wake it up
-        help_settings = config.settings.help
-        try:
-            if isinstance(thread.parent, discord.ForumChannel):
-                tags = desired_tags(thread.parent, thread.applied_tags, row.state, help_settings)
-                if tags is not None:
-                    await thread.edit(applied_tags=tags)
-            else:
-                name = desired_name(thread.name, row.state, help_settings.solved_prefix)
-                if name != thread.name:
-                    await thread.edit(name=name)
-        except (discord.NotFound, discord.Forbidden):
-            log.info("could not update the look of thread %s", row.id)
 
-    async def send(
-        self, channel_id: int, content: str, nonce: str, links: tuple[NoteLink, ...] = ()
-    ) -> int | None:
-        """Post an owed message; ``None`` when the channel is gone."""
-        channel = self.client.get_channel(channel_id) or await self.thread(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            return None
-        view: discord.ui.View = discord.utils.MISSING  # no components at all unless there are links
-        if links:
-            view = discord.ui.View(timeout=None)
-            for link in links:
-                view.add_item(link_button(link))
-        try:
-            return (await channel.send(content, nonce=nonce, view=view)).id
-        except (discord.NotFound, discord.Forbidden):
-            return None
-
-    async def archive(self, thread_id: int) -> None:
-        thread = await self.thread(thread_id)
-        if thread is not None and not thread.archived:
-            try:
-                await thread.edit(archived=True)
-            except (discord.NotFound, discord.Forbidden):
-                log.info("could not archive thread %s", thread_id)
+def solved_note(thread: HelpThread, solution: Solution | None) -> tuple[str, discord.ui.View]:
+    """The bot's one reply in a solved thread, and its jump button; or the text once unmarked."""
+    if solution is None:
+        return "↩️ The solution mark was removed, so this thread is open again.", discord.ui.View()
+    if solution.message_id is None:
+        return f"✅ **Solved!** Marked as solved by <@{solution.marked_by_id}>.", discord.ui.View()
+    author, marker = solution.author_id, solution.marked_by_id
+    text = f"✅ **Solved!** <@{author}>'s answer was marked as the solution by <@{marker}>."
+    view = discord.ui.View()
+    url = thread_link(thread.guild_id, thread.id, solution.message_id)
+    view.add_item(discord.ui.Button(label="Jump to the answer", url=url, emoji="➡️"))
+    return text, view
 
 
 def desired_tags(

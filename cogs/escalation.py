@@ -18,12 +18,14 @@ from bot.domain.escalation import TierTarget, tier_label, waiting_roles
 from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
 from bot.scheduler import Job
+from bot.services.delivery import Refused
 from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.escalation import EscalateResult, EscalationService
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
 from cogs._access import guild_access
 from cogs._common import actor_from_interaction, thread_link
+from cogs._errors import classified
 
 log = logging.getLogger(__name__)
 
@@ -202,15 +204,20 @@ class DiscordEscalationPort:
             else NO_PINGS
         )
         try:
-            message = await channel.send(
-                digest_content(view, part),
-                embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
-                view=digest_buttons(view, part),
-                nonce=part.nonce,
-                allowed_mentions=mentions,
+            # A 5xx, a long 429 or a lost connection reaches the sweep, which tries again later.
+            message = await classified(
+                channel.send(
+                    digest_content(view, part),
+                    embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                    view=digest_buttons(view, part),
+                    nonce=part.nonce,
+                    allowed_mentions=mentions,
+                )
             )
-        except (discord.NotFound, discord.Forbidden):
-            log.warning("could not post escalation digest %s in %s", view.digest_id, view.channel_id)
+        except Refused as refusal:
+            log.warning(
+                "could not post escalation digest %s in %s: %s", view.digest_id, view.channel_id, refusal
+            )
             return None
         return message.id
 

@@ -1,8 +1,9 @@
 """Help threads on Discord: open them, welcome askers, follow replies, close, reopen, put to rest.
 
 Messages and new forum posts go to :mod:`bot.services.intake`, the path the start-up catch-up
-(:mod:`cogs.catch_up`) uses too. The cog's port posts the welcome and dormancy notes and opens
-threads; it is handed to the services when the cog loads, with the dormancy sweep as a timed job.
+(:mod:`cogs.catch_up`) uses too. The cog's port opens threads and renders the welcome and dormancy
+notes the services owe (the delivery worker posts them); it is handed to the services when the cog
+loads, with the dormancy sweep as a timed job.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from bot.domain.formatting import humanize_duration
 from bot.domain.naming import without_prefix
 from bot.scheduler import Job
 from bot.services.help_threads import HelpThreadService
-from bot.services.outbox import Note
+from bot.services.owed import OwedMessage
 from bot.services.server_config import ServerConfig
 from bot.services.similar import Suggestion
-from cogs._common import actor_from_interaction, posted_message, thread_info
+from cogs._common import actor_from_interaction, owed_message, posted_message, thread_info
 from cogs._nonces import COMMAND_NOTE, DORMANT_NOTE, WELCOME_NOTE, nonce
 from cogs._threads import DiscordThreads
 from cogs.similar import welcome_message
@@ -40,34 +41,23 @@ DORMANCY_SWEEP_SECONDS = 60  # how often idle threads are looked for
 
 class DiscordThreadPort(DiscordThreads):
     """The help-thread use cases' window on Discord (:class:`bot.services.intake.IntakePort`). Every
-    post carries a nonce derived from what it is about, so a retry after a crash returns the first
+    note carries a nonce derived from what it is about, so a retry after a crash returns the first
     message instead of posting a second one."""
 
-    async def _post(self, thread_id: int, key: str, **kwargs: object) -> int | None:
-        """Post in the thread with ``key`` as the nonce; ``None`` when the thread is gone."""
-        thread = await self.thread(thread_id)
-        if thread is None:
-            return None
-        try:
-            message = await thread.send(nonce=key, **kwargs)  # type: ignore[call-overload]
-        except (discord.NotFound, discord.Forbidden):
-            return None
-        return message.id
-
-    async def post_welcome(
+    def welcome_note(
         self, thread: HelpThread, config: ServerConfig, suggestions: Sequence[Suggestion]
-    ) -> int | None:
+    ) -> OwedMessage:
         embeds, view = welcome_message(welcome_embed(config), suggestions, thread.id)
-        return await self._post(thread.id, nonce(WELCOME_NOTE, thread.id), embeds=embeds, view=view)
+        return owed_message(nonce(WELCOME_NOTE, thread.id), thread.id, embeds=embeds, view=view)
 
-    async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None:
+    def dormant_note(self, thread: HelpThread, config: ServerConfig) -> OwedMessage:
         idle = config.settings.help.dormant_after
         text = (
             f"💤 This thread has been quiet for {humanize_duration(idle)}, so I archived it. "
             f"<@{thread.asker_id}>, just write here if you still need help and it opens again."
         )
         # The asker is named but not pinged: a dormancy note is no reason to wake anyone.
-        return await self._post(thread.id, nonce(DORMANT_NOTE, thread.id), content=text)
+        return OwedMessage(nonce(DORMANT_NOTE, thread.id), thread.id, content=text)
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
         channel = self.client.get_channel(channel_id)
@@ -122,7 +112,6 @@ class HelpThreads(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.services.intake.thread_port = self.port
         self.bot.scheduler.register(Job("dormancy", self._sweep_dormant, seconds=DORMANCY_SWEEP_SECONDS))
-        self.bot.services.catch_up.register(self._deliver_owed)
 
     @property
     def service(self) -> HelpThreadService:
@@ -130,11 +119,6 @@ class HelpThreads(commands.Cog):
 
     async def _sweep_dormant(self) -> None:
         await self.service.sweep_dormant(self.port)
-
-    async def _deliver_owed(self, guild_id: int) -> None:
-        """After downtime: the welcome and dormancy notes and the owed messages a crash left unsent."""
-        await self.service.deliver_pending_notes(self.port)
-        await self.bot.services.outbox.send_owed(guild_id, self.port)
 
     async def _config(self, guild_id: int | None) -> ServerConfig | None:
         if guild_id is None or not self.bot.scope.owns(guild_id):
@@ -201,10 +185,9 @@ class HelpThreads(commands.Cog):
         text = f"🔒 Closed by {interaction.user.mention}: {reason_text}. Use `/reopen` if you need more help."
         channel_id = interaction.channel_id or 0
         key = nonce(COMMAND_NOTE, interaction.id)
-        note = Note(key=key, channel_id=channel_id, content=text, archive_after=True)
+        note = OwedMessage(key=key, channel_id=channel_id, content=text)
         await self.service.close(channel_id, actor_from_interaction(interaction), reason, note)
         await interaction.response.send_message("Done: the thread is closed.", ephemeral=True)
-        await self.bot.services.outbox.send(note.key, self.port)  # the note, then the archive
 
     @close.autocomplete("reason")
     async def _close_reasons(
@@ -218,13 +201,10 @@ class HelpThreads(commands.Cog):
     @app_commands.guild_only()
     async def reopen(self, interaction: discord.Interaction) -> None:
         text = f"🔓 Reopened by {interaction.user.mention}. Ask away!"
-        note = Note(nonce(COMMAND_NOTE, interaction.id), channel_id=interaction.channel_id or 0, content=text)
+        key = nonce(COMMAND_NOTE, interaction.id)
+        note = OwedMessage(key, channel_id=interaction.channel_id or 0, content=text)
         thread = await self.service.reopen(note.channel_id, actor_from_interaction(interaction), note)
         await interaction.response.send_message("Done: the thread is open again.", ephemeral=True)
-        await self.bot.services.outbox.send(note.key, self.port)
-        channel = interaction.channel
-        if isinstance(channel, discord.Thread) and channel.archived:
-            await channel.edit(archived=False)
         log.info("thread %s reopened", thread.id)
 
 

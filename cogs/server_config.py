@@ -23,6 +23,7 @@ from bot.domain.setup_check import (
     permission_problem,
     tag_list,
     tags_fix,
+    undelivered,
 )
 from bot.services.errors import NotAllowed
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService, settable_keys
@@ -220,6 +221,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
         _require_configure(interaction)
         config = await self.configs.get(interaction.guild_id)
         missing = missing_setup(setup_facts(interaction.guild, config)) if interaction.guild else []
+        missing += undelivered(await self.bot.services.delivery.refused_summary(config.guild_id))
         embed = show_embed(config, self.bot.settings.intents.message_content, missing)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

@@ -21,12 +21,11 @@ from bot.domain.cooldowns import Costly
 from bot.domain.lifecycle import can_reuse
 from bot.domain.suggestions import answer_excerpt
 from bot.services.errors import UserFacingError
-from bot.services.outbox import Note, NoteLink
+from bot.services.owed import NoteLink, OwedMessage
 from bot.services.similar import ReuseOutcome, ReuseResult, SimilarService, Suggestion
 from cogs._access import DiscordAccess, viewer_of
 from cogs._common import actor_from_interaction, link_button, thread_link
 from cogs._nonces import REUSE_NOTE, nonce
-from cogs._threads import DiscordThreads
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -150,14 +149,13 @@ def reuse_note(outcome: ReuseOutcome) -> str:
     )
 
 
-def owed_reuse_note(outcome: ReuseOutcome) -> Note:
-    """The reuse note as the outbox keeps it: text, links to the earlier thread, then archive."""
-    return Note(
+def owed_reuse_note(outcome: ReuseOutcome) -> OwedMessage:
+    """The reuse note as it is owed: text and links to the earlier thread (the archive follows)."""
+    return OwedMessage(
         key=nonce(REUSE_NOTE, outcome.thread.id),
         channel_id=outcome.thread.id,
         content=reuse_note(outcome),
         links=link_targets(outcome.source),
-        archive_after=True,
     )
 
 
@@ -177,7 +175,6 @@ class Similar(commands.Cog):
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
-        self.threads = DiscordThreads(bot)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReuseButton)
@@ -225,13 +222,8 @@ class Similar(commands.Cog):
         except UserFacingError as error:
             await interaction.response.send_message(str(error), ephemeral=True)
             return
+        # The note and the archive were owed in the same transaction: the delivery worker posts them.
         await interaction.response.send_message(reuse_confirmation(outcome), ephemeral=True)
-        thread = outcome.thread
-        if outcome.result is ReuseResult.CLOSED:
-            await self.threads.sync_appearance(thread, await self.bot.services.configs.get(thread.guild_id))
-        # The note, then the archive: owed since the commit, so a crash before this line loses
-        # neither (start-up, or this second click, sends what is still owed).
-        await self.bot.services.outbox.send(nonce(REUSE_NOTE, thread.id), self.threads)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -13,10 +13,9 @@ from discord.ext import commands
 from bot.services.errors import UserFacingError
 from bot.services.server_config import ServerConfig
 from bot.services.solutions import AnswerRef, MarkKind, MarkOutcome, SolutionService, Via
-from cogs._common import actor_from_interaction, actor_from_member, answer_ref, thread_link
-from cogs._nonces import SOLVED_NOTE, nonce
+from cogs._common import actor_from_interaction, actor_from_member, answer_ref
 from cogs._threads import DiscordThreads
-from storage.models import HelpThread, Solution
+from storage.models import HelpThread
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -35,50 +34,6 @@ def parse_message_ref(text: str) -> tuple[int | None, int] | None:
     if text.isascii() and text.isdigit() and 15 <= len(text) <= 21:  # "1²" is a digit, not a number
         return None, int(text)
     return None
-
-
-def solved_note(thread: HelpThread, solution: Solution | None) -> tuple[str, discord.ui.View | None]:
-    """The bot's one reply in a solved thread, and its jump button; or the text once unmarked."""
-    if solution is None:
-        return "↩️ The solution mark was removed, so this thread is open again.", discord.ui.View()
-    if solution.message_id is None:
-        return f"✅ **Solved!** Marked as solved by <@{solution.marked_by_id}>.", discord.ui.View()
-    author, marker = solution.author_id, solution.marked_by_id
-    text = f"✅ **Solved!** <@{author}>'s answer was marked as the solution by <@{marker}>."
-    view = discord.ui.View()
-    url = thread_link(thread.guild_id, thread.id, solution.message_id)
-    view.add_item(discord.ui.Button(label="Jump to the answer", url=url, emoji="➡️"))
-    return text, view
-
-
-class DiscordSolutionPort:
-    """Brings a thread's look and its "Solved" note in line with its solution."""
-
-    def __init__(self, client: discord.Client) -> None:
-        self.threads = DiscordThreads(client)
-
-    async def sync_solution(
-        self, thread: HelpThread, solution: Solution | None, config: ServerConfig
-    ) -> int | None:
-        await self.threads.sync_appearance(thread, config)
-        channel = await self.threads.thread(thread.id)
-        if channel is None:
-            return None
-        text, view = solved_note(thread, solution)
-        if thread.solved_note_message_id:
-            try:
-                message = channel.get_partial_message(thread.solved_note_message_id)
-                await message.edit(content=text, view=view)
-                return thread.solved_note_message_id
-            except discord.NotFound:
-                pass  # someone deleted our note: post a fresh one below
-        if solution is None:
-            return None
-        try:
-            message = await channel.send(text, view=view, nonce=nonce(SOLVED_NOTE, thread.id))
-        except (discord.NotFound, discord.Forbidden):
-            return None
-        return message.id
 
 
 def outcome_text(outcome: MarkOutcome) -> str:
@@ -101,14 +56,13 @@ def outcome_text(outcome: MarkOutcome) -> str:
 class Solutions(commands.Cog):
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
-        self.port = DiscordSolutionPort(bot)
+        self.threads = DiscordThreads(bot)
         self.menu = app_commands.ContextMenu(name="Mark as solution", callback=self.mark_from_menu)
         self.menu.guild_only = True
         bot.tree.add_command(self.menu)
 
     async def cog_load(self) -> None:
-        self.bot.services.intake.solution_port = self.port
-        self.bot.services.catch_up.register(self._sync_pending)
+        self.bot.services.intake.takes_reactions = True
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
@@ -121,14 +75,6 @@ class Solutions(commands.Cog):
         if thread_id is None:
             return None
         return await self.bot.services.threads.get(thread_id)
-
-    async def _sync_discord(self, thread_id: int) -> None:
-        """After a mark or unmark: bring the thread's tags, name and "Solved" note in line."""
-        await self.service.sync(thread_id, self.port)
-
-    async def _sync_pending(self, guild_id: int) -> None:
-        """After downtime: show the marks made just before a crash."""
-        await self.service.sync_pending(guild_id, self.port)
 
     # ---- reactions (intake: the catch-up applies the ones it finds after downtime the same way) ----
 
@@ -148,7 +94,7 @@ class Solutions(commands.Cog):
         if not await self.service.reaction_may_mark(tracked, actor, payload.message_id, author, me):
             return
         # Not every thread is in discord.py's cache (archived ones, or right after a restart).
-        thread = await self.port.threads.thread(payload.channel_id)
+        thread = await self.threads.thread(payload.channel_id)
         if thread is None:
             return
         try:
@@ -211,7 +157,6 @@ class Solutions(commands.Cog):
             thread_id, answer_ref(message), actor_from_interaction(interaction), Via.MENU
         )
         await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
-        await self._sync_discord(thread_id)
 
     @app_commands.command(name="solved", description="Mark this help thread as solved")
     @app_commands.describe(
@@ -225,7 +170,6 @@ class Solutions(commands.Cog):
         answer = await self._answer_from_option(interaction, message) if message else None
         outcome = await self.service.mark(thread_id, answer, actor_from_interaction(interaction), Via.COMMAND)
         await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
-        await self._sync_discord(thread_id)
 
     async def _answer_from_option(self, interaction: discord.Interaction, text: str) -> AnswerRef:
         ref = parse_message_ref(text)
@@ -245,11 +189,10 @@ class Solutions(commands.Cog):
     @app_commands.command(name="unsolve", description="Take back this thread's solution mark")
     @app_commands.guild_only()
     async def unsolve(self, interaction: discord.Interaction) -> None:
-        thread = await self.service.unmark(interaction.channel_id or 0, actor_from_interaction(interaction))
+        await self.service.unmark(interaction.channel_id or 0, actor_from_interaction(interaction))
         await interaction.response.send_message(
             "↩️ Solution removed; its points were taken back.", ephemeral=True
         )
-        await self._sync_discord(thread.id)
 
 
 async def setup(bot: UnstuckBot) -> None:

@@ -79,17 +79,10 @@ class HelpThread(Base):
     # When the thread goes dormant if nobody writes: kept up to date on activity, NULL unless live,
     # so the sweep is an index range scan instead of per-guild arithmetic over every thread.
     dormant_due_at: Mapped[datetime | None]
-    # Bot messages that belong to the thread; NULL while a note is still owed (see reconcile).
-    welcome_message_id: Mapped[int | None]
-    dormant_note_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen_message_id: Mapped[int | None]
     starter_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     solved_at: Mapped[datetime | None]
-    # The bot's "Solved: jump to the answer" reply, edited when the solution moves or is removed.
-    solved_note_message_id: Mapped[int | None]
-    # Tags, name and solved note still have to be brought in line with the state (crash-safe).
-    discord_sync_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str] = mapped_column(String(8), default="live")  # live | backfill (imported history)
     # Known to be archived on Discord (from THREAD_UPDATE or a look at start-up): such a thread
     # can't change until it becomes active again, so the restart catch-up skips it.
@@ -327,29 +320,46 @@ class SolutionReaction(Base):
     thread_id: Mapped[int] = mapped_column(ForeignKey("help_threads.id", ondelete="CASCADE"), index=True)
 
 
-class OutboxMessage(Base):
-    """A bot message owed to a channel, written in the same transaction as the change behind it.
+class OwedAction(Base):
+    """A Discord action owed by a committed change, written in the same transaction as it.
 
-    The key doubles as the Discord nonce, so a resend after a crash cannot post it twice.
+    One worker (:mod:`bot.services.delivery`) delivers the due ones while the bot runs, with backoff.
+    ``key`` is unique per reason to act and doubles as the Discord nonce of a message. A
+    desired-state action (a thread's appearance) is one row per thread, owed again by setting it
+    back to ``pending``: five quick changes cost one edit, worked out from the database when it is
+    delivered. ``version`` grows each time, so a delivery that read older state never settles it.
     """
 
-    __tablename__ = "outbox"
+    __tablename__ = "owed_actions"
     __table_args__ = (
+        # The worker reads only pending rows: a partial index keeps delivered history out of it.
         Index(
-            "ix_outbox_unsent",
+            "ix_owed_actions_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_owed_actions_refused",
             "guild_id",
-            sqlite_where=text("sent_message_id IS NULL"),
-            postgresql_where=text("sent_message_id IS NULL"),
+            sqlite_where=text("status = 'refused'"),
+            postgresql_where=text("status = 'refused'"),
         ),
     )
 
     key: Mapped[str] = mapped_column(String(25), primary_key=True)
     guild_id: Mapped[int]
-    channel_id: Mapped[int]
-    content: Mapped[str] = mapped_column(Text)
-    # Link buttons under the message: [{"label", "url", "emoji"}]; NULL for none.
-    links: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
-    # Archive the thread once the message is out (a close note is the thread's last word).
-    archive_after: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    channel_id: Mapped[int]  # where it happens: a channel or thread (deliveries per channel run in order)
+    kind: Mapped[str] = mapped_column(String(12))  # send | appearance
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(8))  # pending | done | refused
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # An attempt whose outcome is unknown (a timeout, a reset): look before sending again.
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
-    sent_message_id: Mapped[int | None]
+    queued_at: Mapped[datetime]  # when it was last owed (order of delivery within a channel)
+    next_attempt_at: Mapped[datetime]
+    result: Mapped[int | None]  # the message id a send (or a thread's solved note) ended with
+    refusal: Mapped[str | None] = mapped_column(String(200))  # Discord's final refusal, shown to staff
+    settled_at: Mapped[datetime | None]

@@ -261,22 +261,3 @@ class ThreadRepo:
             .values(change.fields())
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def pending_notes(self, guild_ids_filter: ColumnElement[bool]) -> Sequence[HelpThread]:
-        """Threads whose welcome or dormancy note is still owed (a crash came between row and post)."""
-        rows = await self.session.scalars(
-            select(HelpThread)
-            .where(HelpThread.deleted == false())
-            .where(guild_ids_filter)
-            .where((HelpThread.welcome_message_id.is_(None)) | (HelpThread.dormant_note_pending.is_(True)))
-        )
-        return rows.all()
-
-    async def pending_sync(self, guild_id: int) -> Sequence[int]:
-        """Threads whose look on Discord (tags, name, solved note) still lags their state."""
-        rows = await self.session.scalars(
-            select(HelpThread.id).where(
-                HelpThread.guild_id == guild_id, HelpThread.discord_sync_pending.is_(True)
-            )
-        )
-        return rows.all()

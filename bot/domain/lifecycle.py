@@ -124,9 +124,7 @@ class ThreadChange:
     close_reason: str | Keep | None = KEEP
     dormant_at: datetime | Keep | None = KEEP
     dormant_due_at: datetime | Keep | None = KEEP
-    dormant_note_pending: bool | Keep = KEEP
     last_activity_at: datetime | Keep = KEEP
-    discord_sync_pending: bool | Keep = KEEP
     deleted: bool | Keep = KEEP
     answered_at: datetime | Keep | None = KEEP
     first_responder_id: int | Keep | None = KEEP
@@ -159,7 +157,6 @@ def close(state: ThreadState, *, now: datetime, by: int, reason: str) -> ThreadC
         closed_by_id=by,
         close_reason=reason[:CLOSE_REASON_LIMIT],
         dormant_due_at=None,
-        dormant_note_pending=False,
     )
 
 
@@ -179,10 +176,8 @@ def close_as_duplicate(state: ThreadState, *, now: datetime, by: int) -> ThreadC
 
 
 def solve(now: datetime) -> ThreadChange:
-    """A solution was accepted (from any state): the thread is solved, and Discord must show it."""
-    return ThreadChange(
-        state=ThreadState.SOLVED, solved_at=now, dormant_due_at=None, discord_sync_pending=True
-    )
+    """A solution was accepted (from any state): the thread is solved."""
+    return ThreadChange(state=ThreadState.SOLVED, solved_at=now, dormant_due_at=None)
 
 
 class ThreadFacts(Protocol):
@@ -209,7 +204,7 @@ def _live_again(thread: ThreadFacts, now: datetime, idle: timedelta) -> ThreadCh
 
 def unsolve(thread: ThreadFacts, *, now: datetime, idle: timedelta) -> ThreadChange:
     """The solution was taken back: the thread is live again and its dormancy clock restarts now."""
-    return replace(_live_again(thread, now, idle), solved_at=None, discord_sync_pending=True)
+    return replace(_live_again(thread, now, idle), solved_at=None)
 
 
 def reopen(thread: ThreadFacts, *, now: datetime, idle: timedelta) -> ThreadChange:
@@ -224,7 +219,6 @@ def reopen(thread: ThreadFacts, *, now: datetime, idle: timedelta) -> ThreadChan
         closed_at=None,
         closed_by_id=None,
         close_reason=None,
-        dormant_note_pending=False,
     )
 
 
@@ -267,23 +261,14 @@ def replied(thread: ReplyFacts, reply: Reply, idle: timedelta) -> tuple[ReplyOut
     )
     if outcome.first_response or earlier:
         change = replace(change, answered_at=reply.at, first_responder_id=reply.author_id)
-    if outcome.reopened:
-        change = replace(change, dormant_note_pending=False)
     return outcome, change
 
 
 def go_dormant(now: datetime) -> ThreadChange:
-    """An idle live thread (a state in :data:`DORMANCY_FROM`) goes to rest; its note is owed."""
-    return ThreadChange(
-        state=ThreadState.DORMANT, dormant_at=now, dormant_due_at=None, dormant_note_pending=True
-    )
-
-
-def dormant_note_posted(state: ThreadState) -> ThreadChange:
-    """The dormancy note is out: nothing is owed any more, unless the thread came back meanwhile."""
-    return ThreadChange(dormant_note_pending=False) if state is ThreadState.DORMANT else ThreadChange()
+    """An idle live thread (a state in :data:`DORMANCY_FROM`) goes to rest (its note is owed)."""
+    return ThreadChange(state=ThreadState.DORMANT, dormant_at=now, dormant_due_at=None)
 
 
 def deleted() -> ThreadChange:
     """The thread is gone from Discord: its history stays, every timer on it stops."""
-    return ThreadChange(deleted=True, dormant_due_at=None, dormant_note_pending=False)
+    return ThreadChange(deleted=True, dormant_due_at=None)

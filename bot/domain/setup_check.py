@@ -172,3 +172,28 @@ def permission_problem(channel: ChannelFacts, pinged_roles_mentionable: bool = T
 
 def _listed(problem: Missing | None) -> list[Missing]:
     return [problem] if problem is not None else []
+
+
+#: What to do about an action Discord refused for good, by the reason the delivery worker gave.
+UNDELIVERED_FIX = {
+    "missing permission": "Give Unstuck the permissions it needs there; what comes next goes through.",
+    "missing access": "Let Unstuck view that channel; what comes next goes through.",
+}
+
+
+def undelivered(refusals: Iterable[tuple[int, str, int]]) -> list[Missing]:
+    """One line per channel and reason for the bot actions Discord refused for good.
+
+    ``refusals`` are (channel id, reason, how many). Such actions are never retried, so this is the
+    one place staff learn that, say, three notes never reached a thread.
+    """
+    problems = []
+    for channel_id, reason, count in refusals:
+        what = "bot action" if count == 1 else "bot actions"
+        problems.append(
+            Missing(
+                f"{count} {what} could not be delivered in <#{channel_id}>: {reason}",
+                UNDELIVERED_FIX.get(reason, "Nothing to do if that was meant; they will not be retried."),
+            )
+        )
+    return problems

@@ -240,7 +240,6 @@ class BackfillService:
             answered_at=history.first_reply[1] if history.first_reply else None,
             first_responder_id=history.first_reply[0] if history.first_reply else None,
             solved_at=solved_at,
-            welcome_message_id=0,  # no welcome is owed to history
             last_seen_message_id=history.last_message_id,
             origin="backfill",
             archived_on_discord=True,  # backfill reads archived threads only

@@ -6,6 +6,11 @@ deterministic nonces, then records the message ids. A crash between claim and se
 first messages instead of posting twice. Threads leave the queue when they stop being ``open`` or are
 claimed; that is checked when they fall due (:func:`bot.domain.escalation.is_stale`), so no other
 feature has to tell this one.
+
+Digests are not owed actions (:mod:`bot.services.owed`): the claimed digest rows already are the
+delivery queue of the pings, shared safely by several processes. They get the same care while the
+bot runs, though: each send has a deadline, and a digest Discord failed (5xx, a timeout, a 429)
+stays ``sending`` and is tried again by a later tick after a backoff, without holding up the others.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from bot.domain.escalation import (
     tier_label,
 )
 from bot.domain.sharding import ShardScope
+from bot.services.delivery import CALL_TIMEOUT, Refused, RetryAfter, Unavailable, backoff
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.escalation_repo import DueDelivery, EscalationRepo
@@ -117,6 +123,10 @@ class DigestSweep:
         self._lock = asyncio.Lock()
         self._last_swept: dict[int, datetime] = {}
         self._reported: dict[tuple[int, int], str] = {}
+        # Digests Discord failed to take, and when (and how often) to try them again.
+        self._retry_at: dict[int, datetime] = {}
+        self._failures: dict[int, int] = {}
+        self.call_timeout = CALL_TIMEOUT
 
     def _owned(self, column: ColumnElement[int]) -> ColumnElement[bool]:
         return owned_by_shards(column, self.scope.shard_ids, self.scope.shard_count)
@@ -184,8 +194,7 @@ class DigestSweep:
                 digest_id = await self._claim(
                     config.guild_id, tier, target, group[:MAX_THREADS_PER_DIGEST], now
                 )
-                if digest_id is not None:
-                    await self._send(port, digest_id)
+                if digest_id is not None and await self._send(port, digest_id):
                     sent += 1
         return sent
 
@@ -226,27 +235,53 @@ class DigestSweep:
                 self._owned(EscalationDigest.guild_id)
             )
         resumed = 0
+        now = self.clock.now()
         for digest_id in unfinished:
+            if self._retry_at.get(digest_id, now) > now:
+                continue  # Discord failed it a moment ago: its backoff has not run out
             view = await self.view(digest_id)
             if view is not None and (only_guild is None or view.guild_id == only_guild):
-                await self._send(port, digest_id)
-                resumed += 1
+                resumed += await self._send(port, digest_id)
         return resumed
 
-    async def _send(self, port: EscalationPort, digest_id: int) -> None:
+    async def _send(self, port: EscalationPort, digest_id: int) -> bool:
+        """Send what is missing of a digest; False when Discord failed and a later tick retries."""
         view = await self.view(digest_id)
         if view is None:
-            return
+            return False
         message_ids = list(view.message_ids)
         for part in view.parts[len(message_ids) :]:
-            message_ids.append(await port.send_digest_part(view, part) or 0)
+            try:
+                sent = await asyncio.wait_for(port.send_digest_part(view, part), self.call_timeout)
+            except Refused:
+                sent = None  # the channel is gone or closed to the bot: nothing will change that
+            except (RetryAfter, Unavailable, TimeoutError) as failure:
+                self._later(view, failure)
+                return False
+            message_ids.append(sent or 0)
             async with self.db.session() as session:
                 await EscalationRepo(session).record_part(digest_id, message_ids)
+        self._retry_at.pop(digest_id, None)
+        self._failures.pop(digest_id, None)
         message_of_thread = {
             entry.thread_id: message_ids[part.index] or None for part in view.parts for entry in part.entries
         }
         async with self.db.session() as session:
             await EscalationRepo(session).finish_digest(digest_id, message_of_thread, self.clock.now())
+        return True
+
+    def _later(self, view: DigestView, failure: Exception) -> None:
+        failures = self._failures.get(view.digest_id, 0)
+        wait = failure.seconds if isinstance(failure, RetryAfter) else backoff(failures)
+        self._failures[view.digest_id] = failures + 1
+        self._retry_at[view.digest_id] = self.clock.now() + timedelta(seconds=wait)
+        log.info(
+            "guild %s: escalation digest %s not sent (%s); trying again in %.0f s",
+            view.guild_id,
+            view.digest_id,
+            failure or "no answer in time",
+            wait,
+        )
 
     async def view(self, digest_id: int) -> DigestView | None:
         """A digest as stored, ready to render (the same on every retry)."""

@@ -1,8 +1,8 @@
-"""Help-thread use cases: tracking, replies, close/reopen, dormancy, and notes still owed after a crash.
+"""Help-thread use cases: tracking, replies, close/reopen, dormancy.
 
-The database row is written first and is the source of truth; Discord side effects follow and are
-recorded when done. A crash in between leaves a marker (``welcome_message_id IS NULL``,
-``dormant_note_pending``) that :meth:`HelpThreadService.deliver_pending_notes` picks up at start-up.
+The database row is the source of truth. What Discord must show after a change (the welcome and
+dormancy notes, the thread's tags, name and archive state) is owed in the same transaction
+(:mod:`bot.services.owed`) and delivered by the worker, so a crash or a Discord outage loses none.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bot.domain.permissions import Actor, can_moderate_thread
 from bot.domain.sharding import ShardScope
 from bot.services.batching import Batcher
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.outbox import Note, OutboxService
+from bot.services.owed import OwedActions, OwedMessage
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.similar import Suggestion
 from bot.services.tracked import held_thread
@@ -60,19 +60,15 @@ Suggester = Callable[[HelpThread, ServerConfig], Awaitable[Sequence[Suggestion]]
 
 
 class ThreadPort(Protocol):
-    """What the thread use cases need from Discord. Returns ``None`` when the thread is gone."""
+    """How the thread use cases' notes look on Discord: rendered when owed, posted by the worker."""
 
-    async def post_welcome(
+    def welcome_note(
         self, thread: HelpThread, config: ServerConfig, suggestions: Sequence[Suggestion]
-    ) -> int | None:
+    ) -> OwedMessage:
         """The welcome note, with the similar solved threads worth suggesting (often none)."""
         ...
 
-    async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None: ...
-
-    async def archive(self, thread_id: int) -> None: ...
-
-    async def sync_appearance(self, thread: HelpThread, config: ServerConfig) -> None: ...
+    def dormant_note(self, thread: HelpThread, config: ServerConfig) -> OwedMessage: ...
 
 
 class HelpThreadService:
@@ -82,14 +78,14 @@ class HelpThreadService:
         clock: Clock,
         configs: ServerConfigService,
         scope: ShardScope,
-        outbox: OutboxService | None = None,
+        owed: OwedActions | None = None,
         suggest: Suggester | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.configs = configs
         self.scope = scope
-        self.outbox = outbox  # where owed public notes (close, reopen) are written
+        self.owed = owed or OwedActions(clock)  # where what Discord must show is owed
         self.suggest = suggest  # what a welcome note suggests (the similar threads)
         self._writer: Batcher[IncomingMessage, ReplyOutcome | None] = Batcher(self._record_batch)
         configs.listeners.append(self.reschedule_guild)
@@ -110,7 +106,7 @@ class HelpThreadService:
             return await ThreadRepo(session).get(thread_id)
 
     async def open_thread(self, new: NewThread, port: ThreadPort) -> bool:
-        """Track a new question and welcome its asker; False if it was tracked already."""
+        """Track a new question and owe its welcome note and look; False if it was tracked already."""
         config = await self.configs.get(new.guild_id)
         async with self.db.session() as session:
             await GuildRepo(session).ensure(new.guild_id, self.clock.now())
@@ -119,22 +115,12 @@ class HelpThreadService:
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
-        if created:
-            thread = await self.get(new.thread_id)
-            if thread is not None:
-                await self._welcome(thread, config, port)
+                thread = await ThreadRepo(session).get(new.thread_id)
+                assert thread is not None
+                suggestions = await self.suggest(thread, config) if self.suggest is not None else []
+                await self.owed.message(session, new.guild_id, port.welcome_note(thread, config, suggestions))
+                await self.owed.appearance(session, new.guild_id, new.thread_id)
         return created
-
-    async def _welcome(self, thread: HelpThread, config: ServerConfig, port: ThreadPort) -> None:
-        suggestions = await self.suggest(thread, config) if self.suggest is not None else []
-        message_id = await port.post_welcome(thread, config, suggestions)
-        async with self.db.session() as session:
-            row = await ThreadRepo(session).get(thread.id, lock=True)
-            if row is not None:
-                # 0 records "nothing to post any more" (the thread vanished), so no retry loops.
-                row.welcome_message_id = message_id or 0
-        if message_id:
-            await port.sync_appearance(thread, config)
 
     async def record_message(
         self, *, thread_id: int, message_id: int, author_id: int, author_is_bot: bool, created_at: datetime
@@ -178,6 +164,10 @@ class HelpThreadService:
                 ThreadRepo.apply(thread, change)
                 if outcome.reopened:
                     await run_reopen_hooks(self.reopened, session, thread, config)
+                if outcome.first_response or outcome.reopened:
+                    await self.owed.appearance(
+                        session, thread.guild_id, thread.id, unarchive=outcome.reopened
+                    )
                 outcomes.append(outcome)
             return outcomes
 
@@ -234,10 +224,13 @@ class HelpThreadService:
         for listener in self.listeners:
             await listener(thread_id)
 
-    async def close(self, thread_id: int, actor: Actor, reason: str, note: Note | None = None) -> HelpThread:
+    async def close(
+        self, thread_id: int, actor: Actor, reason: str, note: OwedMessage | None = None
+    ) -> HelpThread:
         """Close a thread with a reason; only its asker, staff or Manage Threads may.
 
-        ``note`` (the public "Closed by …" message) is owed in the same transaction, see outbox.
+        ``note`` (the public "Closed by …" message) and the archive after it are owed in the same
+        transaction.
         """
         async with self.db.session() as session:
             thread, _ = await self._moderated(session, thread_id, actor, "close")
@@ -247,7 +240,7 @@ class HelpThreadService:
             await self._owe(session, thread, note)
             return thread
 
-    async def reopen(self, thread_id: int, actor: Actor, note: Note | None = None) -> HelpThread:
+    async def reopen(self, thread_id: int, actor: Actor, note: OwedMessage | None = None) -> HelpThread:
         """Bring a closed or dormant thread back; its asker, staff or Manage Threads may."""
         async with self.db.session() as session:
             thread, config = await self._moderated(session, thread_id, actor, "reopen")
@@ -255,7 +248,7 @@ class HelpThreadService:
             change = _allowed(lambda: lifecycle.reopen(thread, now=self.clock.now(), idle=idle))
             ThreadRepo.apply(thread, change)
             await run_reopen_hooks(self.reopened, session, thread, config)
-            await self._owe(session, thread, note)
+            await self._owe(session, thread, note, unarchive=True)
             return thread
 
     async def _moderated(
@@ -271,13 +264,16 @@ class HelpThreadService:
             raise NotAllowed(f"Only the person who asked, or staff, can {verb} this thread.")
         return thread, config
 
-    async def _owe(self, session: AsyncSession, thread: HelpThread, note: Note | None) -> None:
-        """Owe the public note of a close or reopen, in the transaction that made it."""
-        if note is not None and self.outbox is not None:
-            await self.outbox.add(session, thread.guild_id, note)
+    async def _owe(
+        self, session: AsyncSession, thread: HelpThread, note: OwedMessage | None, *, unarchive: bool = False
+    ) -> None:
+        """Owe the public note of a close or reopen and the thread's new look, in the same transaction."""
+        if note is not None:
+            await self.owed.message(session, thread.guild_id, note)
+        await self.owed.appearance(session, thread.guild_id, thread.id, unarchive=unarchive)
 
     async def sweep_dormant(self, port: ThreadPort) -> int:
-        """Put every idle thread to rest: claim it, post the note, archive. Safe to run twice or late."""
+        """Put every idle thread to rest: claim it and owe its note and archive. Safe to run twice or late."""
         now = self.clock.now()
         async with self.db.reading() as session:
             due = await ThreadRepo(session).due_dormant(self._owned(), now)
@@ -285,32 +281,14 @@ class HelpThreadService:
         for thread_id in due:
             async with self.db.session() as session:
                 claimed = await ThreadRepo(session).claim_dormant(thread_id, now, lifecycle.go_dormant(now))
-            if claimed:
-                await self._finish_dormant(thread_id, port)
-                done += 1
+                if claimed:
+                    thread = await ThreadRepo(session).get(thread_id)
+                    assert thread is not None
+                    config = await self.configs.get(thread.guild_id, session)
+                    await self.owed.message(session, thread.guild_id, port.dormant_note(thread, config))
+                    await self.owed.appearance(session, thread.guild_id, thread_id)
+                    done += 1
         return done
-
-    async def _finish_dormant(self, thread_id: int, port: ThreadPort) -> None:
-        thread = await self.get(thread_id)
-        if thread is None:
-            return
-        config = await self.configs.get(thread.guild_id)
-        await port.post_dormant_note(thread, config)
-        await port.archive(thread_id)
-        async with self.db.session() as session:
-            row = await ThreadRepo(session).get(thread_id, lock=True)
-            if row is not None:
-                ThreadRepo.apply(row, lifecycle.dormant_note_posted(row.state))
-
-    async def deliver_pending_notes(self, port: ThreadPort) -> None:
-        """Post what a crash left owed: welcomes never sent and dormancy notes never finished."""
-        async with self.db.reading() as session:
-            pending = await ThreadRepo(session).pending_notes(self._owned())
-        for thread in pending:
-            if thread.welcome_message_id is None:
-                await self._welcome(thread, await self.configs.get(thread.guild_id), port)
-            if thread.dormant_note_pending:
-                await self._finish_dormant(thread.id, port)
 
 
 ReopenHook = Callable[[AsyncSession, HelpThread, ServerConfig], Awaitable[None]]

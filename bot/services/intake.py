@@ -5,9 +5,9 @@ solved-emoji reactions; the start-up catch-up (:mod:`bot.services.catch_up`) bui
 from Discord's history. Both call the functions below, so a message read back after a restart has
 exactly the effect it would have had live.
 
-The Discord side of what intake does goes through two ports, handed over by their cogs when they
-load: the help-threads cog's (:class:`IntakePort`: open a thread, welcome, look) and the solutions
-cog's (:class:`bot.services.solutions.SolutionPort`: the "Solved" note).
+The one Discord call intake makes itself (open a thread from a message) goes through the
+help-threads cog's :class:`IntakePort`; everything Discord must show afterwards (the welcome note,
+the thread's look, the "Solved" note) is owed by the services (:mod:`bot.services.owed`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bot.domain.sharding import ShardScope
 from bot.services.errors import UserFacingError
 from bot.services.help_threads import HelpThreadService, NewThread, ThreadPort
 from bot.services.server_config import ServerConfig, ServerConfigService
-from bot.services.solutions import AnswerRef, SolutionPort, SolutionService, Via
+from bot.services.solutions import AnswerRef, SolutionService, Via
 from storage.engine import Database
 from storage.repositories import HelpChannelRepo
 
@@ -78,7 +78,8 @@ class Intake:
         self.threads = threads
         self.solutions = solutions
         self.thread_port: IntakePort | None = None  # handed over by the help-threads cog
-        self.solution_port: SolutionPort | None = None  # handed over by the solutions cog
+        # Set by the solutions cog when it loads: without it, reactions mean nothing.
+        self.takes_reactions = False
 
     # ---- messages ----------------------------------------------------------------------------
 
@@ -95,22 +96,17 @@ class Intake:
 
     async def thread_message(self, message: PostedMessage, thread: ThreadInfo, config: ServerConfig) -> None:
         """A message in a help thread (the catch-up calls this for threads it knows are ours)."""
-        port = self._thread_port()
         if message.message_id == thread.thread_id:  # a forum post's starter message shares its id
             if not await self.forum_post(thread, message.content):
                 await self.threads.update_question(thread.thread_id, message.content)
             return
-        outcome = await self.threads.record_message(
+        await self.threads.record_message(
             thread_id=thread.thread_id,
             message_id=message.message_id,
             author_id=message.author_id,
             author_is_bot=message.author_is_bot,
             created_at=message.created_at,
         )
-        if outcome is not None and (outcome.first_response or outcome.reopened):
-            row = await self.threads.get(thread.thread_id)
-            if row is not None:
-                await port.sync_appearance(row, config)
 
     async def forum_post(self, thread: ThreadInfo, question: str) -> bool:
         """Track a new forum post and welcome its asker; False if it was tracked already."""
@@ -157,30 +153,17 @@ class Intake:
 
     # ---- solved-emoji reactions --------------------------------------------------------------
 
-    @property
-    def takes_reactions(self) -> bool:
-        """Whether the solutions cog is there to show what a reaction changed."""
-        return self.solution_port is not None
-
     async def reaction_added(self, thread_id: int, answer: AnswerRef, actor: Actor, emoji: str) -> None:
         """A solved-emoji reaction on ``answer``: mark it when ``actor`` may, quietly ignore it if not."""
         try:
             await self.solutions.mark(thread_id, answer, actor, Via.REACTION, emoji)
         except UserFacingError:
             return
-        await self._show_solution(thread_id)
 
     async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
         """Removing the reaction that made the mark unmarks it; any other removal changes nothing."""
-        if await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji):
-            await self._show_solution(thread_id)
+        await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji)
 
     async def answer_deleted(self, thread_id: int, message_id: int) -> None:
         """A deleted message takes its reactions with it; if it was the accepted answer, the mark too."""
-        if await self.solutions.answer_deleted(thread_id, message_id):
-            await self._show_solution(thread_id)
-
-    async def _show_solution(self, thread_id: int) -> None:
-        if self.solution_port is None:
-            raise RuntimeError("the solutions cog hands its port over when it loads")
-        await self.solutions.sync(thread_id, self.solution_port)
+        await self.solutions.answer_deleted(thread_id, message_id)

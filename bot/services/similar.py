@@ -33,7 +33,7 @@ from bot.domain.points import AwardKind
 from bot.domain.sharding import ShardScope
 from bot.domain.suggestions import answer_excerpt, effective_threshold, time_ago
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.outbox import Note, OutboxService
+from bot.services.owed import OwedActions, OwedMessage
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.tracked import NOT_TRACKED, held_thread
@@ -100,10 +100,10 @@ class SimilarService:
         scope: ShardScope,
         *,
         titles_only: bool,
-        outbox: OutboxService | None = None,
+        owed: OwedActions | None = None,
     ) -> None:
         self.db = db
-        self.outbox = outbox  # where the public "solved by an earlier thread" note is owed
+        self.owed = owed or OwedActions(clock)  # where the "solved by an earlier thread" note is owed
         self.clock = clock
         self.configs = configs
         self.points = points
@@ -264,13 +264,13 @@ class SimilarService:
         thread_id: int,
         source_id: int,
         actor: Actor,
-        note: Callable[[ReuseOutcome], Note] | None = None,
+        note: Callable[[ReuseOutcome], OwedMessage] | None = None,
     ) -> ReuseOutcome:
         """Close ``thread_id`` as solved by the earlier thread ``source_id``, crediting its answer.
 
         One transaction holding the new thread's row; the ``thread_reuses`` primary key and the
         ledger's one-live-award-per-thread index make a second click or a repeated event a no-op.
-        The public note ``note`` builds is owed (outbox) in that same transaction.
+        The public note ``note`` builds, and the thread's new look, are owed in that same transaction.
         """
         async with self.db.session() as session:
             thread = await held_thread(session, thread_id, NOT_TRACKED)
@@ -303,8 +303,9 @@ class SimilarService:
             awards = await self._reuse_answer(session, thread, config, source_id, actor.user_id, now)
             source = await self._source(repo, source_id, thread)  # "helped" now counts this thread
             outcome = ReuseOutcome(ReuseResult.CLOSED, thread, source, awards)
-            if note is not None and self.outbox is not None:
-                await self.outbox.add(session, thread.guild_id, note(outcome))
+            if note is not None:
+                await self.owed.message(session, thread.guild_id, note(outcome))
+            await self.owed.appearance(session, thread.guild_id, thread.id)
         return outcome
 
     async def _source(self, repo: SimilarRepo, source_id: int, thread: HelpThread) -> Suggestion:

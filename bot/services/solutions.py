@@ -1,8 +1,8 @@
 """Marking and unmarking solutions: one accepted answer per thread, points moved with it.
 
 Everything that decides is one database transaction holding the thread's row; the Discord side
-(tags, ✅ name prefix, the "Solved" note) follows and is flagged ``discord_sync_pending`` until
-done, so a crash in between is repaired at start-up.
+(tags, ✅ name prefix, the "Solved" note) is owed in that same transaction as the thread's
+appearance (:mod:`bot.services.owed`), which the delivery worker brings in line.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +19,7 @@ from bot.domain.permissions import Actor, can_mark_solution, can_moderate_thread
 from bot.domain.points import AwardKind
 from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.help_threads import ReopenHook, run_reopen_hooks
+from bot.services.owed import OwedActions
 from bot.services.points import AwardsGiven, PointsService
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.tracked import NOT_TRACKED, held_thread
@@ -64,25 +64,23 @@ class MarkOutcome:
     awards: AwardsGiven
 
 
-class SolutionPort(Protocol):
-    """Brings Discord in line with a thread's solution; returns the "Solved" note's message id."""
-
-    async def sync_solution(
-        self, thread: HelpThread, solution: Solution | None, config: ServerConfig
-    ) -> int | None: ...
-
-
 Listener = Callable[[int], Awaitable[None]]
 
 
 class SolutionService:
     def __init__(
-        self, db: Database, clock: Clock, configs: ServerConfigService, points: PointsService
+        self,
+        db: Database,
+        clock: Clock,
+        configs: ServerConfigService,
+        points: PointsService,
+        owed: OwedActions | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.configs = configs
         self.points = points
+        self.owed = owed or OwedActions(clock)  # the thread's look and "Solved" note are owed here
         # Told the thread id whenever a solution appears, moves or disappears (the similar index).
         self.listeners: list[Listener] = []
         # Called in the transaction that takes the solution of a never-answered thread back.
@@ -167,6 +165,7 @@ class SolutionService:
             await repo.insert(values)
             solution, kind = await repo.get(thread.id), MarkKind.MARKED  # type: ignore[assignment]
         ThreadRepo.apply(thread, lifecycle.solve(now))
+        await self.owed.appearance(session, thread.guild_id, thread.id, note=True)
         awards = await self.points.award_for_answer(
             session,
             config,
@@ -261,33 +260,11 @@ class SolutionService:
         idle = config.settings.help.dormant_after
         ThreadRepo.apply(thread, lifecycle.unsolve(thread, now=self.clock.now(), idle=idle))
         await run_reopen_hooks(self.reopened, session, thread, config)
+        await self.owed.appearance(session, thread.guild_id, thread.id, note=True)
 
     async def _notify(self, thread_id: int) -> None:
         for listener in self.listeners:
             await listener(thread_id)
-
-    async def sync(self, thread_id: int, port: SolutionPort) -> None:
-        """Bring Discord in line (tags, name, note) and clear the pending flag."""
-        async with self.db.reading() as session:
-            thread = await ThreadRepo(session).get(thread_id)
-            solution = await SolutionRepo(session).get(thread_id)
-        if thread is None or thread.deleted:
-            return
-        config = await self.configs.get(thread.guild_id)
-        note_id = await port.sync_solution(thread, solution, config)
-        async with self.db.session() as session:
-            row = await ThreadRepo(session).get(thread_id, lock=True)
-            if row is not None:
-                row.discord_sync_pending = False
-                if note_id:
-                    row.solved_note_message_id = note_id
-
-    async def sync_pending(self, guild_id: int, port: SolutionPort) -> None:
-        """After a restart: finish the Discord side of marks made just before a crash."""
-        async with self.db.reading() as session:
-            pending = await ThreadRepo(session).pending_sync(guild_id)
-        for thread_id in pending:
-            await self.sync(thread_id, port)
 
 
 def _check_answer(thread: HelpThread, answer: AnswerRef) -> None:

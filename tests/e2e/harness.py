@@ -121,16 +121,21 @@ async def handled(
 
 
 async def handlers_finished(timeout: float = 10.0) -> None:
-    """Wait for every handler task the bot has started so far (the names discord.py gives them)."""
-    running = [
-        task
-        for task in asyncio.all_tasks()
-        if task is not asyncio.current_task()
-        and not task.done()
-        and task.get_name().startswith(HANDLER_TASKS)
-    ]
-    if running:
-        _, unfinished = await asyncio.wait(running, timeout=timeout)
+    """Wait for every handler task the bot has started so far (the names discord.py gives them),
+    and for the ones they started in turn (the delivery of what a handler owed Discord)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not asyncio.current_task()
+            and not task.done()
+            and task.get_name().startswith(HANDLER_TASKS)
+        ]
+        if not running:
+            return
+        left = max(0.0, deadline - asyncio.get_running_loop().time())
+        _, unfinished = await asyncio.wait(running, timeout=left)
         if unfinished:
             names = sorted(task.get_name() for task in unfinished)
             raise TimeoutError(f"bot handlers still running after {timeout} s: {names}")

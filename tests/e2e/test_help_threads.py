@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.domain.lifecycle import ThreadState
 from bot.domain.permissions import Actor
-from bot.services.outbox import Note
+from bot.services.owed import OwedMessage
 from tests.e2e.conftest import World
 from tests.e2e.harness import eventually
 
@@ -273,8 +273,9 @@ async def test_start_up_looks_only_at_threads_that_may_have_changed(world: World
 
 async def test_a_close_owed_when_the_bot_died_is_posted_and_archived_at_start_up(world: World) -> None:
     thread_id = await forum_question(world)
-    note = Note(key="i1", channel_id=thread_id, content="🔒 Closed by the asker: solved.", archive_after=True)
+    note = OwedMessage(key="i1", channel_id=thread_id, content="🔒 Closed by the asker: solved.")
     # /close committed its transaction, then the process died before Discord heard of it.
+    await world.bot.services.delivery.stop()
     await world.bot.services.threads.close(thread_id, Actor(world.c.alice), "solved", note)
     await world.restart()
     await world.emu.wait_for_bot_message(thread_id, contains="Closed by the asker")

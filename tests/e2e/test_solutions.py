@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.domain.lifecycle import ThreadState
+from bot.services.owed import appearance_key
+from storage.owed_repo import OwedRepo
 from tests.e2e.conftest import World
 from tests.e2e.harness import eventually
 from tests.e2e.test_help_threads import WELCOME, thread_state
@@ -42,8 +44,9 @@ async def solved_with(w: World, thread_id: int, message_id: int | None) -> None:
 
     async def check() -> bool:
         solution = await w.bot.services.solutions.get(thread_id)
-        thread = await w.bot.services.threads.get(thread_id)
-        in_line = thread is not None and not thread.discord_sync_pending
+        async with w.bot.services.db.reading() as session:
+            look = await OwedRepo(session).get(appearance_key(thread_id))
+        in_line = look is not None and look.status == "done"
         return solution is not None and solution.message_id == message_id and in_line
 
     await eventually(check, what=f"solution {message_id} on {thread_id}, shown on Discord")

@@ -3,6 +3,7 @@ and escalation services wired as the bot wires them, and a fake Discord that rec
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from bot.clock import FakeClock
@@ -37,11 +38,18 @@ class FakeEscalationPort:
         self.by_nonce: dict[str, int] = {}
         self.crash_after_send = False
         self.problem: str | None = None
+        self.failures: list[Exception | str] = []  # what the next sends raise ("hang": no answer)
 
     async def target_problem(self, guild_id: int, target: TierTarget) -> str | None:
         return self.problem
 
     async def send_digest_part(self, view: DigestView, part: DigestPart) -> int | None:
+        if self.failures:
+            failure = self.failures.pop(0)
+            if failure == "hang":
+                await asyncio.Event().wait()
+            assert isinstance(failure, Exception)
+            raise failure
         if part.nonce not in self.by_nonce:  # Discord's enforce_nonce: a retry returns the first message
             self.by_nonce[part.nonce] = 9000 + len(self.by_nonce)
             self.sent.append((view.digest_id, part.index, part.nonce, [e.thread_id for e in part.entries]))

@@ -15,7 +15,7 @@ from bot.domain.permissions import Actor
 from bot.services.backfill import BackfillService, BackfillStatus, HistoricThread, MarkedMessage, ThreadStub
 from bot.services.server_config import ServerConfigService
 from storage.engine import Database
-from storage.models import BackfillProgress, HelpThread, PointEntry, Solution
+from storage.models import BackfillProgress, HelpThread, OwedAction, PointEntry, Solution
 
 GUILD, FORUM, TEXT = 1 << 22, 50, 60
 ASKER, HELPER, STRANGER, HELPER_ROLE = 100, 200, 300, 10
@@ -132,9 +132,10 @@ async def test_imports_solved_history_only_without_points(service: BackfillServi
     assert [p.done for p in progress[1:-1]] == list(range(1, 8))
     async with db.session() as session:
         thread = await session.get(HelpThread, 4)
-        assert (thread.state, thread.welcome_message_id, thread.first_responder_id) == ("solved", 0, HELPER)
+        assert (thread.state, thread.first_responder_id) == ("solved", HELPER)
         assert thread.dormant_due_at is None
         assert await session.scalar(select(func.count()).select_from(PointEntry)) == 0
+        assert await session.scalar(select(func.count()).select_from(OwedAction)) == 0  # no welcome
         progress_rows = (await session.scalars(select(BackfillProgress))).all()
     assert {(p.channel_id, p.status, p.scanned, p.imported) for p in progress_rows} == {
         (FORUM, "done", 3, 2),

@@ -9,6 +9,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.domain.sharding import ShardScope
+from bot.services.delivery import FIRST_RETRY, RetryAfter, Unavailable
 from bot.services.escalation import EscalationService
 from storage.engine import Database
 from storage.escalation_repo import EscalationRepo
@@ -51,6 +52,33 @@ async def test_a_crash_between_send_and_record_is_retried_with_the_same_nonce(wo
     assert await restarted.sweep(world.port) == 1  # the unfinished digest goes out (again)
     assert len(world.port.sent) == 1  # ... as the same message: the nonce matched
     assert await world.statuses(1) == {0: "sent", 1: "pending"}
+
+
+async def test_a_digest_discord_failed_is_sent_by_a_later_tick_after_a_backoff(world: World) -> None:
+    await world.ask(1)
+    world.clock.advance(timedelta(hours=4))
+    world.port.failures = [Unavailable("503"), "hang"]
+    world.escalation.digests.call_timeout = 0.05
+    assert await world.sweep() == 0  # Discord answered 503: the bot goes on running
+    assert await world.statuses(1) == {0: "sending", 1: "pending"}
+    assert await world.sweep() == 0 and world.port.failures == ["hang"]  # backing off: not asked yet
+    world.clock.advance(timedelta(seconds=FIRST_RETRY))
+    assert await world.sweep() == 0  # no answer in time: the sweep did not wait for it
+    world.clock.advance(timedelta(seconds=FIRST_RETRY * 2))
+    assert await world.sweep() == 1
+    assert world.port.threads() == [1]
+    assert await world.statuses(1) == {0: "sent", 1: "pending"}
+
+
+async def test_a_long_rate_limit_on_a_digest_is_waited_out_exactly(world: World) -> None:
+    await world.ask(1)
+    world.clock.advance(timedelta(hours=4))
+    world.port.failures = [RetryAfter(300)]
+    assert await world.sweep() == 0
+    world.clock.advance(timedelta(seconds=299))
+    assert await world.sweep() == 0 and world.port.sent == []
+    world.clock.advance(timedelta(seconds=1))
+    assert await world.sweep() == 1
 
 
 async def test_each_process_sweeps_only_the_servers_of_its_shards(db: Database, clock: FakeClock) -> None:

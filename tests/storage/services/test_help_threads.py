@@ -6,19 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
-from bot.domain.lifecycle import ThreadState, go_dormant
+from bot.domain.lifecycle import ThreadState
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.help_threads import HelpThreadService, NewThread
+from bot.services.owed import OwedMessage
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.similar import Suggestion
 from storage.engine import Database
-from storage.models import HelpThread
-from storage.repositories import ThreadRepo
+from storage.models import HelpThread, OwedAction
 
 GUILD = 1 << 22  # shard 1 of 2
 
@@ -30,33 +31,30 @@ ASKER, HELPER, STRANGER = 100, 200, 300
 
 
 class FakePort:
-    """Records what the service asked Discord to do."""
+    """Records the notes the service owed (rendered by the port, posted later by the worker)."""
 
     def __init__(self) -> None:
         self.welcomes: list[int] = []
         self.suggested: list[list[int]] = []  # per welcome, the threads it suggested
         self.dormant_notes: list[int] = []
-        self.archived: list[int] = []
-        self.synced: list[int] = []
-        self.next_id = 10_000
 
-    async def post_welcome(
+    def welcome_note(
         self, thread: HelpThread, config: ServerConfig, suggestions: Sequence[Suggestion]
-    ) -> int | None:
+    ) -> OwedMessage:
         self.welcomes.append(thread.id)
         self.suggested.append([s.thread_id for s in suggestions])
-        self.next_id += 1
-        return self.next_id
+        return OwedMessage(f"w{thread.id}", thread.id, content="Welcome!")
 
-    async def post_dormant_note(self, thread: HelpThread, config: ServerConfig) -> int | None:
+    def dormant_note(self, thread: HelpThread, config: ServerConfig) -> OwedMessage:
         self.dormant_notes.append(thread.id)
-        return 1
+        return OwedMessage(f"d{thread.id}", thread.id, content="Quiet, so archived.")
 
-    async def archive(self, thread_id: int) -> None:
-        self.archived.append(thread_id)
 
-    async def sync_appearance(self, thread: HelpThread, config: ServerConfig) -> None:
-        self.synced.append(thread.id)
+async def owed(db: Database) -> dict[str, tuple[str, int]]:
+    """Key -> (status, version) of every owed action."""
+    async with db.reading() as session:
+        rows = await session.scalars(select(OwedAction))
+        return {row.key: (row.status, row.version) for row in rows}
 
 
 @pytest.fixture
@@ -78,7 +76,9 @@ def new_thread(thread_id: int, at: datetime, guild_id: int = GUILD) -> NewThread
     )
 
 
-async def test_opening_a_thread_twice_tracks_and_welcomes_once(services, clock: FakeClock) -> None:
+async def test_opening_a_thread_twice_tracks_and_welcomes_once(
+    services, db: Database, clock: FakeClock
+) -> None:
     _, threads = services
     port = FakePort()
     assert await threads.open_thread(new_thread(1, clock.now()), port)
@@ -87,8 +87,9 @@ async def test_opening_a_thread_twice_tracks_and_welcomes_once(services, clock: 
     thread = await threads.get(1)
     assert thread is not None
     assert thread.state == ThreadState.OPEN
-    assert thread.welcome_message_id == 10_001
     assert thread.created_at == clock.now()
+    # Owed with the thread: its welcome note and its look (the Unanswered tag).
+    assert await owed(db) == {"w1": ("pending", 0), "a1": ("pending", 0)}
 
 
 async def test_the_welcome_note_suggests_what_the_service_found(db: Database, clock: FakeClock) -> None:
@@ -181,7 +182,8 @@ async def test_dormancy_sweep_is_idempotent_and_restart_safe(
     assert await threads.sweep_dormant(port) == 1
     assert await threads.sweep_dormant(port) == 0
     assert port.dormant_notes == [1]
-    assert port.archived == [1]
+    owes = await owed(db)
+    assert owes["d1"] == ("pending", 0) and owes["a1"] == ("pending", 1)  # the note, then the archive
     clock.advance(timedelta(hours=1))
     # A second process (same database) sweeping at the same moment gets nothing twice.
     other = HelpThreadService(db, clock, threads.configs, ShardScope())
@@ -206,19 +208,6 @@ async def test_asker_message_reopens_a_dormant_thread_and_restarts_its_timer(
     assert thread is not None
     assert thread.state == ThreadState.OPEN
     assert thread.dormant_due_at == clock.now() + timedelta(hours=72)
-
-
-async def test_a_crash_between_claim_and_note_is_finished_at_start_up(services, db: Database, clock) -> None:
-    _, threads = services
-    await threads.open_thread(new_thread(1, clock.now()), FakePort())
-    clock.advance(timedelta(hours=80))
-    async with db.session() as session:  # the claim committed, then the process died
-        assert await ThreadRepo(session).claim_dormant(1, clock.now(), go_dormant(clock.now()))
-    port = FakePort()
-    await threads.deliver_pending_notes(port)
-    await threads.deliver_pending_notes(port)
-    assert port.dormant_notes == [1]
-    assert port.archived == [1]
 
 
 async def test_sweep_only_touches_guilds_of_its_own_shards(db: Database, services, clock: FakeClock) -> None:

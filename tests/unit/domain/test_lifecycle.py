@@ -103,7 +103,6 @@ def test_closing_records_who_why_and_when_and_stops_the_dormancy_clock() -> None
         "closed_by_id": 7,
         "close_reason": "x" * 200,
         "dormant_due_at": None,
-        "dormant_note_pending": False,
     }
 
 
@@ -114,7 +113,6 @@ def test_a_reopened_thread_rests_and_its_dormancy_clock_restarts_from_now() -> N
     assert (change.closed_at, change.closed_by_id, change.close_reason) == (None, None, None)
     assert change.last_activity_at == NOW
     assert change.dormant_due_at == NOW + IDLE
-    assert change.dormant_note_pending is False
     later = NOW + timedelta(hours=1)  # activity recorded after the clock's now is kept
     came_back = lifecycle.reopen(Facts(CLOSED, None, later), now=NOW, idle=IDLE)
     assert (came_back.state, came_back.last_activity_at, came_back.dormant_due_at) == (
@@ -124,13 +122,8 @@ def test_a_reopened_thread_rests_and_its_dormancy_clock_restarts_from_now() -> N
     )
 
 
-def test_solving_stops_the_dormancy_clock_and_owes_discord_the_new_look() -> None:
-    assert lifecycle.solve(NOW).fields() == {
-        "state": SOLVED,
-        "solved_at": NOW,
-        "dormant_due_at": None,
-        "discord_sync_pending": True,
-    }
+def test_solving_stops_the_dormancy_clock() -> None:
+    assert lifecycle.solve(NOW).fields() == {"state": SOLVED, "solved_at": NOW, "dormant_due_at": None}
 
 
 def test_unsolving_brings_the_thread_back_to_its_resting_state_with_a_fresh_dormancy_clock() -> None:
@@ -140,7 +133,6 @@ def test_unsolving_brings_the_thread_back_to_its_resting_state_with_a_fresh_dorm
         "solved_at": None,
         "last_activity_at": NOW,
         "dormant_due_at": NOW + IDLE,
-        "discord_sync_pending": True,
     }
     assert lifecycle.unsolve(Facts(SOLVED, NOW), now=NOW, idle=IDLE).state is ANSWERED
 
@@ -155,30 +147,21 @@ def test_only_unsolved_open_threads_can_be_closed_as_solved_by_an_earlier_one() 
         "closed_by_id": 3,
         "close_reason": "duplicate",
         "dormant_due_at": None,
-        "dormant_note_pending": False,
     }
     for state in (SOLVED, CLOSED):
         with pytest.raises(TransitionError, match=f"already {state.value}"):
             lifecycle.close_as_duplicate(state, now=NOW, by=3)
 
 
-def test_going_dormant_owes_a_note_and_only_live_threads_do() -> None:
-    assert lifecycle.go_dormant(NOW).fields() == {
-        "state": DORMANT,
-        "dormant_at": NOW,
-        "dormant_due_at": None,
-        "dormant_note_pending": True,
-    }
+def test_only_live_threads_go_dormant() -> None:
+    assert lifecycle.go_dormant(NOW).fields() == {"state": DORMANT, "dormant_at": NOW, "dormant_due_at": None}
     assert frozenset({OPEN, ANSWERED}) == lifecycle.DORMANCY_FROM
-    assert lifecycle.dormant_note_posted(DORMANT).fields() == {"dormant_note_pending": False}
-    assert lifecycle.dormant_note_posted(OPEN).fields() == {}  # the asker came back meanwhile
 
 
 def test_a_deleted_thread_keeps_its_state_and_loses_its_timers() -> None:
     assert lifecycle.deleted().fields() == {
         "deleted": True,
         "dormant_due_at": None,
-        "dormant_note_pending": False,
     }
 
 
@@ -225,15 +208,11 @@ def test_an_older_reply_read_late_becomes_the_first_response_without_moving_acti
     assert by_asker.answered_at is KEEP  # the asker never answers their own question
 
 
-def test_the_asker_writing_in_a_dormant_thread_owes_no_dormancy_note_any_more() -> None:
+def test_the_asker_writing_in_a_dormant_thread_brings_it_back() -> None:
     later = NOW + timedelta(days=4)
     thread = Thread(DORMANT, answered_at=NOW)
     outcome, change = lifecycle.replied(thread, lifecycle.Reply(1, 30, later), IDLE)
     assert outcome.reopened
-    assert (change.state, change.dormant_note_pending, change.dormant_due_at) == (
-        ANSWERED,
-        False,
-        later + IDLE,
-    )
+    assert (change.state, change.dormant_due_at) == (ANSWERED, later + IDLE)
     _, closed = lifecycle.replied(Thread(CLOSED), lifecycle.Reply(2, 31, later), IDLE)
-    assert (closed.state, closed.dormant_due_at, closed.dormant_note_pending) == (CLOSED, None, KEEP)
+    assert (closed.state, closed.dormant_due_at) == (CLOSED, None)

@@ -15,6 +15,7 @@ from bot.domain.setup_check import (
     missing_setup,
     missing_tags,
     tags_fix,
+    undelivered,
 )
 from bot.services.server_config import ServerConfig
 from cogs.server_config import checklist, show_embed
@@ -160,3 +161,13 @@ def test_the_show_embed_fits_discords_limits_with_a_long_checklist() -> None:
     assert embed.description is not None and len(embed.description) <= 4096
     assert embed.description.startswith("**⚠️ Before you start**")
     assert all(len(field.value or "") <= 1024 for field in embed.fields) and len(embed.fields) <= 25
+
+
+def test_actions_discord_refused_for_good_are_listed_with_what_to_do() -> None:
+    lines = undelivered([(11, "missing permission", 3), (12, "the channel was deleted", 1)])
+    assert [item.problem for item in lines] == [
+        "3 bot actions could not be delivered in <#11>: missing permission",
+        "1 bot action could not be delivered in <#12>: the channel was deleted",
+    ]
+    assert "permissions" in lines[0].fix
+    assert "not be retried" in lines[1].fix

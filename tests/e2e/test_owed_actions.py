@@ -1,0 +1,136 @@
+"""What the bot owes Discord reaches it while the bot keeps running, whatever Discord answers first.
+
+Discord fails on purpose here (:mod:`tests.e2e.faults`): 503s, a long 429 on a thread rename, a
+thread deleted before its note went out. The bot is never restarted; the scheduler's tick
+(``run_sweeps`` after the test clock moved) is what retries.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.services.owed import appearance_key
+from storage.owed_repo import OwedRepo
+from tests.e2e.conftest import World
+from tests.e2e.faults import Faults, emu_with_faults, faults_fixture  # noqa: F401 (fixtures)
+from tests.e2e.harness import handlers_finished
+from tests.e2e.test_escalation import ask, digests, listed, set_escalation_channel
+from tests.e2e.test_help_threads import WELCOME
+from tests.e2e.test_solutions import answer, solved_notes, text_thread
+
+MESSAGES = r"/api/v10/channels/\d+/messages"
+
+
+def welcomes(w: World, thread_id: int) -> list[dict]:
+    return [
+        m
+        for m in w.emu.bot_messages(thread_id)
+        if any(WELCOME in (e.get("title") or "") for e in m["embeds"])
+    ]
+
+
+async def tick(w: World, seconds: float) -> None:
+    """Time passes and the scheduler ticks once, as it does every few seconds in production."""
+    w.clock.advance(timedelta(seconds=seconds))
+    await w.bot.run_sweeps()
+
+
+async def status_of(w: World, key: str) -> tuple[str, str | None]:
+    async with w.bot.services.db.reading() as session:
+        row = await OwedRepo(session).get(key)
+    assert row is not None
+    return row.status, row.refusal
+
+
+async def test_a_welcome_note_discord_failed_three_times_arrives_once_without_a_restart(
+    world: World, faults: Faults
+) -> None:
+    faults.server_error("POST", MESSAGES, times=3)
+    async with world.handled("thread_create"):
+        post = await world.emu.user_posts_in_forum(
+            world.c.alice, world.c.forum, "numpy import error", "ImportError"
+        )
+    thread_id = int(post["id"])
+    assert welcomes(world, thread_id) == []  # Discord answered 503
+    for _ in range(3):
+        await tick(world, 60)
+    assert len(welcomes(world, thread_id)) == 1
+    assert [status for _, _, status in faults.answered] == [503, 503, 503]
+    await tick(world, 600)
+    assert len(welcomes(world, thread_id)) == 1
+
+
+async def test_a_note_whose_answer_was_lost_is_looked_for_not_posted_twice_after_a_long_outage(
+    world: World, faults: Faults
+) -> None:
+    faults.reset_after_handling("POST", MESSAGES)
+    async with world.handled("thread_create"):
+        post = await world.emu.user_posts_in_forum(world.c.alice, world.c.forum, "numpy import error", "?")
+    thread_id = int(post["id"])
+    assert len(welcomes(world, thread_id)) == 1  # it went out, but the bot never heard so
+    await tick(world, 3600)  # long after Discord forgot the nonce
+    assert len(welcomes(world, thread_id)) == 1
+    assert await status_of(world, f"w{thread_id}") == ("done", None)
+
+
+async def test_a_long_429_on_a_rename_holds_back_only_that_thread(world: World, faults: Faults) -> None:
+    first = await text_thread(world)
+    second = await text_thread(world, asker=world.c.alice)
+    first_answer = await answer(world, first, world.c.helen)
+    second_answer = await answer(world, second, world.c.sam)
+    # Discord allows two renames per ten minutes per channel: the first thread's rename waits.
+    faults.rate_limit("PATCH", rf"/api/v10/channels/{first}", retry_after=600)
+    await world.emu.user_uses_context_menu(world.c.bob, first, "Mark as solution", first_answer)
+    await handlers_finished()
+    await world.emu.user_uses_context_menu(world.c.alice, second, "Mark as solution", second_answer)
+    await handlers_finished()
+    # The other thread was not held up: its note and its ✅ name are there at once ...
+    assert len(solved_notes(world, second)) == 1
+    assert world.emu.channel(second)["name"].startswith("✅ ")
+    # ... and the limited one has its note, and its name once Discord allows it.
+    assert len(solved_notes(world, first)) == 1
+    assert not world.emu.channel(first)["name"].startswith("✅ ")
+    assert faults.answered == [("PATCH", f"/api/v10/channels/{first}", 429)]
+    await tick(world, 599)
+    assert not world.emu.channel(first)["name"].startswith("✅ ")
+    await tick(world, 1)
+    assert world.emu.channel(first)["name"].startswith("✅ ")
+    assert len(solved_notes(world, first)) == 1  # the note was not posted a second time
+    assert await status_of(world, appearance_key(first)) == ("done", None)
+
+
+async def test_a_note_for_a_deleted_thread_is_settled_once_and_shown_to_staff(world: World) -> None:
+    thread_id = await text_thread(world)
+    port = world.bot.services.delivery.port
+    world.bot.services.delivery.port = None  # the bot is busy: /close is owed but not sent yet
+    await world.emu.user_runs_slash(world.c.bob, thread_id, "close", options={"reason": "solved"})
+    async with world.handled("raw_thread_delete"):
+        await world.emu.delete_channel(thread_id)
+    world.bot.services.delivery.port = port
+    since = len(world.emu.requests)
+    for _ in range(3):
+        await tick(world, 3600)
+    tried = [(method, path) for method, path, _ in world.emu.requests[since:] if str(thread_id) in path]
+    # Discord said "unknown channel" once; the thread's look needs nothing (the bot knows it is gone).
+    assert tried == [("GET", f"/channels/{thread_id}")]
+    owed = await world.bot.services.delivery.refused_summary(world.c.guild)
+    assert owed == [(thread_id, "the channel was deleted", 1)]
+    show = await world.emu.user_runs_slash(world.c.admin, world.c.general, "unstuck config show")
+    assert f"1 bot action could not be delivered in <#{thread_id}>: the channel was deleted" in show.text()
+
+
+async def test_an_escalation_digest_discord_failed_goes_out_at_a_later_tick_once(
+    world: World, faults: Faults
+) -> None:
+    await set_escalation_channel(world)
+    thread_id = await ask(world, "segfault in my C extension")
+    faults.server_error("POST", rf"/api/v10/channels/{world.c.escalations}/messages", times=2)
+    world.clock.advance(timedelta(hours=4))
+    await world.bot.run_sweeps()
+    assert digests(world) == []  # Discord answered 503: the ping waits, the bot runs on
+    for _ in range(3):
+        await tick(world, 60)
+    assert len(digests(world)) == 1
+    assert str(thread_id) in listed(digests(world)[0])
+    await tick(world, 3600)
+    assert len(digests(world)) == 1
