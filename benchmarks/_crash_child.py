@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -103,7 +104,7 @@ async def serve_commands(bot: UnstuckBot) -> None:
 async def main(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = args.base_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
-    env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": "WARNING"}
+    env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": os.environ.get("UNSTUCK_CHILD_LOG_LEVEL", "WARNING")}
     if args.shard_count:
         env |= {
             "UNSTUCK_SHARDING__SHARD_COUNT": str(args.shard_count),
@@ -128,7 +129,12 @@ async def main(args: argparse.Namespace) -> None:
     bot.add_listener(on_connected, "on_ready")
     bot.add_listener(on_connected, "on_resumed")
     runner = asyncio.create_task(bot.start(args.token))
-    await bot.wait_until_reconciled(set(args.guild))
+    reconciled = asyncio.create_task(bot.wait_until_reconciled(set(args.guild)))
+    await asyncio.wait({runner, reconciled}, return_when=asyncio.FIRST_COMPLETED)
+    if not reconciled.done():  # the bot stopped before it caught up: its error ends this process
+        reconciled.cancel()
+        runner.result()
+        raise RuntimeError("the bot stopped before it caught up with its guilds")
     if args.report_commits:
         report_commits(bot)
     await idle()
