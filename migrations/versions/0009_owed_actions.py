@@ -5,8 +5,8 @@ dormancy notes a crash left unposted (``welcome_message_id IS NULL``, ``dormant_
 threads whose look lagged their state (``discord_sync_pending``, closed threads' archive). A thread's
 "Solved" note id moves to its appearance row, so the note is still edited rather than posted again.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009_owed_actions
+Revises: 0008_escalate_cooldown
 Create Date: 2026-12-01 18:00:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009_owed_actions"
+down_revision: str | None = "0008_escalate_cooldown"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
