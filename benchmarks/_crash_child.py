@@ -104,7 +104,8 @@ async def serve_commands(bot: UnstuckBot) -> None:
 async def main(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = args.base_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
-    env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": os.environ.get("UNSTUCK_CHILD_LOG_LEVEL", "WARNING")}
+    level = os.environ.get("UNSTUCK_CHILD_LOG_LEVEL", "WARNING")  # INFO to look into a divergence
+    env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": level}
     if args.shard_count:
         env |= {
             "UNSTUCK_SHARDING__SHARD_COUNT": str(args.shard_count),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -89,7 +90,12 @@ async def run(events: int, seed: int, kind: str = "sqlite", *, scale: float = 1.
         storms=round(5 * scale),
     )  # fmt: skip
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="unstuck-chaos-") as directory:
+    # UNSTUCK_CHAOS_KEEP=1 keeps the bot's logs of both plays for a look at a divergence.
+    keep = bool(os.environ.get("UNSTUCK_CHAOS_KEEP"))
+    kept = contextlib.nullcontext(tempfile.mkdtemp(prefix="unstuck-chaos-")) if keep else None
+    with kept or tempfile.TemporaryDirectory(prefix="unstuck-chaos-") as directory:
+        if keep:
+            print(f"logs kept in {directory}", file=sys.stderr)
         workdir = Path(directory)
         results = []
         for label, faults in (("calm", FaultPlan()), ("chaos", plan)):
