@@ -37,6 +37,7 @@ from bot.services.similar import SimilarService
 from bot.services.solutions import SolutionService
 from bot.services.stats import StatsService
 from bot.services.weekly_posts import WeeklyPostService
+from cogs._common import PUBLIC, defer, respond_ephemeral
 from storage.engine import Database, is_sqlite
 from storage.migrate import prepare_schema
 
@@ -62,7 +63,6 @@ HANDLER_TASKS = (
     "discord-ui-dynamic-item",  # persistent buttons (Claim, This solved it, leaderboard pages)
     "unstuck-owed: ",  # the delivery worker carrying out what a handler owed (bot.services.delivery)
 )
-MESSAGE_LIMIT = 2000
 RATE_LIMIT_WAIT = 30.0  # seconds discord.py may wait out a 429 by itself
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
 
@@ -131,7 +131,24 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
 
 
 class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
-    """A command tree whose errors always reach the user as a polite, ephemeral answer."""
+    """A command tree that acknowledges every command at once, and whose errors always reach the
+    user as a polite, private answer."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Acknowledge a command before running it: Discord's deadline is 3 s, and a write under load
+        or a REST fetch can take longer. Private unless the command's ``extras`` mark it PUBLIC."""
+        if interaction.type is not discord.InteractionType.application_command:
+            return True  # autocomplete answers with its choices
+        command = interaction.command
+        public = bool(command is not None and command.extras.get(PUBLIC))
+        try:
+            await defer(interaction, ephemeral=not public)
+        except discord.HTTPException:
+            # Discord refused the acknowledgement (the interaction expired): running the command
+            # would change things the user was told had failed.
+            log.warning("could not acknowledge interaction %s; not running it", interaction.id)
+            return False
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
@@ -148,19 +165,6 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
             interaction.client.unexpected_errors.append(cause)
             text = INTERNAL_ERROR
         await respond_ephemeral(interaction, text)
-
-
-async def respond_ephemeral(interaction: discord.Interaction, text: str) -> None:
-    """Answer an interaction privately, whether or not it was answered or deferred already."""
-    if len(text) > MESSAGE_LIMIT:  # an error that quotes what someone typed must still fit
-        text = text[: MESSAGE_LIMIT - 1] + "…"
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not answer interaction %s", interaction.id)
 
 
 def intents_for(settings: Settings) -> discord.Intents:
@@ -253,6 +257,8 @@ class UnstuckBot(commands.AutoShardedBot):
     async def close(self) -> None:
         self.scheduler.shutdown()
         self._closing = True
+        if self._services is not None:
+            self._services.intake.lanes.close()  # events still retried are left to the next start-up
         await self._drain_handlers()
         if self._services is not None:
             await self._services.delivery.stop()  # what is still owed stays owed for the next start

@@ -1,7 +1,9 @@
-"""Small translations from Discord objects to the Discord-free types the services take."""
+"""Small translations from Discord objects to the Discord-free types the services take, and the
+one way every command and button answers within Discord's deadline."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import discord
@@ -11,8 +13,18 @@ from bot.services.intake import PostedMessage, ThreadInfo
 from bot.services.owed import NoteButton, NoteLink, OwedMessage
 from bot.services.solutions import AnswerRef
 
+log = logging.getLogger(__name__)
+
 #: Members' messages and replies; other types are system messages ("pinned a message", ...).
 CHAT_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+MESSAGE_LIMIT = 2000
+#: In a command's ``extras``: its answer is for the whole channel to see (answers are private otherwise).
+PUBLIC = "unstuck_public_answer"
+#: In an interaction's ``extras`` while its answer is a public "thinking…" message.
+_THINKING_IN_PUBLIC = "unstuck_thinking_in_public"
+#: How long a timed job (escalation digests, weekly posts) waits for one Discord call: past it, the
+#: post stays owed for the next sweep, and the others are not held up behind it.
+DISCORD_CALL_TIMEOUT = 10.0
 
 
 def actor_from_interaction(interaction: discord.Interaction) -> Actor:
@@ -155,3 +167,64 @@ def message_view(message: OwedMessage) -> discord.ui.View | None:
 def thread_link(guild_id: int, thread_id: int, message_id: int | None = None) -> str:
     tail = f"/{message_id}" if message_id else ""
     return f"https://discord.com/channels/{guild_id}/{thread_id}{tail}"
+
+
+# ---- answering interactions ------------------------------------------------------------------
+# Discord shows "The application did not respond" unless an interaction is answered within 3 s,
+# and a write waiting for the database's lock or a REST fetch can take longer. So every command is
+# acknowledged at once ("Unstuck is thinking…", see bot.app.UnstuckTree), buttons acknowledge
+# their click first, and the answer follows through these helpers.
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
+    """Acknowledge now with a "thinking…" message that the answer replaces, private unless
+    ``ephemeral`` is false (the answer then is public too). Does nothing if already acknowledged."""
+    if interaction.response.is_done():
+        return
+    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    if not ephemeral:
+        interaction.extras[_THINKING_IN_PUBLIC] = True
+
+
+async def defer_update(interaction: discord.Interaction) -> None:
+    """Acknowledge a button click now; :func:`update` then edits the message it is on."""
+    if not interaction.response.is_done():
+        await interaction.response.defer()
+
+
+async def respond(
+    interaction: discord.Interaction,
+    content: Any = discord.utils.MISSING,
+    *,
+    ephemeral: bool = True,
+    **kwargs: Any,
+) -> discord.WebhookMessage | None:
+    """Answer, whether or not the interaction was acknowledged first; the message when deferred."""
+    if not interaction.response.is_done():
+        await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
+        return None
+    interaction.extras.pop(_THINKING_IN_PUBLIC, None)
+    return await interaction.followup.send(content, ephemeral=ephemeral, wait=True, **kwargs)
+
+
+async def update(interaction: discord.Interaction, **kwargs: Any) -> None:
+    """Edit the message whose button was clicked, whether or not the click was acknowledged first."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**kwargs)
+    else:
+        await interaction.response.edit_message(**kwargs)
+
+
+async def respond_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Answer privately (a refusal, an error), however far the interaction was answered already.
+
+    A public "thinking…" message is deleted first: the channel need not see that someone was refused.
+    """
+    if len(text) > MESSAGE_LIMIT:  # an error that quotes what someone typed must still fit
+        text = text[: MESSAGE_LIMIT - 1] + "…"
+    try:
+        if interaction.extras.pop(_THINKING_IN_PUBLIC, False):
+            await interaction.delete_original_response()
+        await respond(interaction, text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not answer interaction %s", interaction.id)

@@ -16,7 +16,7 @@ import discord
 
 from bot.domain.permissions import Actor
 from bot.services.backfill import BackfillStatus, HistoricThread, MarkedMessage, ThreadStub
-from cogs._common import actor_from_member
+from cogs._common import actor_from_member, respond
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -142,7 +142,7 @@ class ProgressMessage:
     async def __call__(self, status: BackfillStatus) -> None:
         text = progress_text(status)
         if self.message is None:
-            await self.interaction.response.send_message(text)
+            await respond(self.interaction, text, ephemeral=False)
             sent = await self.interaction.original_response()
             # Edited as a channel message, not through the interaction token (which expires in 15 min).
             self.message = sent.channel.get_partial_message(sent.id)  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import discord
 from discord.ext import commands
 
 from bot.domain.permissions import Actor
+from bot.scheduler import Job
 from bot.services.catch_up import Gone, Reactions, Take
 from bot.services.intake import ThreadInfo
 from bot.services.solutions import AnswerRef
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL_HISTORY = 500  # questions a help text channel may have received while the bot was away
 REACTION_HISTORY = 200  # how far back each thread is looked at for solved-emoji reactions
+LEFT_OVER_SECONDS = 60  # how often servers with events the database refused are caught up
 
 
 class GuildHistory:
@@ -118,10 +120,26 @@ class GuildHistory:
 
 
 class CatchUp(commands.Cog):
-    """Starts the catch-up of each server this process owns when it becomes available."""
+    """Starts the catch-up of each server this process owns when it becomes available.
+
+    A server becomes available at start-up, when the bot joins it, and after a gateway gap that
+    Discord did not replay: a RESUME that failed makes discord.py start a new session, whose
+    GUILD_CREATE makes the server available again. Servers with events the database kept refusing
+    are caught up by a timed job.
+    """
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.scheduler.register(Job("catch-up-left-over", self._left_over, seconds=LEFT_OVER_SECONDS))
+
+    async def _left_over(self) -> None:
+        """Read back the events the database kept refusing (their markers did not move past them)."""
+        for guild_id in sorted(self.bot.services.catch_up.left_over):
+            guild = self.bot.get_guild(guild_id)
+            if guild is not None:
+                await self.catch_up(guild)
 
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:

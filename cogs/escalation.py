@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Collection
@@ -12,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import UnstuckBot, respond_ephemeral
+from bot.app import UnstuckBot
 from bot.domain.channel_access import shared_with_audience
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
 from bot.domain.formatting import humanize_duration
@@ -24,7 +25,16 @@ from bot.services.escalation import EscalateResult, EscalationService
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
 from cogs._access import guild_access
-from cogs._common import actor_from_interaction, thread_link
+from cogs._common import (
+    DISCORD_CALL_TIMEOUT,
+    PUBLIC,
+    actor_from_interaction,
+    defer_update,
+    respond,
+    respond_ephemeral,
+    thread_link,
+    update,
+)
 from cogs._errors import classified
 
 log = logging.getLogger(__name__)
@@ -136,10 +146,16 @@ def digest_buttons(view: DigestView, part: DigestPart) -> discord.ui.View:
 
 
 class DiscordEscalationPort:
-    """Escalation's window on Discord: checks targets, posts digests, edits them after claims."""
+    """Escalation's window on Discord: checks targets, posts digests, edits them after claims.
+
+    Each Discord call waits at most ``timeout``: a digest Discord does not confirm in time raises
+    ``TimeoutError`` and stays owed (the next sweep sends it again, with the same nonce), so one
+    hanging call never holds up the other digests, `/escalate` or the claims.
+    """
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
+        self.timeout = DISCORD_CALL_TIMEOUT
 
     async def target_problem(self, guild_id: int, target: TierTarget) -> str | None:
         guild = self.bot.get_guild(guild_id)
@@ -204,14 +220,18 @@ class DiscordEscalationPort:
             else NO_PINGS
         )
         try:
-            # A 5xx, a long 429 or a lost connection reaches the sweep, which tries again later.
+            # A 5xx, a long 429, a lost connection or no answer in time reaches the sweep, which
+            # tries again later.
             message = await classified(
-                channel.send(
-                    digest_content(view, part),
-                    embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
-                    view=digest_buttons(view, part),
-                    nonce=part.nonce,
-                    allowed_mentions=mentions,
+                asyncio.wait_for(
+                    channel.send(
+                        digest_content(view, part),
+                        embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                        view=digest_buttons(view, part),
+                        nonce=part.nonce,
+                        allowed_mentions=mentions,
+                    ),
+                    self.timeout,
                 )
             )
         except Refused as refusal:
@@ -226,12 +246,15 @@ class DiscordEscalationPort:
         if channel is None:
             return
         try:
-            await channel.get_partial_message(message_id).edit(
-                embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
-                view=digest_buttons(view, part),
-                allowed_mentions=NO_PINGS,
+            await asyncio.wait_for(
+                channel.get_partial_message(message_id).edit(
+                    embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                    view=digest_buttons(view, part),
+                    allowed_mentions=NO_PINGS,
+                ),
+                self.timeout,
             )
-        except (discord.NotFound, discord.Forbidden):
+        except (discord.NotFound, discord.Forbidden, TimeoutError):
             log.info("could not update escalation digest message %s", message_id)
 
 
@@ -317,15 +340,18 @@ class Escalation(commands.Cog):
     async def _sweep(self) -> None:
         await self.service.sweep(self.port)
 
-    @app_commands.command(name="escalate", description="Nobody answered? Bring your question to the helpers")
+    @app_commands.command(
+        name="escalate",
+        description="Nobody answered? Bring your question to the helpers",
+        extras={PUBLIC: True},  # the thread sees that the helpers were called
+    )
     @app_commands.guild_only()
     async def escalate(self, interaction: discord.Interaction) -> None:
         result = await self.service.escalate(
             interaction.channel_id or 0, actor_from_interaction(interaction), self.port
         )
-        await interaction.response.send_message(
-            escalated_text(interaction.user.mention, result, self.bot.clock.now()), allowed_mentions=NO_PINGS
-        )
+        text = escalated_text(interaction.user.mention, result, self.bot.clock.now())
+        await respond(interaction, text, ephemeral=False, allowed_mentions=NO_PINGS)
 
     # Not under `/unstuck`: that group is offered to Manage Server only, and staff need the queue.
     @app_commands.command(name="escalations", description="Staff: the questions waiting to be escalated")
@@ -335,10 +361,11 @@ class Escalation(commands.Cog):
         if not is_staff(actor_from_interaction(interaction), config.roles):
             raise NotAllowed("Sorry, only staff can see the escalation queue.")
         report = await self.service.queue.report(config.guild_id, self.port)
-        await interaction.response.send_message(embed=queue_embed(report), ephemeral=True)
+        await respond(interaction, embed=queue_embed(report))
 
     async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:
         """A Claim button was clicked: record it, update every digest listing the thread, confirm."""
+        await defer_update(interaction)  # the claim is a write, and other digests are edited too
         try:
             result = await self.service.claim(
                 interaction.guild_id or 0, thread_id, actor_from_interaction(interaction)
@@ -347,27 +374,23 @@ class Escalation(commands.Cog):
             await respond_ephemeral(interaction, str(error))
             return
         clicked = interaction.message.id if interaction.message else 0
-        edited_clicked = False
         for digest_id, message_id in result.digest_messages:
             view = await self.service.digests.view(digest_id)
             part = view.part_of_message(message_id) if view else None
             if view is None or part is None:
                 continue
             if message_id == clicked:
-                await interaction.response.edit_message(
+                await update(
+                    interaction,
                     embed=digest_embed(view, part, self.port.tags(view, part), self.port.private(view, part)),
                     view=digest_buttons(view, part),
                     allowed_mentions=NO_PINGS,
                 )
-                edited_clicked = True
             else:
                 await self.port.refresh_digest_message(view, part, message_id)
         link = thread_link(interaction.guild_id or 0, thread_id)
         text = f"✋ You claimed [this question]({link}). Thanks for taking it!"
-        if edited_clicked:
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await respond_ephemeral(interaction, text)
+        await respond(interaction, text)
 
 
 async def setup(bot: UnstuckBot) -> None:

@@ -9,7 +9,7 @@ loads, with the dormancy sweep as a timed job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -23,7 +23,7 @@ from bot.services.help_threads import HelpThreadService
 from bot.services.owed import OwedMessage
 from bot.services.server_config import ServerConfig
 from bot.services.similar import Suggestion
-from cogs._common import actor_from_interaction, owed_message, posted_message, thread_info
+from cogs._common import actor_from_interaction, owed_message, posted_message, respond, thread_info
 from cogs._nonces import COMMAND_NOTE, DORMANT_NOTE, WELCOME_NOTE, nonce
 from cogs._threads import DiscordThreads
 from cogs.similar import welcome_message
@@ -129,51 +129,69 @@ class HelpThreads(commands.Cog):
 
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
-        config = await self._config(thread.guild.id)
-        if config is None or config.help_channels.get(thread.parent_id or 0) != "forum":
-            return
-        await self.bot.services.intake.forum_post(thread_info(thread), await _forum_question(thread))
+        async def track() -> None:
+            config = await self._config(thread.guild.id)
+            if config is not None and config.help_channels.get(thread.parent_id or 0) == "forum":
+                await self.bot.services.intake.forum_post(thread_info(thread), await _forum_question(thread))
+
+        await self._in_lane(thread.guild.id, thread.id, track)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is not None:
             await self.bot.services.intake.message(posted_message(message))
 
+    async def _in_lane(self, guild_id: int | None, lane: int, job: Callable[[], Awaitable[None]]) -> None:
+        """Run a listener's work in the thread's lane: in order, and retried through database hiccups."""
+        if guild_id is not None and self.bot.scope.owns(guild_id):
+            await self.bot.services.intake.in_order(guild_id, lane, job)
+
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         # A starter message shares its thread's id (forum) or is the thread's id (text channel).
         content = payload.data.get("content")
-        if content is None or not self.bot.scope.owns(payload.guild_id or 0):
+        if content is None:
             return
-        thread = await self.service.get(payload.message_id)
-        if thread is not None:
-            await self.service.update_question(thread.id, content)
+
+        async def edited() -> None:
+            thread = await self.service.get(payload.message_id)
+            if thread is not None:
+                await self.service.update_question(thread.id, content)
+
+        await self._in_lane(payload.guild_id, payload.message_id, edited)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        if self.bot.scope.owns(payload.guild_id or 0) and await self.service.get(payload.message_id):
-            await self.service.starter_deleted(payload.message_id)
+        async def deleted() -> None:
+            if await self.service.get(payload.message_id):
+                await self.service.starter_deleted(payload.message_id)
+
+        await self._in_lane(payload.guild_id, payload.message_id, deleted)
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        if self.bot.scope.owns(payload.guild_id):
-            await self.service.thread_deleted(payload.thread_id)
+        await self._in_lane(
+            payload.guild_id, payload.thread_id, lambda: self.service.thread_deleted(payload.thread_id)
+        )
 
     @commands.Cog.listener()
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
         config = await self._config(after.guild.id)
         if config is not None and before.name != after.name:
             # Our own ✅ prefix is decoration, not part of the question's title.
-            await self.service.renamed(
-                after.id, without_prefix(after.name, config.settings.help.solved_prefix)
-            )
+            title = without_prefix(after.name, config.settings.help.solved_prefix)
+            await self._in_lane(after.guild.id, after.id, lambda: self.service.renamed(after.id, title))
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
         # Raw: an archived thread is not in discord.py's cache, and its unarchiving matters most.
         archived = payload.data.get("thread_metadata", {}).get("archived")
-        if archived is not None and self.bot.scope.owns(payload.guild_id):
-            await self.service.archived_changed(payload.thread_id, bool(archived))
+        if archived is not None:
+            await self._in_lane(
+                payload.guild_id,
+                payload.thread_id,
+                lambda: self.service.archived_changed(payload.thread_id, bool(archived)),
+            )
 
     # ---- commands ------------------------------------------------------------------------------
 
@@ -187,7 +205,7 @@ class HelpThreads(commands.Cog):
         key = nonce(COMMAND_NOTE, interaction.id)
         note = OwedMessage(key=key, channel_id=channel_id, content=text)
         await self.service.close(channel_id, actor_from_interaction(interaction), reason, note)
-        await interaction.response.send_message("Done: the thread is closed.", ephemeral=True)
+        await respond(interaction, "Done: the thread is closed.")  # the note and archive are owed
 
     @close.autocomplete("reason")
     async def _close_reasons(
@@ -204,7 +222,7 @@ class HelpThreads(commands.Cog):
         key = nonce(COMMAND_NOTE, interaction.id)
         note = OwedMessage(key, channel_id=interaction.channel_id or 0, content=text)
         thread = await self.service.reopen(note.channel_id, actor_from_interaction(interaction), note)
-        await interaction.response.send_message("Done: the thread is open again.", ephemeral=True)
+        await respond(interaction, "Done: the thread is open again.")  # note and unarchive are owed
         log.info("thread %s reopened", thread.id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Literal
@@ -10,14 +11,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import respond_ephemeral
 from bot.domain.cooldowns import Costly
 from bot.domain.windows import Window
 from bot.scheduler import Job
 from bot.services.errors import UserFacingError
 from bot.services.points import LeaderboardPage, MemberStanding, PointsService
 from bot.services.weekly_posts import WeeklyPostView
-from cogs._common import actor_from_interaction
+from cogs._common import (
+    DISCORD_CALL_TIMEOUT,
+    actor_from_interaction,
+    defer_update,
+    respond,
+    respond_ephemeral,
+    update,
+)
 from storage.models import PointEntry
 
 if TYPE_CHECKING:
@@ -79,12 +86,13 @@ class PageButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = interaction.client.get_cog("Points")
         assert isinstance(cog, Points)
+        await defer_update(interaction)  # a page of a large server's board takes a while to count
         try:
             embed, view = await cog.leaderboard_message(interaction, self.window, self.page)
         except UserFacingError as error:  # a cooldown: the page stays as it is
             await respond_ephemeral(interaction, str(error))
             return
-        await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NO_PINGS)
+        await update(interaction, embed=embed, view=view, allowed_mentions=NO_PINGS)
 
 
 def pager(page: LeaderboardPage) -> discord.ui.View | None:
@@ -156,7 +164,7 @@ class Points(commands.Cog):
         excluded = await self._excluded(interaction.guild)
         standing = await self.service.standing(interaction.guild_id or 0, who.id, excluded)
         embed = standing_embed(who, standing, who.id in excluded)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await respond(interaction, embed=embed)
 
     @points_group.command(name="grant", description="Staff: give a member points, with a reason")
     async def grant(
@@ -190,7 +198,7 @@ class Points(commands.Cog):
         text = (
             f"✅ {verb} points {'to' if amount > 0 else 'from'} {member.mention}. Their total is now {total}."
         )
-        await interaction.response.send_message(text, ephemeral=True)
+        await respond(interaction, text)
 
     @points_group.command(name="history", description="Staff: the latest points entries")
     async def history(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
@@ -200,7 +208,7 @@ class Points(commands.Cog):
         embed = discord.Embed(
             title=title, description="\n".join(map(history_line, entries)) or "No entries yet."
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await respond(interaction, embed=embed)
 
     @app_commands.command(name="leaderboard", description="The top helpers")
     @app_commands.describe(window="week (default), month, or all time")
@@ -210,9 +218,7 @@ class Points(commands.Cog):
     ) -> None:
         embed, view = await self.leaderboard_message(interaction, Window(window), 0)
         kwargs: dict[str, Any] = {"view": view} if view else {}
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS, **kwargs
-        )
+        await respond(interaction, embed=embed, allowed_mentions=NO_PINGS, **kwargs)
 
     async def leaderboard_message(
         self, interaction: discord.Interaction, window: Window, page: int
@@ -231,6 +237,7 @@ class DiscordWeeklyPostPort:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        self.timeout = DISCORD_CALL_TIMEOUT
 
     async def excluded_members(self, guild_id: int, role_ids: Collection[int]) -> set[int]:
         return excluded_members(self.client.get_guild(guild_id), role_ids)
@@ -252,7 +259,10 @@ class DiscordWeeklyPostPort:
                 "someone get unstuck: have a look at the help channels!",
             )
         try:
-            message = await channel.send(embed=embed, nonce=view.nonce, allowed_mentions=NO_PINGS)
+            # Bounded: a hanging call raises TimeoutError and the post stays owed for the next sweep.
+            message = await asyncio.wait_for(
+                channel.send(embed=embed, nonce=view.nonce, allowed_mentions=NO_PINGS), self.timeout
+            )
         except (discord.NotFound, discord.Forbidden):
             return None
         return message.id

@@ -27,7 +27,7 @@ from bot.domain.setup_check import (
 )
 from bot.services.errors import NotAllowed
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService, settable_keys
-from cogs._common import actor_from_interaction
+from cogs._common import PUBLIC, actor_from_interaction, respond
 from cogs.backfill import backfill_from_command
 from cogs.escalation import DiscordEscalationPort
 
@@ -214,7 +214,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
         return self.bot.services.configs
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(text, ephemeral=True)
+        await respond(interaction, text)
 
     @config.command(name="show", description="Show what Unstuck still needs here, then its settings")
     async def show(self, interaction: discord.Interaction) -> None:
@@ -223,7 +223,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
         missing = missing_setup(setup_facts(interaction.guild, config)) if interaction.guild else []
         missing += undelivered(await self.bot.services.delivery.refused_summary(config.guild_id))
         embed = show_embed(config, self.bot.settings.intents.message_content, missing)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await respond(interaction, embed=embed)
 
     @config.command(name="add-help-channel", description="Track questions in a forum or text channel")
     async def add_help_channel(self, interaction: discord.Interaction, channel: HelpChannel) -> None:
@@ -375,7 +375,11 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
             )
         await self._reply(interaction, text)
 
-    @app_commands.command(name="backfill", description="Import solved threads from help-channel history")
+    @app_commands.command(
+        name="backfill",
+        description="Import solved threads from help-channel history",
+        extras={PUBLIC: True},  # the progress message is for everyone in the channel
+    )
     async def backfill(self, interaction: discord.Interaction) -> None:
         """Manage Server: import archived solved threads (resumable; nothing is imported twice)."""
         _require_configure(interaction)

@@ -24,7 +24,7 @@ from bot.services.errors import UserFacingError
 from bot.services.owed import NoteLink, OwedMessage
 from bot.services.similar import ReuseOutcome, ReuseResult, SimilarService, Suggestion
 from cogs._access import DiscordAccess, viewer_of
-from cogs._common import actor_from_interaction, link_button, thread_link
+from cogs._common import actor_from_interaction, defer, link_button, respond, thread_link
 from cogs._nonces import REUSE_NOTE, nonce
 
 if TYPE_CHECKING:
@@ -195,14 +195,14 @@ class Similar(commands.Cog):
         await self.bot.services.cooldowns.use(guild_id, actor_from_interaction(interaction), Costly.SIMILAR)
         found = await self.service.search(guild_id, text, viewer_of(interaction.user))
         if not found:
-            await interaction.response.send_message(
+            await respond(
+                interaction,
                 "No solved thread matches that closely enough. Try other words, or ask in a help channel.",
-                ephemeral=True,
             )
             return
         embed = suggestions_embed(found, title=f"🔎 {len(found)} solved thread{'s' * (len(found) > 1)}")
         view = await self._results_view(interaction, found)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await respond(interaction, embed=embed, view=view)
 
     async def _results_view(
         self, interaction: discord.Interaction, found: list[Suggestion]
@@ -216,22 +216,34 @@ class Similar(commands.Cog):
 
     async def reuse_clicked(self, interaction: discord.Interaction, thread_id: int, source_id: int) -> None:
         """ "This solved it" was clicked: close the thread as a duplicate, credit the earlier answer."""
+        await defer(interaction)  # closing the thread and crediting the answer is a write
         actor = actor_from_interaction(interaction)
         try:
             outcome = await self.service.reuse(thread_id, source_id, actor, note=owed_reuse_note)
         except UserFacingError as error:
-            await interaction.response.send_message(str(error), ephemeral=True)
+            await respond(interaction, str(error))
             return
         # The note and the archive were owed in the same transaction: the delivery worker posts them.
-        await interaction.response.send_message(reuse_confirmation(outcome), ephemeral=True)
+        await respond(interaction, reuse_confirmation(outcome))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """An edited accepted answer: suggestions quote its new text (unreadable in titles-only mode)."""
         content = payload.data.get("content")
-        if content is None or self.service.titles_only or not self.bot.scope.owns(payload.guild_id or 0):
+        guild_id = payload.guild_id
+        if (
+            content is None
+            or self.service.titles_only
+            or guild_id is None
+            or not self.bot.scope.owns(guild_id)
+        ):
             return
-        await self.service.answer_edited(payload.channel_id, payload.message_id, content)
+        # In the thread's lane: in order with its other events, retried through database hiccups.
+        await self.bot.services.intake.in_order(
+            guild_id,
+            payload.channel_id,
+            lambda: self.service.answer_edited(payload.channel_id, payload.message_id, content),
+        )
 
 
 async def setup(bot: UnstuckBot) -> None:

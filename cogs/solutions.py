@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,7 +14,7 @@ from discord.ext import commands
 from bot.services.errors import UserFacingError
 from bot.services.server_config import ServerConfig
 from bot.services.solutions import AnswerRef, MarkKind, MarkOutcome, SolutionService, Via
-from cogs._common import actor_from_interaction, actor_from_member, answer_ref
+from cogs._common import actor_from_interaction, actor_from_member, answer_ref, respond
 from cogs._threads import DiscordThreads
 from storage.models import HelpThread
 
@@ -80,6 +81,13 @@ class Solutions(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        # In the thread's lane: after its earlier events, and tried again if the database refuses it.
+        if payload.guild_id is not None:
+            await self.bot.services.intake.in_order(
+                payload.guild_id, payload.channel_id, lambda: self._reaction_added(payload)
+            )
+
+    async def _reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
         config = await self._reaction_config(payload)
         if config is None or payload.member is None or payload.member.bot:
             return
@@ -101,45 +109,73 @@ class Solutions(commands.Cog):
             answer = answer_ref(await thread.fetch_message(payload.message_id))
         except discord.NotFound:
             return  # deleted meanwhile: nothing to mark
-        await self.bot.services.intake.reaction_added(thread.id, answer, actor, str(payload.emoji))
+        await self.bot.services.intake.reaction_added(
+            config.guild_id, thread.id, answer, actor, str(payload.emoji)
+        )
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        if await self._reaction_config(payload) is not None:
+        if payload.guild_id is not None:
+            await self.bot.services.intake.in_order(
+                payload.guild_id, payload.channel_id, lambda: self._reaction_removed(payload)
+            )
+
+    async def _reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
+        config = await self._reaction_config(payload)
+        if config is not None:
             await self.bot.services.intake.reaction_removed(
-                payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
+                config.guild_id, payload.channel_id, payload.user_id, payload.message_id, str(payload.emoji)
             )
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
         """A moderator removed every reaction of a message: the solution stays (see the service)."""
-        if await self._owned_thread(payload.guild_id, payload.channel_id):
-            await self.service.reactions_cleared(payload.channel_id, payload.message_id, None)
+        await self._in_lane(
+            payload.guild_id,
+            payload.channel_id,
+            lambda: self.service.reactions_cleared(payload.channel_id, payload.message_id, None),
+        )
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
         """A moderator removed every reaction of one emoji: the solution stays (see the service)."""
-        if await self._owned_thread(payload.guild_id, payload.channel_id):
-            await self.service.reactions_cleared(payload.channel_id, payload.message_id, str(payload.emoji))
+        emoji = str(payload.emoji)
+        await self._in_lane(
+            payload.guild_id,
+            payload.channel_id,
+            lambda: self.service.reactions_cleared(payload.channel_id, payload.message_id, emoji),
+        )
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """A deleted accepted answer takes the solution with it (Discord sends no reaction removals)."""
-        if await self._owned_thread(payload.guild_id, payload.channel_id):
-            await self.bot.services.intake.answer_deleted(payload.channel_id, payload.message_id)
+        await self._answers_deleted(payload.guild_id, payload.channel_id, [payload.message_id])
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         """A moderator's purge: the same for each message (at most one is the accepted answer)."""
-        if await self._owned_thread(payload.guild_id, payload.channel_id):
-            for message_id in sorted(payload.message_ids):
-                await self.bot.services.intake.answer_deleted(payload.channel_id, message_id)
+        await self._answers_deleted(payload.guild_id, payload.channel_id, sorted(payload.message_ids))
 
-    async def _owned_thread(self, guild_id: int | None, channel_id: int) -> bool:
-        """Whether the event is about a help thread of a server this process owns."""
+    async def _answers_deleted(self, guild_id: int | None, channel_id: int, message_ids: list[int]) -> None:
+        async def forget() -> None:
+            for message_id in message_ids:
+                await self.bot.services.intake.answer_deleted(guild_id or 0, channel_id, message_id)
+
+        await self._in_lane(guild_id, channel_id, forget)
+
+    async def _in_lane(
+        self, guild_id: int | None, thread_id: int, job: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Run ``job`` for a help thread of a server this process owns, in the thread's lane: in
+        order with its other events, and tried again while the database refuses it."""
         if guild_id is None or not self.bot.scope.owns(guild_id):
-            return False
-        return await self._tracked(channel_id) is not None
+            return
+
+        async def tracked_only() -> None:
+            if await self._tracked(thread_id) is not None:
+                await job()
+
+        await self.bot.services.intake.in_order(guild_id, thread_id, tracked_only)
 
     async def _reaction_config(self, payload: discord.RawReactionActionEvent) -> ServerConfig | None:
         if payload.guild_id is None or not self.bot.scope.owns(payload.guild_id):
@@ -156,7 +192,7 @@ class Solutions(commands.Cog):
         outcome = await self.service.mark(
             thread_id, answer_ref(message), actor_from_interaction(interaction), Via.MENU
         )
-        await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
+        await respond(interaction, outcome_text(outcome))
 
     @app_commands.command(name="solved", description="Mark this help thread as solved")
     @app_commands.describe(
@@ -169,7 +205,7 @@ class Solutions(commands.Cog):
             raise UserFacingError("`/solved` works inside a help thread that Unstuck tracks.")
         answer = await self._answer_from_option(interaction, message) if message else None
         outcome = await self.service.mark(thread_id, answer, actor_from_interaction(interaction), Via.COMMAND)
-        await interaction.response.send_message(outcome_text(outcome), ephemeral=True)
+        await respond(interaction, outcome_text(outcome))
 
     async def _answer_from_option(self, interaction: discord.Interaction, text: str) -> AnswerRef:
         ref = parse_message_ref(text)
@@ -190,9 +226,7 @@ class Solutions(commands.Cog):
     @app_commands.guild_only()
     async def unsolve(self, interaction: discord.Interaction) -> None:
         await self.service.unmark(interaction.channel_id or 0, actor_from_interaction(interaction))
-        await interaction.response.send_message(
-            "↩️ Solution removed; its points were taken back.", ephemeral=True
-        )
+        await respond(interaction, "↩️ Solution removed; its points were taken back.")
 
 
 async def setup(bot: UnstuckBot) -> None:

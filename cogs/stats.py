@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
@@ -15,7 +16,7 @@ from bot.domain.formatting import humanize_duration
 from bot.domain.stats import HealthStats, Period, format_share
 from bot.scheduler import Job
 from bot.services.stats import HealthReportView, StatsService
-from cogs._common import actor_from_interaction
+from cogs._common import DISCORD_CALL_TIMEOUT, actor_from_interaction, respond
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -101,7 +102,7 @@ class Stats(commands.Cog):
         embed = health_embed(figures, title)
         if channel is not None:
             embed.description = f"Questions asked in {channel.mention}"
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+        await respond(interaction, embed=embed, allowed_mentions=NO_PINGS)
 
 
 class DiscordHealthReportPort:
@@ -109,6 +110,7 @@ class DiscordHealthReportPort:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        self.timeout = DISCORD_CALL_TIMEOUT
 
     async def post_health_report(self, view: HealthReportView) -> int | None:
         channel = self.client.get_channel(view.channel_id)
@@ -117,7 +119,9 @@ class DiscordHealthReportPort:
         embed = health_embed(view.stats, f"📊 Help-channel health, week of {view.span.label}")
         embed.set_footer(text="Questions asked that week. /stats shows any period.")
         try:
-            message = await channel.send(embed=embed, nonce=view.nonce, allowed_mentions=NO_PINGS)
+            message = await asyncio.wait_for(
+                channel.send(embed=embed, nonce=view.nonce, allowed_mentions=NO_PINGS), self.timeout
+            )
         except (discord.NotFound, discord.Forbidden):
             log.warning("could not post the health report in %s", view.channel_id)
             return None

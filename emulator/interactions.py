@@ -617,7 +617,9 @@ class InteractionApi:
         return 200, self._as_bot_sees(msg)
 
     async def delete_response(self, call: Call) -> tuple[int, Any]:
-        _, msg = self._target(call)
+        pending, msg = self._target(call)
+        if msg is pending.original:
+            pending.original = None  # a follow-up now posts a new message instead of filling this one
         if msg.flags & EPHEMERAL:
             self.state.ephemeral.pop(msg.id, None)
         else:

@@ -1,9 +1,13 @@
-"""Database problems a person can fix, told in their words instead of a driver's traceback.
+"""Database problems told apart: the ones a person must fix, and the ones that pass by themselves.
 
 Connecting is where a new set-up goes wrong: the server is not running, the database was never
 created, the password has a typo, the SQLite folder is not writable.  The drivers report these as
 long exception chains; :func:`explain` recognises them, and :class:`DatabaseUnavailable` carries
 two lines: what is wrong, and what to do.
+
+While running, other failures pass by themselves: another writer holds SQLite's lock past the busy
+timeout, PostgreSQL restarts or drops a connection, a transaction loses a serialization race.
+:func:`is_transient` recognises those, so that the work can be tried again instead of lost.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy import exc
 from sqlalchemy.engine import URL, make_url
 
 POSTGRES_PORT = 5432
@@ -52,6 +57,52 @@ def explain(error: BaseException, url: str) -> DatabaseUnavailable | None:
         if text:
             return DatabaseUnavailable(text)
     return None
+
+
+#: SQLite's words for "another connection holds the lock" and for I/O that may work next time.
+SQLITE_PASSING = ("database is locked", "database table is locked", "busy", "disk i/o error")
+#: SQLAlchemy's own errors for a connection lost, refused, or not handed out in time by the pool.
+SQLALCHEMY_PASSING = (exc.DisconnectionError, exc.TimeoutError, exc.InterfaceError)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is a database failure that trying the same work again later may cure.
+
+    Locks held too long, connections dropped or refused, a server shutting down, a serialization
+    or deadlock loss. Not: constraint violations, bad SQL, a missing table (retrying changes nothing).
+    """
+    return any(_passes(cause) for cause in _causes(error))
+
+
+def _passes(error: BaseException) -> bool:
+    if isinstance(error, SQLALCHEMY_PASSING):
+        return True
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sqlite3.OperationalError):
+        return any(words in str(error).lower() for words in SQLITE_PASSING)
+    if isinstance(error, ConnectionError):  # refused or reset while connecting to the server
+        return True
+    return _postgres_passes(error)
+
+
+def _postgres_passes(error: BaseException) -> bool:
+    try:
+        import asyncpg
+    except ImportError:  # PostgreSQL support not installed: no asyncpg error can occur either
+        return False
+    passing = (
+        asyncpg.PostgresConnectionError,  # connection lost, refused, or the server shutting down
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+        asyncpg.AdminShutdownError,
+        asyncpg.CrashShutdownError,
+        asyncpg.SerializationError,
+        asyncpg.DeadlockDetectedError,
+    )
+    if isinstance(error, passing):
+        return True
+    return isinstance(error, asyncpg.InterfaceError) and "connection" in str(error).lower()
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

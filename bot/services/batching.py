@@ -15,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from storage.errors import is_transient
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -50,8 +52,11 @@ class Batcher(Generic[T, R]):
         try:
             results = await self.handle([item for item, _ in batch])
         except Exception as error:
-            if len(batch) == 1:
-                _settle(batch[0][1], error=error)
+            if len(batch) == 1 or is_transient(error):
+                # A locked or unreachable database refuses every item alike: each caller retries in
+                # its own lane (bot.services.lanes), and none is committed ahead of the others.
+                for _, future in batch:
+                    _settle(future, error=error)
                 return
             # One bad item must not fail its neighbours: write them one by one to find it.
             log.warning("batch of %d failed (%r); retrying one by one", len(batch), error)

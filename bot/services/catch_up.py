@@ -7,10 +7,15 @@ archived are skipped: Discord lets an archived thread change only by making it a
 active threads are all looked at. Then every cog's owed work for the server runs (the steps they
 registered: notes a crash left unsent, solutions to show, escalations to schedule, a missed weekly
 post). Everything it calls is idempotent, so running it while live events arrive is safe.
+
+It runs at start-up, after a gateway gap Discord did not replay (a new session after a failed
+RESUME), and for servers whose events the database kept refusing (:mod:`bot.services.lanes`).
+A server is caught up by one run at a time: asked again meanwhile, the run goes round once more.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Protocol
@@ -21,8 +26,11 @@ from bot.services.intake import Intake, PostedMessage, ThreadInfo
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.solutions import AnswerRef, SolutionService
 from storage.engine import Database
+from storage.errors import is_transient
 from storage.models import HelpThread
 from storage.repositories import HelpChannelRepo, ThreadRepo
+
+log = logging.getLogger(__name__)
 
 #: Handles one message read back from history.
 Take = Callable[[PostedMessage], Awaitable[None]]
@@ -90,16 +98,58 @@ class CatchUpService:
         self.solutions = solutions
         self.intake = intake
         self._steps: list[Step] = []
+        self._running: set[int] = set()
+        self._again: dict[int, HistoryPort] = {}  # asked while running: once more, with this reader
+        self._unfinished: set[int] = set()  # the database refused a catch-up: the timed job retries it
 
     def register(self, step: Step) -> None:
         """Add a cog's owed work for a server; steps run in the order the cogs load."""
         self._steps.append(step)
 
     async def guild(self, guild_id: int, reader: HistoryPort) -> None:
-        """Catch up with one server: its history first, then every registered step."""
+        """Catch up with one server: its history first, then every registered step.
+
+        Asked while a run for the server is going on, it returns at once and that run goes round
+        again afterwards (what happened since it read a channel is read then).
+        """
+        if guild_id in self._running:
+            self._again[guild_id] = reader
+            return
+        self._running.add(guild_id)
+        try:
+            next_reader: HistoryPort | None = reader
+            while next_reader is not None:
+                await self._once_or_later(guild_id, next_reader)
+                next_reader = self._again.pop(guild_id, None)
+        finally:
+            self._running.discard(guild_id)
+            self._again.pop(guild_id, None)
+
+    @property
+    def left_over(self) -> set[int]:
+        """Servers with events the database kept refusing, or whose catch-up it refused: a
+        catch-up (the timed job's) reads them back."""
+        return self.intake.lanes.parked_guilds() | self._unfinished
+
+    async def _once_or_later(self, guild_id: int, reader: HistoryPort) -> None:
+        try:
+            await self._once(guild_id, reader)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning(
+                "guild %s: the database refused the catch-up (%s); it runs again later", guild_id, error
+            )
+            self._unfinished.add(guild_id)
+            return
+        self._unfinished.discard(guild_id)
+
+    async def _once(self, guild_id: int, reader: HistoryPort) -> None:
         config = await self.configs.get(guild_id)
         if config.help_channels:
             await self._read_back(guild_id, config, reader)
+        else:
+            self.intake.lanes.unpark(guild_id)
         for step in self._steps:
             await step(guild_id)
 
@@ -112,6 +162,9 @@ class CatchUpService:
             rows = await threads.get_many({t.thread_id for t in active}, lock=False)
             unsettled = {t.id: t for t in await threads.not_known_archived(guild_id)}
             channels = await HelpChannelRepo(session).for_guild(guild_id)
+        # The markers are read: events left over from here on are read back below, so the lanes
+        # that were waiting for this catch-up take live events again.
+        self.intake.lanes.unpark(guild_id)
         for channel in channels:
             # A channel added while running starts with what comes next, not with old history.
             if channel.kind == "text" and channel.last_seen_message_id is not None:
@@ -154,12 +207,12 @@ class CatchUpService:
         if found is None:
             return
         shown, window = found
-        await self._deleted_answer(thread_id, window)
+        await self._deleted_answer(config.guild_id, thread_id, window)
         seen = {(m, u) for m, u in await self.solutions.seen_reactions(thread_id, emoji) if m in window}
         still_shown = {message_id for message_id, _ in shown}
         for message_id, user_id in sorted(seen - shown):
             if message_id in still_shown:
-                await self.intake.reaction_removed(thread_id, user_id, message_id, emoji)
+                await self.intake.reaction_removed(config.guild_id, thread_id, user_id, message_id, emoji)
             else:
                 # Every ✅ of the message is gone: a moderator's "remove all" (or "remove emoji")
                 # looks just like this, so it is treated like one, as it is live: the solution
@@ -175,15 +228,15 @@ class CatchUpService:
                 continue
             answer = await reader.answer(thread_id, message_id)
             if answer is not None:
-                await self.intake.reaction_added(thread_id, answer, actor, emoji)
+                await self.intake.reaction_added(config.guild_id, thread_id, answer, actor, emoji)
 
-    async def _deleted_answer(self, thread_id: int, window: set[int]) -> None:
+    async def _deleted_answer(self, guild_id: int, thread_id: int, window: set[int]) -> None:
         """The accepted answer was deleted meanwhile: the history read holds every message from the
         oldest in ``window`` on, so an answer newer than that but missing from it is gone."""
         solution = await self.solutions.get(thread_id)
         answer = solution.message_id if solution else None
         if answer is not None and window and answer > min(window) and answer not in window:
-            await self.intake.answer_deleted(thread_id, answer)
+            await self.intake.answer_deleted(guild_id, thread_id, answer)
 
     async def _inactive_thread(
         self, reader: HistoryPort, thread_id: int, row: HelpThread, config: ServerConfig

@@ -30,6 +30,7 @@ from bot.domain.sharding import ShardScope
 from bot.services.owed import APPEARANCE, OwedActions, OwedMessage, message_from_payload
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
+from storage.errors import is_transient
 from storage.models import HelpThread, OwedAction, Solution
 from storage.owed_repo import DONE, REFUSED, OwedRepo
 from storage.points_repo import SolutionRepo
@@ -172,12 +173,15 @@ class DeliveryWorker:
         await asyncio.gather(*running, return_exceptions=True)
 
     async def _scan(self) -> None:
-        while self._rescan:
-            self._rescan = False
-            async with self.db.reading() as session:
-                due = await OwedRepo(session).due(self._owned(), self.clock.now())
-            for channel_id in dict.fromkeys(row.channel_id for row in due):
-                self._start_channel(channel_id)
+        try:
+            while self._rescan:
+                self._rescan = False
+                async with self.db.reading() as session:
+                    due = await OwedRepo(session).due(self._owned(), self.clock.now())
+                for channel_id in dict.fromkeys(row.channel_id for row in due):
+                    self._start_channel(channel_id)
+        except Exception as error:
+            _log_failure(error, "looking for owed actions")  # the next tick looks again
 
     def _start_channel(self, channel_id: int) -> None:
         running = self._channels.get(channel_id)
@@ -208,9 +212,9 @@ class DeliveryWorker:
                         break
                 if channel_id not in self._channel_again:
                     return
-        except Exception:
-            # A database hiccup: the action stays pending and the next tick tries again.
-            log.exception("delivering owed actions in channel %s failed", channel_id)
+        except Exception as error:
+            # The action stays pending and the next tick tries again.
+            _log_failure(error, f"delivering owed actions in channel {channel_id}")
         finally:
             if self._channels.get(channel_id) is asyncio.current_task():
                 del self._channels[channel_id]
@@ -239,7 +243,10 @@ class DeliveryWorker:
             why = f"no answer within {self.call_timeout:g} s"
             await self._retry(action, self._backoff(action.attempts), uncertain=True, why=why)
             return False
-        except Exception as error:  # a bug: logged in full, then tried again later, not in a loop
+        except Exception as error:
+            if is_transient(error):
+                raise  # the database, not Discord: the channel pauses until the next tick
+            # A bug: logged in full, then tried again later, not in a loop.
             log.exception("owed %s %s failed unexpectedly", action.kind, action.key)
             await self._retry(action, self._backoff(action.attempts), uncertain=True, why=repr(error))
             return False
@@ -319,3 +326,11 @@ class DeliveryWorker:
     async def next_due_at(self) -> datetime | None:
         async with self.db.reading() as session:
             return await OwedRepo(session).next_due_at(self._owned())
+
+
+def _log_failure(error: Exception, doing: str) -> None:
+    """A database hiccup is expected now and then (a warning); anything else is a bug (in full)."""
+    if is_transient(error):
+        log.warning("%s paused: %r; the next tick goes on", doing, error)
+    else:
+        log.error("%s failed", doing, exc_info=error)

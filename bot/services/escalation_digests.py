@@ -102,7 +102,8 @@ class EscalationPort(Protocol):
         ...
 
     async def send_digest_part(self, view: DigestView, part: DigestPart) -> int | None:
-        """Post one digest message (pinging the roles only in the first); its id, None if impossible."""
+        """Post one digest message (pinging the roles only in the first); its id, None if impossible.
+        Raises ``TimeoutError`` when Discord did not answer in time (the digest stays owed)."""
         ...
 
     async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:

@@ -8,23 +8,32 @@ exactly the effect it would have had live.
 The one Discord call intake makes itself (open a thread from a message) goes through the
 help-threads cog's :class:`IntakePort`; everything Discord must show afterwards (the welcome note,
 the thread's look, the "Solved" note) is owed by the services (:mod:`bot.services.owed`).
+
+Every event runs in its channel's or thread's lane (:mod:`bot.services.lanes`): in order, tried
+again while the database refuses it for a passing reason, and left to the catch-up (markers not
+moved past it) when it keeps refusing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.domain.naming import thread_name_from_message
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
 from bot.services.errors import UserFacingError
 from bot.services.help_threads import HelpThreadService, NewThread, ThreadPort
+from bot.services.lanes import Lanes
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.solutions import AnswerRef, SolutionService, Via
 from storage.engine import Database
+from storage.errors import is_transient
 from storage.repositories import HelpChannelRepo
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,12 @@ class Intake:
         self.thread_port: IntakePort | None = None  # handed over by the help-threads cog
         # Set by the solutions cog when it loads: without it, reactions mean nothing.
         self.takes_reactions = False
+        self.lanes = Lanes(is_transient)
+
+    async def in_order(self, guild_id: int, channel_id: int, job: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a listener's ``job`` in the lane of ``channel_id`` (a channel or thread): after the
+        channel's earlier events, retried through database hiccups; ``None`` if left to the catch-up."""
+        return await self.lanes.run(guild_id, (channel_id,), job)
 
     # ---- messages ----------------------------------------------------------------------------
 
@@ -87,15 +102,29 @@ class Intake:
         """A member's message: a reply in a help thread, or a new question in a help text channel."""
         if message.author_is_bot or not self.scope.owns(message.guild_id):
             return
-        config = await self.configs.get(message.guild_id)
         thread = message.thread
-        if thread is not None and config.is_help_channel(thread.parent_id):
-            await self.thread_message(message, thread, config)
-        elif config.help_channels.get(message.channel_id) == "text" and message.is_chat:
-            await self._question(message)
+        # A question shares the lane of its channel (whose marker it moves) and of the thread it opens
+        # (so that a reply there waits for the thread to be tracked).
+        lanes = (thread.thread_id,) if thread is not None else (message.channel_id, message.message_id)
+
+        opened: list[int] = []  # the thread an attempt opened before the database refused the rest
+
+        async def take() -> None:
+            config = await self.configs.get(message.guild_id)
+            if thread is not None and config.is_help_channel(thread.parent_id):
+                await self.thread_message(message, thread, config)
+            elif config.help_channels.get(message.channel_id) == "text" and message.is_chat:
+                await self._question(message, opened)
+
+        await self.lanes.run(message.guild_id, lanes, take)
 
     async def thread_message(self, message: PostedMessage, thread: ThreadInfo, config: ServerConfig) -> None:
         """A message in a help thread (the catch-up calls this for threads it knows are ours)."""
+        await self.lanes.run(
+            thread.guild_id, (thread.thread_id,), lambda: self._thread_message(message, thread, config)
+        )
+
+    async def _thread_message(self, message: PostedMessage, thread: ThreadInfo, config: ServerConfig) -> None:
         if message.message_id == thread.thread_id:  # a forum post's starter message shares its id
             if not await self.forum_post(thread, message.content):
                 await self.threads.update_question(thread.thread_id, message.content)
@@ -109,7 +138,14 @@ class Intake:
         )
 
     async def forum_post(self, thread: ThreadInfo, question: str) -> bool:
-        """Track a new forum post and welcome its asker; False if it was tracked already."""
+        """Track a new forum post and welcome its asker; False if it was tracked already (or the
+        database kept refusing it: the catch-up tracks it then)."""
+        tracked = await self.lanes.run(
+            thread.guild_id, (thread.thread_id,), lambda: self._forum_post(thread, question)
+        )
+        return bool(tracked)
+
+    async def _forum_post(self, thread: ThreadInfo, question: str) -> bool:
         new = NewThread(
             thread_id=thread.thread_id,
             guild_id=thread.guild_id,
@@ -122,14 +158,17 @@ class Intake:
         )
         return await self.threads.open_thread(new, self._thread_port())
 
-    async def _question(self, message: PostedMessage) -> None:
-        """A top-level message in a help text channel becomes a public thread named after it."""
+    async def _question(self, message: PostedMessage, opened: list[int]) -> None:
+        """A top-level message in a help text channel becomes a public thread named after it.
+
+        ``opened`` keeps the thread across attempts: a retry does not ask Discord for it again.
+        """
         port = self._thread_port()
         if await self.threads.get(message.message_id) is None:
             name = thread_name_from_message(message.content, f"Help for {message.author_name}")
-            thread_id = message.own_thread_id or await port.start_thread(
-                message.channel_id, message.message_id, name
-            )
+            if not (message.own_thread_id or opened):
+                opened.append(await port.start_thread(message.channel_id, message.message_id, name))
+            thread_id = message.own_thread_id or opened[0]
             new = NewThread(
                 thread_id=thread_id,
                 guild_id=message.guild_id,
@@ -153,17 +192,33 @@ class Intake:
 
     # ---- solved-emoji reactions --------------------------------------------------------------
 
-    async def reaction_added(self, thread_id: int, answer: AnswerRef, actor: Actor, emoji: str) -> None:
+    async def reaction_added(
+        self, guild_id: int, thread_id: int, answer: AnswerRef, actor: Actor, emoji: str
+    ) -> None:
         """A solved-emoji reaction on ``answer``: mark it when ``actor`` may, quietly ignore it if not."""
-        try:
-            await self.solutions.mark(thread_id, answer, actor, Via.REACTION, emoji)
-        except UserFacingError:
-            return
 
-    async def reaction_removed(self, thread_id: int, user_id: int, message_id: int, emoji: str) -> None:
+        async def take() -> None:
+            try:
+                await self.solutions.mark(thread_id, answer, actor, Via.REACTION, emoji)
+            except UserFacingError:
+                return
+
+        await self.lanes.run(guild_id, (thread_id,), take)
+
+    async def reaction_removed(
+        self, guild_id: int, thread_id: int, user_id: int, message_id: int, emoji: str
+    ) -> None:
         """Removing the reaction that made the mark unmarks it; any other removal changes nothing."""
-        await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji)
 
-    async def answer_deleted(self, thread_id: int, message_id: int) -> None:
+        async def take() -> None:
+            await self.solutions.unmark_by_reaction(thread_id, user_id, message_id, emoji)
+
+        await self.lanes.run(guild_id, (thread_id,), take)
+
+    async def answer_deleted(self, guild_id: int, thread_id: int, message_id: int) -> None:
         """A deleted message takes its reactions with it; if it was the accepted answer, the mark too."""
-        await self.solutions.answer_deleted(thread_id, message_id)
+
+        async def take() -> None:
+            await self.solutions.answer_deleted(thread_id, message_id)
+
+        await self.lanes.run(guild_id, (thread_id,), take)

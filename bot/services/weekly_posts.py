@@ -7,6 +7,7 @@ than 24 h late (the bot was down) is recorded as skipped instead of surprising p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from storage.engine import Database
 from storage.models import Guild
 from storage.points_repo import WeeklyPostRepo
 from storage.repositories import GuildRepo
+
+log = logging.getLogger(__name__)
 
 LATE_LIMIT = timedelta(hours=24)
 KIND = "leaderboard"
@@ -38,7 +41,10 @@ class WeeklyPostView:
 class WeeklyPostPort(Protocol):
     async def excluded_members(self, guild_id: int, role_ids: Collection[int]) -> set[int]: ...
 
-    async def post_weekly(self, view: WeeklyPostView) -> int | None: ...
+    async def post_weekly(self, view: WeeklyPostView) -> int | None:
+        """The post's message id, None if it cannot be posted; ``TimeoutError`` if Discord did not
+        answer in time (the post stays owed)."""
+        ...
 
 
 def weekly_nonce(guild_id: int, week: str, kind: str = KIND) -> str:
@@ -92,8 +98,13 @@ class WeeklyPostService:
         posted = 0
         for guild in guilds:
             config = await self.configs.get(guild.id)
-            if wanted(config):
+            if not wanted(config):
+                continue
+            try:
                 posted += await post(config, guild.created_at)
+            except TimeoutError:
+                # Left `posting`: the next sweep sends it with the same nonce; other servers go on.
+                log.warning("guild %s: Discord did not answer a weekly post in time; sent later", guild.id)
         return posted
 
     def slot(self, config: ServerConfig) -> WeeklySlot:

@@ -1,8 +1,9 @@
 """What the bot owes Discord reaches it while the bot keeps running, whatever Discord answers first.
 
-Discord fails on purpose here (:mod:`tests.e2e.faults`): 503s, a long 429 on a thread rename, a
-thread deleted before its note went out. The bot is never restarted; the scheduler's tick
-(``run_sweeps`` after the test clock moved) is what retries.
+Discord fails on purpose here (the emulator's fault API, ``emu.faults``): 503s, a long 429 on a
+thread rename, a connection lost after Discord acted, a thread deleted before its note went out.
+The bot is never restarted; the scheduler's tick (``run_sweeps`` after the test clock moved) is
+what retries.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from datetime import timedelta
 from bot.services.owed import appearance_key
 from storage.owed_repo import OwedRepo
 from tests.e2e.conftest import World
-from tests.e2e.faults import Faults, emu_with_faults, faults_fixture  # noqa: F401 (fixtures)
 from tests.e2e.harness import handlers_finished
 from tests.e2e.test_escalation import ask, digests, listed, set_escalation_channel
 from tests.e2e.test_help_threads import WELCOME
 from tests.e2e.test_solutions import answer, solved_notes, text_thread
 
-MESSAGES = r"/api/v10/channels/\d+/messages"
+MESSAGES = "POST /channels/{channel_id}/messages"
+CHANNEL_EDIT = "PATCH /channels/{channel_id}"
 
 
 def welcomes(w: World, thread_id: int) -> list[dict]:
@@ -42,10 +43,8 @@ async def status_of(w: World, key: str) -> tuple[str, str | None]:
     return row.status, row.refusal
 
 
-async def test_a_welcome_note_discord_failed_three_times_arrives_once_without_a_restart(
-    world: World, faults: Faults
-) -> None:
-    faults.server_error("POST", MESSAGES, times=3)
+async def test_a_welcome_note_discord_failed_three_times_arrives_once_without_a_restart(world: World) -> None:
+    world.emu.faults.fail(MESSAGES, times=3)
     async with world.handled("thread_create"):
         post = await world.emu.user_posts_in_forum(
             world.c.alice, world.c.forum, "numpy import error", "ImportError"
@@ -55,15 +54,15 @@ async def test_a_welcome_note_discord_failed_three_times_arrives_once_without_a_
     for _ in range(3):
         await tick(world, 60)
     assert len(welcomes(world, thread_id)) == 1
-    assert [status for _, _, status in faults.answered] == [503, 503, 503]
+    assert world.emu.faults.injected["server_error"] == 3
     await tick(world, 600)
     assert len(welcomes(world, thread_id)) == 1
 
 
 async def test_a_note_whose_answer_was_lost_is_looked_for_not_posted_twice_after_a_long_outage(
-    world: World, faults: Faults
+    world: World,
 ) -> None:
-    faults.reset_after_handling("POST", MESSAGES)
+    world.emu.faults.reset(MESSAGES, applied=True, times=1)
     async with world.handled("thread_create"):
         post = await world.emu.user_posts_in_forum(world.c.alice, world.c.forum, "numpy import error", "?")
     thread_id = int(post["id"])
@@ -73,13 +72,13 @@ async def test_a_note_whose_answer_was_lost_is_looked_for_not_posted_twice_after
     assert await status_of(world, f"w{thread_id}") == ("done", None)
 
 
-async def test_a_long_429_on_a_rename_holds_back_only_that_thread(world: World, faults: Faults) -> None:
+async def test_a_long_429_on_a_rename_holds_back_only_that_thread(world: World) -> None:
     first = await text_thread(world)
     second = await text_thread(world, asker=world.c.alice)
     first_answer = await answer(world, first, world.c.helen)
     second_answer = await answer(world, second, world.c.sam)
     # Discord allows two renames per ten minutes per channel: the first thread's rename waits.
-    faults.rate_limit("PATCH", rf"/api/v10/channels/{first}", retry_after=600)
+    world.emu.faults.rate_limit(CHANNEL_EDIT, retry_after=600, channel_id=first, times=1)
     await world.emu.user_uses_context_menu(world.c.bob, first, "Mark as solution", first_answer)
     await handlers_finished()
     await world.emu.user_uses_context_menu(world.c.alice, second, "Mark as solution", second_answer)
@@ -90,7 +89,7 @@ async def test_a_long_429_on_a_rename_holds_back_only_that_thread(world: World, 
     # ... and the limited one has its note, and its name once Discord allows it.
     assert len(solved_notes(world, first)) == 1
     assert not world.emu.channel(first)["name"].startswith("✅ ")
-    assert faults.answered == [("PATCH", f"/api/v10/channels/{first}", 429)]
+    assert world.emu.faults.log == [("rate_limit", CHANNEL_EDIT, first)]
     await tick(world, 599)
     assert not world.emu.channel(first)["name"].startswith("✅ ")
     await tick(world, 1)
@@ -119,12 +118,10 @@ async def test_a_note_for_a_deleted_thread_is_settled_once_and_shown_to_staff(wo
     assert f"1 bot action could not be delivered in <#{thread_id}>: the channel was deleted" in show.text()
 
 
-async def test_an_escalation_digest_discord_failed_goes_out_at_a_later_tick_once(
-    world: World, faults: Faults
-) -> None:
+async def test_an_escalation_digest_discord_failed_goes_out_at_a_later_tick_once(world: World) -> None:
     await set_escalation_channel(world)
     thread_id = await ask(world, "segfault in my C extension")
-    faults.server_error("POST", rf"/api/v10/channels/{world.c.escalations}/messages", times=2)
+    world.emu.faults.fail(MESSAGES, channel_id=world.c.escalations, times=2)
     world.clock.advance(timedelta(hours=4))
     await world.bot.run_sweeps()
     assert digests(world) == []  # Discord answered 503: the ping waits, the bot runs on

@@ -37,6 +37,7 @@ class FakeEscalationPort:
         self.sent: list[tuple[int, int, str, list[int]]] = []  # digest id, part, nonce, thread ids
         self.by_nonce: dict[str, int] = {}
         self.crash_after_send = False
+        self.time_out = False  # Discord does not answer: the port gives up (cogs/escalation.py)
         self.problem: str | None = None
         self.failures: list[Exception | str] = []  # what the next sends raise ("hang": no answer)
 
@@ -44,6 +45,8 @@ class FakeEscalationPort:
         return self.problem
 
     async def send_digest_part(self, view: DigestView, part: DigestPart) -> int | None:
+        if self.time_out:
+            raise TimeoutError("Discord did not answer in time")
         if self.failures:
             failure = self.failures.pop(0)
             if failure == "hang":

@@ -81,6 +81,18 @@ async def test_a_long_rate_limit_on_a_digest_is_waited_out_exactly(world: World)
     assert await world.sweep() == 1
 
 
+async def test_a_digest_discord_does_not_confirm_in_time_stays_owed_for_the_next_sweep(world: World) -> None:
+    await world.ask(1)
+    world.clock.advance(timedelta(hours=4))
+    world.port.time_out = True
+    assert await world.sweep() == 0  # no exception: the sweep goes on with its other digests
+    assert await world.statuses(1) == {0: "sending", 1: "pending"}
+    world.port.time_out = False
+    world.clock.advance(timedelta(seconds=FIRST_RETRY))  # after a short backoff
+    assert await world.sweep() == 1
+    assert await world.statuses(1) == {0: "sent", 1: "pending"}
+
+
 async def test_each_process_sweeps_only_the_servers_of_its_shards(db: Database, clock: FakeClock) -> None:
     shard0 = World(db, clock, ShardScope(shard_ids=[0], shard_count=2))
     shard1 = World(db, clock, ShardScope(shard_ids=[1], shard_count=2))

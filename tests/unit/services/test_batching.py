@@ -35,3 +35,18 @@ async def test_one_failing_item_does_not_fail_its_neighbours() -> None:
     assert isinstance(results[3], ValueError)
     with pytest.raises(ValueError, match="broken"):
         await batcher.submit(3)
+
+
+async def test_a_locked_database_fails_the_whole_batch_so_none_is_committed_ahead() -> None:
+    import sqlite3
+
+    written: list[list[int]] = []
+
+    async def write(items: list[int]) -> list[int]:
+        written.append(items)
+        raise sqlite3.OperationalError("database is locked")
+
+    batcher = Batcher(write)
+    results = await asyncio.gather(*(batcher.submit(n) for n in range(3)), return_exceptions=True)
+    assert all(isinstance(result, sqlite3.OperationalError) for result in results)
+    assert written == [[0, 1, 2]]  # not split one by one: each caller retries in its own lane
