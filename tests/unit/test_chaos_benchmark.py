@@ -35,5 +35,5 @@ def test_faults_instead_of_kills_lose_double_and_delay_nothing(database: str) ->
     assert report.faults["database_outage"] >= 1
     assert report.faults.get("rest_server_error", 0) >= 1
     assert report.divergences == []
-    assert (report.duplicates, report.lost, report.late_interactions) == (0, 0, 0)
+    assert (report.duplicates, report.lost, report.late_interactions) == (0, 0, 0), report.problems
     assert report.problems == []
