@@ -7,7 +7,13 @@ know when everything sent so far has been handled:
 - the parent posts ``sync N`` in the sync channel; once that message is handled and no other
   handler is running, the child prints ``synced N``;
 - ``sweep N`` on stdin runs one tick of timed work, then prints ``swept N``;
-- ``ready`` is printed once start-up caught up with the guild.
+- ``ready`` is printed once start-up caught up with the guild;
+- ``connected`` is printed whenever the gateway session is (re)established;
+- ``drain N`` prints ``drained N`` when the bot owes Discord nothing more, else ``owed N T``: the
+  POSIX time T when the next owed action is due (the parent moves the clock there and sends
+  ``deliver N``, which runs the delivery worker once and prints ``delivered N``);
+- ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
+  prints ``down``.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -25,6 +32,7 @@ import discord.gateway
 import discord.http
 import yarl
 
+from benchmarks._chaos_faults import refuse_sqlite_writes
 from bot.app import HANDLER_TASKS, UnstuckBot
 from bot.config import load_settings
 
@@ -54,24 +62,50 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+async def sweep_until_done(bot: UnstuckBot, attempts: int = 60) -> None:
+    """One tick of timed work. A tick that fails (the database is away in the chaos run) is tried
+    again, as the scheduler's next tick would; only a tick that keeps failing is an error."""
+    for attempt in range(attempts):
+        try:
+            await bot.run_sweeps()
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            logging.getLogger(__name__).warning("sweep failed; trying again", exc_info=True)
+            await asyncio.sleep(0.5)
+
+
 async def serve_commands(bot: UnstuckBot) -> None:
     while line := await asyncio.to_thread(sys.stdin.readline):
         command, _, number = line.strip().partition(" ")
         if command == "sweep":
             try:
-                await bot.run_sweeps()
+                await sweep_until_done(bot)
             except Exception as error:  # report it: the parent fails the run with this process's log
                 logging.getLogger(__name__).exception("sweep failed")
                 say(f"failed {number} {error!r}")
                 continue
             await idle()
             say(f"swept {number}")
+        elif command == "drain":
+            await idle()
+            due = await bot.services.delivery.next_due_at()
+            say(f"drained {number}" if due is None else f"owed {number} {due.timestamp()}")
+        elif command == "deliver":
+            await bot.services.delivery.deliver_due()
+            await idle()
+            say(f"delivered {number}")
+        elif command == "dbdown":
+            refuse_sqlite_writes(bot.services.db.engine, float(number))
+            say("down")
 
 
 async def main(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = args.base_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
-    env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": "WARNING"}
+    level = os.environ.get("UNSTUCK_CHILD_LOG_LEVEL", "WARNING")  # INFO to look into a divergence
+    env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": level}
     if args.shard_count:
         env |= {
             "UNSTUCK_SHARDING__SHARD_COUNT": str(args.shard_count),
@@ -89,9 +123,19 @@ async def main(args: argparse.Namespace) -> None:
             await idle()
             say(f"synced {message.content.split()[1]}")
 
+    async def on_connected() -> None:
+        say("connected")  # the chaos run waits for it after a gateway drop
+
     bot.add_listener(on_message)
+    bot.add_listener(on_connected, "on_ready")
+    bot.add_listener(on_connected, "on_resumed")
     runner = asyncio.create_task(bot.start(args.token))
-    await bot.wait_until_reconciled(set(args.guild))
+    reconciled = asyncio.create_task(bot.wait_until_reconciled(set(args.guild)))
+    await asyncio.wait({runner, reconciled}, return_when=asyncio.FIRST_COMPLETED)
+    if not reconciled.done():  # the bot stopped before it caught up: its error ends this process
+        reconciled.cancel()
+        runner.result()
+        raise RuntimeError("the bot stopped before it caught up with its guilds")
     if args.report_commits:
         report_commits(bot)
     await idle()

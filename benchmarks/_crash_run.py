@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -74,6 +75,10 @@ class BotProcess:
             ) from None
 
     async def _expect(self, wanted: str, timeout: float) -> None:
+        await self.read_until(lambda text: text == wanted, timeout)
+
+    async def read_until(self, wanted: Callable[[str], bool], timeout: float = SYNC_TIMEOUT) -> str:
+        """Read lines until one satisfies ``wanted`` and return it; skip the others."""
         assert self.proc is not None and self.proc.stdout is not None
         async with asyncio.timeout(timeout):
             while True:
@@ -82,8 +87,8 @@ class BotProcess:
                     await self.proc.wait()
                     raise ChildDied
                 text = line.decode().strip()
-                if text == wanted:
-                    return
+                if wanted(text):
+                    return text
                 if text.startswith("failed "):
                     raise RuntimeError(f"the bot process reported {text!r}; its log:\n{self.tail()}")
 

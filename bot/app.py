@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -39,6 +40,7 @@ from bot.services.stats import StatsService
 from bot.services.weekly_posts import WeeklyPostService
 from cogs._common import PUBLIC, defer, respond_ephemeral
 from storage.engine import Database, is_sqlite
+from storage.errors import is_transient
 from storage.migrate import prepare_schema
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,10 @@ HANDLER_TASKS = (
 )
 RATE_LIMIT_WAIT = 30.0  # seconds discord.py may wait out a 429 by itself
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
+#: Pauses before running a command again that the database refused for a passing reason: about
+#: half a minute in all, like an event's retries (bot.services.lanes), well within the 15 minutes
+#: Discord gives an acknowledged command to answer.
+COMMAND_RETRY_PAUSES = (0.1, 0.3, 1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 @dataclass
@@ -134,11 +140,17 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
     """A command tree that acknowledges every command at once, and whose errors always reach the
     user as a polite, private answer."""
 
+    def __init__(self, client: UnstuckBot, **options: Any) -> None:
+        super().__init__(client, **options)
+        self._database_retries: dict[int, int] = {}  # interaction id -> runs the database refused
+
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Acknowledge a command before running it: Discord's deadline is 3 s, and a write under load
         or a REST fetch can take longer. Private unless the command's ``extras`` mark it PUBLIC."""
         if interaction.type is not discord.InteractionType.application_command:
             return True  # autocomplete answers with its choices
+        if interaction.response.is_done():
+            return True  # run again after the database refused it (``on_error``): acknowledged already
         command = interaction.command
         public = bool(command is not None and command.extras.get(PUBLIC))
         try:
@@ -152,6 +164,8 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if is_transient(cause) and await self._ran_again(interaction):
+            return
         if isinstance(cause, UserFacingError):
             text = str(cause)
         elif isinstance(cause, app_commands.CheckFailure | app_commands.TransformerError):
@@ -165,6 +179,27 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
             interaction.client.unexpected_errors.append(cause)
             text = INTERNAL_ERROR
         await respond_ephemeral(interaction, text)
+
+    async def _ran_again(self, interaction: discord.Interaction) -> bool:
+        """Run a command again that the database refused for a passing reason (a lock held too long,
+        a dropped connection), after a pause; False once the pauses are used up.
+
+        Its transaction was not committed, so running it again is safe, and it was acknowledged,
+        so the user, who has 15 minutes for the answer, waits out a blip instead of seeing an
+        error. discord.py's own dispatch (``_call``) runs the checks and options again too.
+        """
+        attempt = self._database_retries.get(interaction.id, 0)
+        if attempt >= len(COMMAND_RETRY_PAUSES):
+            self._database_retries.pop(interaction.id, None)
+            return False
+        self._database_retries[interaction.id] = attempt + 1
+        log.warning("the database refused a command (attempt %d); running it again", attempt + 1)
+        await asyncio.sleep(COMMAND_RETRY_PAUSES[attempt])
+        try:
+            await self._call(interaction)
+        finally:
+            self._database_retries.pop(interaction.id, None)
+        return True
 
 
 def intents_for(settings: Settings) -> discord.Intents:

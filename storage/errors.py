@@ -102,7 +102,15 @@ def _postgres_passes(error: BaseException) -> bool:
     )
     if isinstance(error, passing):
         return True
-    return isinstance(error, asyncpg.InterfaceError) and "connection" in str(error).lower()
+    text = str(error).lower()
+    if isinstance(error, asyncpg.ObjectNotInPrerequisiteStateError):
+        # The database was closed to connections for a while (ALTER DATABASE ... ALLOW_CONNECTIONS
+        # false, as during maintenance); the same class also means "cannot drop ...", which is not.
+        return "not currently accepting connections" in text
+    if isinstance(error, asyncpg.InternalClientError):
+        # A pooled connection the server ended in the middle of an operation; a fresh one works.
+        return "another operation" in text
+    return isinstance(error, asyncpg.InterfaceError) and "connection" in text
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

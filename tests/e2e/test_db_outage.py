@@ -8,7 +8,10 @@ the same way as a restart.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -164,3 +167,50 @@ async def test_a_gateway_gap_during_an_outage_is_caught_up_once_the_database_is_
     thread = await bot.services.threads.get(thread_id)
     assert thread is not None and thread.state is ThreadState.ANSWERED
     assert thread.last_seen_message_id == int(reply["id"]) and bot.services.catch_up.left_over == set()
+
+
+async def test_a_command_the_database_refuses_is_answered_once_it_is_back(
+    world: World, outage: DatabaseOutage
+) -> None:
+    """The asker closes their thread while the database is away: they get the normal answer once it
+    is back (the command ran again), not an error, and the thread is closed exactly once."""
+    emu, c, bot = world.emu, world.c, world.bot
+    thread_id = int((await emu.user_posts_in_forum(c.alice, c.forum, "Stuck on pip", "help?"))["id"])
+    await emu.wait_for_bot_message(thread_id, contains=WELCOME)
+
+    outage.open()
+    try:
+        await outage.drop_connections()
+        with command_refusals() as refused:
+            closing = asyncio.ensure_future(
+                emu.user_runs_slash(c.alice, thread_id, "close", options={"reason": "solved"}, timeout=60)
+            )
+            # The outage lasts until the command itself was refused (or it answered meanwhile).
+            await asyncio.wait(
+                {closing, asyncio.ensure_future(refused.wait())}, timeout=60, return_when="FIRST_COMPLETED"
+            )
+    finally:
+        outage.close()
+    reply = await closing
+    assert refused.is_set(), f"the command answered during the outage: {reply.content!r}"
+    assert "went wrong" not in reply.content
+    thread = await bot.services.threads.get(thread_id)
+    assert thread is not None and thread.state is ThreadState.CLOSED
+
+
+@contextlib.contextmanager
+def command_refusals() -> Iterator[asyncio.Event]:
+    """An event set when the bot logs that the database refused a command it will run again."""
+    seen = asyncio.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "refused a command" in record.getMessage():
+                seen.set()
+
+    handler = Watch(logging.WARNING)
+    logging.getLogger("bot.app").addHandler(handler)
+    try:
+        yield seen
+    finally:
+        logging.getLogger("bot.app").removeHandler(handler)
