@@ -3,7 +3,9 @@ one way every command and button answers within Discord's deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -176,12 +178,24 @@ def thread_link(guild_id: int, thread_id: int, message_id: int | None = None) ->
 # their click first, and the answer follows through these helpers.
 
 
+#: Discord wants the acknowledgement within 3 s, but after a 5xx discord.py waits 1 s, then 3 s,
+#: before it tries again: two failures in a row and the user has seen "The application did not
+#: respond". So a try that has not succeeded within ACK_TRY_SECONDS is dropped for a fresh one.
+ACK_TRY_SECONDS = 0.5
+ACK_TRIES = 5
+ALREADY_ACKNOWLEDGED = 40060
+
+
 async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
     """Acknowledge now with a "thinking…" message that the answer replaces, private unless
     ``ephemeral`` is false (the answer then is public too). Does nothing if already acknowledged."""
     if interaction.response.is_done():
         return
-    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    await _acknowledge(
+        interaction,
+        lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True),
+        discord.InteractionResponseType.deferred_channel_message,
+    )
     if not ephemeral:
         interaction.extras[_THINKING_IN_PUBLIC] = True
 
@@ -189,7 +203,32 @@ async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> 
 async def defer_update(interaction: discord.Interaction) -> None:
     """Acknowledge a button click now; :func:`update` then edits the message it is on."""
     if not interaction.response.is_done():
-        await interaction.response.defer()
+        await _acknowledge(
+            interaction, interaction.response.defer, discord.InteractionResponseType.deferred_message_update
+        )
+
+
+async def _acknowledge(
+    interaction: discord.Interaction,
+    acknowledge: Callable[[], Awaitable[object]],
+    kind: discord.InteractionResponseType,
+) -> None:
+    """``acknowledge()`` within Discord's deadline, trying afresh when a try takes too long."""
+    for last in [False] * (ACK_TRIES - 1) + [True]:
+        try:
+            if last:  # the final try keeps discord.py's own retries
+                await acknowledge()
+            else:
+                await asyncio.wait_for(acknowledge(), ACK_TRY_SECONDS)
+            return
+        except TimeoutError:
+            log.info("acknowledging interaction %s took too long; trying again", interaction.id)
+        except discord.HTTPException as error:
+            if error.code != ALREADY_ACKNOWLEDGED:
+                raise
+            # An earlier try reached Discord after all: the interaction is acknowledged.
+            interaction.response._response_type = kind  # discord.py's own record of it
+            return
 
 
 async def respond(

@@ -481,7 +481,9 @@ class InteractionApi:
         if pending is None or pending.id != call.int_param("interaction_id"):
             raise DiscordError(404, 10062, "Unknown interaction")
         if pending.callback_type is not None:
-            raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+            # Not recorded as a problem: a bot may try again when an acknowledgement seemed lost,
+            # and must then cope with this answer (if it does not, its own error fails the test).
+            raise DiscordError(400, 40060, "Interaction has already been acknowledged.", problem=False)
         if pending.failure is not None or self.state.missed_deadline(pending):
             raise DiscordError(404, 10062, "Unknown interaction", problem=False)
         body = call.body or {}

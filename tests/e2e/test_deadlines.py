@@ -158,3 +158,16 @@ async def test_a_refused_public_command_leaves_no_thinking_message_behind(world:
     reply = await emu.user_runs_slash(c.alice, thread, "escalate")  # too early: refused, privately
     assert reply.type == DEFERRED_MESSAGE and reply.ephemeral and "you can escalate <t:" in reply.text()
     assert len(emu.bot_messages(thread)) == before  # the public "thinking…" message was deleted
+
+
+async def test_an_acknowledgement_discord_fails_three_times_still_meets_the_deadline(world: World) -> None:
+    """discord.py waits 1 s, then 3 s, before trying a failed acknowledgement again: left to that,
+    two 503s in a row would show "The application did not respond". The bot tries afresh instead."""
+    emu, c = world.emu, world.c
+    thread = int((await emu.user_posts_in_forum(c.alice, c.forum, "Stuck", "help?"))["id"])
+    await emu.wait_for_bot_message(thread, contains="Welcome")
+    rule = emu.faults.fail("POST /interactions/{interaction_id}/{token}/callback", status=503, times=3)
+    reply = await emu.user_runs_slash(c.alice, thread, "close", options={"reason": "solved"}, timeout=60)
+    assert rule.hits == 3
+    assert reply.text() == "Done: the thread is closed." and reply.ephemeral
+    assert emu.interactions.late == 0
