@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.domain.permissions import Actor
 from bot.scheduler import Job
 from bot.services.catch_up import Gone, Reactions, Take
+from bot.services.delivery import Unavailable
 from bot.services.intake import ThreadInfo
 from bot.services.solutions import AnswerRef
 from cogs._common import actor_from_member, answer_ref, posted_message, thread_info
@@ -67,6 +68,8 @@ class GuildHistory:
             history = channel.history(limit=CHANNEL_HISTORY, after=discord.Object(after), oldest_first=True)
             async for message in history:
                 await take(posted_message(message))
+        except discord.DiscordServerError as error:
+            raise Unavailable(f"reading help channel {channel_id}: Discord answered {error.status}") from None
         except discord.HTTPException:
             log.warning("could not read the history of help channel %s", channel_id)
 
@@ -77,6 +80,8 @@ class GuildHistory:
             )
             async for message in history:
                 await take(posted_message(message))
+        except discord.DiscordServerError as error:
+            raise Unavailable(f"reading thread {thread.thread_id}: Discord answered {error.status}") from None
         except discord.HTTPException:
             log.warning("could not read the history of thread %s", thread.thread_id)
 

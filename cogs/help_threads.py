@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -19,6 +20,7 @@ from discord.ext import commands
 from bot.domain.formatting import humanize_duration
 from bot.domain.naming import without_prefix
 from bot.scheduler import Job
+from bot.services.delivery import Unavailable
 from bot.services.help_threads import HelpThreadService
 from bot.services.owed import OwedMessage
 from bot.services.server_config import ServerConfig
@@ -67,10 +69,15 @@ class DiscordThreadPort(DiscordThreads):
             thread = await channel.get_partial_message(message_id).create_thread(
                 name=name, auto_archive_duration=10080
             )
+        except discord.DiscordServerError as error:
+            # The intake tries again (a second try finds the thread if this one was made after all).
+            raise Unavailable(f"Discord answered {error.status}", unknown=True) from None
         except discord.HTTPException as error:
             if error.code != THREAD_ALREADY_CREATED:
                 raise
             return message_id  # made just before a crash: a thread started from a message shares its id
+        except (aiohttp.ClientError, OSError) as error:
+            raise Unavailable(f"connection failed: {error!r}", unknown=True) from None
         return thread.id
 
 

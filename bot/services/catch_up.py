@@ -22,11 +22,10 @@ from typing import Protocol
 
 from bot.domain.permissions import Actor
 from bot.services.help_threads import HelpThreadService
-from bot.services.intake import Intake, PostedMessage, ThreadInfo
+from bot.services.intake import Intake, PostedMessage, ThreadInfo, passes_by_itself
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.solutions import AnswerRef, SolutionService
 from storage.engine import Database
-from storage.errors import is_transient
 from storage.models import HelpThread
 from storage.repositories import HelpChannelRepo, ThreadRepo
 
@@ -135,11 +134,9 @@ class CatchUpService:
         try:
             await self._once(guild_id, reader)
         except Exception as error:
-            if not is_transient(error):
+            if not passes_by_itself(error):
                 raise
-            log.warning(
-                "guild %s: the database refused the catch-up (%s); it runs again later", guild_id, error
-            )
+            log.warning("guild %s: the catch-up failed (%s); it runs again later", guild_id, error)
             self._unfinished.add(guild_id)
             return
         self._unfinished.discard(guild_id)

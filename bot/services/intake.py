@@ -24,6 +24,7 @@ from typing import Protocol, TypeVar
 from bot.domain.naming import thread_name_from_message
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
+from bot.services.delivery import RetryAfter, Unavailable
 from bot.services.errors import UserFacingError
 from bot.services.help_threads import HelpThreadService, NewThread, ThreadPort
 from bot.services.lanes import Lanes
@@ -34,6 +35,12 @@ from storage.errors import is_transient
 from storage.repositories import HelpChannelRepo
 
 T = TypeVar("T")
+
+
+def passes_by_itself(error: BaseException) -> bool:
+    """A failure worth trying the event again for: the database refused it for a passing reason,
+    or Discord failed a call the event needed (a 5xx, a lost connection, a long rate limit)."""
+    return is_transient(error) or isinstance(error, Unavailable | RetryAfter)
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ class Intake:
         self.thread_port: IntakePort | None = None  # handed over by the help-threads cog
         # Set by the solutions cog when it loads: without it, reactions mean nothing.
         self.takes_reactions = False
-        self.lanes = Lanes(is_transient)
+        self.lanes = Lanes(passes_by_itself)
 
     async def in_order(self, guild_id: int, channel_id: int, job: Callable[[], Awaitable[T]]) -> T | None:
         """Run a listener's ``job`` in the lane of ``channel_id`` (a channel or thread): after the
