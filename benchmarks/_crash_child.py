@@ -12,6 +12,7 @@ know when everything sent so far has been handled:
 - ``drain N`` prints ``drained N`` when the bot owes Discord nothing more, else ``owed N T``: the
   POSIX time T when the next owed action is due (the parent moves the clock there and sends
   ``deliver N``, which runs the delivery worker once and prints ``delivered N``);
+- ``job NAME N`` runs one timed job by name, then prints ``ran N``;
 - ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
   prints ``down``.
 """
@@ -96,6 +97,11 @@ async def serve_commands(bot: UnstuckBot) -> None:
             await bot.services.delivery.deliver_due()
             await idle()
             say(f"delivered {number}")
+        elif command == "job":  # "job NAME N": one timed job, e.g. the left-over catch-up
+            name, _, number = number.partition(" ")
+            await next(job for job in bot.scheduler.jobs if job.name == name).run()
+            await idle()
+            say(f"ran {number}")
         elif command == "dbdown":
             refuse_sqlite_writes(bot.services.db.engine, float(number))
             say("down")
