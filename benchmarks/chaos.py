@@ -27,12 +27,9 @@ from typing import Any
 
 from benchmarks._chaos_plan import FaultPlan, fault_plan
 from benchmarks._chaos_run import ChaosPlayer, Outage, faults_seen
-from benchmarks._crash_run import BotProcess, build_world, configure
+from benchmarks._crash_run import configure
 from benchmarks._crash_script import make_script
-from benchmarks.crash import Snapshot, _fresh_database, _ledger_has, compare, snapshot
-from bot.clock import FakeClock
-from emulator import Emulator
-from storage.engine import Database
+from benchmarks.crash import Snapshot, _fresh_database, compare, snapshot, stage
 
 
 @dataclass
@@ -52,34 +49,20 @@ class Report:
 async def play_once(
     script: list, plan: FaultPlan, database_url: str, outage: Outage, workdir: Path, label: str
 ) -> tuple[Snapshot, ChaosPlayer]:
-    clock = FakeClock()
-    clock_file = workdir / f"{label}.clock"
-    clock_file.write_text(str(clock.now().timestamp()))
-    emu = Emulator(clock=clock.now, validate=False)
-    await emu.start()
-    world = build_world(emu)
-    args = [
-        "--base-url", emu.base_url, "--gateway-url", emu.gateway_url, "--token", emu.token,
-        "--database", database_url, "--clock", str(clock_file),
-        "--guild", str(world.guild), "--sync-channel", str(world.sync),
-    ]  # fmt: skip
-    bot = BotProcess(args, workdir / f"{label}.log")
-    db = Database(database_url)
-    ledger_has = lambda reason: _ledger_has(db, reason)  # noqa: E731
-    player = ChaosPlayer(emu, clock, clock_file, bot, world, {}, ledger_has, plan=plan, outage=outage)
-    try:
-        await bot.start()
-        assert bot.proc is not None
-        # The 3 s deadline discounts the bot process's waits for a CPU, not the emulator's.
-        emu.interactions.watched_pid = bot.proc.pid
-        await configure(player)
-        await player.play(script)
-        return await snapshot(player, db), player
-    finally:
-        await player.close()
-        await bot.reap()
-        await db.dispose()
-        await emu.stop()
+    async with stage(database_url, workdir, label) as s:
+        player = ChaosPlayer(
+            s.emu, s.clock, s.clock_file, s.bot, s.world, {}, s.ledger_has, plan=plan, outage=outage
+        )
+        try:
+            await s.bot.start()
+            assert s.bot.proc is not None
+            # The 3 s deadline discounts the bot process's waits for a CPU, not the emulator's.
+            s.emu.interactions.watched_pid = s.bot.proc.pid
+            await configure(player)
+            await player.play(script)
+            return await snapshot(player, s.db), player
+        finally:
+            await player.close()
 
 
 async def run(events: int, seed: int, kind: str = "sqlite", *, scale: float = 1.0) -> Report:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -22,13 +23,14 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks._crash_run import BotProcess, Player, build_world, configure
+from benchmarks._crash_run import BotProcess, Player, World, build_world, configure
 from benchmarks._crash_script import kill_points, make_script
 from bot.clock import FakeClock
 from emulator import Emulator
@@ -154,9 +156,24 @@ async def _ledger_has(db: Database, reason: str) -> bool:
         return bool(await session.scalar(select(func.count()).where(PointEntry.reason == reason)))
 
 
-async def play_once(
-    events: list, kills: dict[int, float], database_url: str, workdir: Path, label: str
-) -> tuple[Snapshot, Player]:
+@dataclass
+class Stage:
+    """The emulator with the benchmark's community, its clock, and the bot process set up to play."""
+
+    clock: FakeClock
+    clock_file: Path
+    emu: Emulator
+    world: World
+    bot: BotProcess
+    db: Database
+
+    async def ledger_has(self, reason: str) -> bool:
+        return await _ledger_has(self.db, reason)
+
+
+@contextlib.asynccontextmanager
+async def stage(database_url: str, workdir: Path, label: str) -> AsyncIterator[Stage]:
+    """A fresh emulator and community, and the bot process for ``database_url`` (not started yet)."""
     clock = FakeClock()
     clock_file = workdir / f"{label}.clock"
     clock_file.write_text(str(clock.now().timestamp()))
@@ -170,16 +187,23 @@ async def play_once(
     ]  # fmt: skip
     bot = BotProcess(args, workdir / f"{label}.log")
     db = Database(database_url)
-    player = Player(emu, clock, clock_file, bot, world, kills, lambda reason: _ledger_has(db, reason))
     try:
-        await bot.start()
-        await configure(player)
-        await player.play(events)
-        return await snapshot(player, db), player
+        yield Stage(clock, clock_file, emu, world, bot, db)
     finally:
         await bot.reap()
         await db.dispose()
         await emu.stop()
+
+
+async def play_once(
+    events: list, kills: dict[int, float], database_url: str, workdir: Path, label: str
+) -> tuple[Snapshot, Player]:
+    async with stage(database_url, workdir, label) as s:
+        player = Player(s.emu, s.clock, s.clock_file, s.bot, s.world, kills, s.ledger_has)
+        await s.bot.start()
+        await configure(player)
+        await player.play(events)
+        return await snapshot(player, s.db), player
 
 
 async def _fresh_database(kind: str, workdir: Path, label: str) -> tuple[str, Any]:
