@@ -25,6 +25,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,12 +64,12 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-async def sweep_until_done(bot: UnstuckBot, attempts: int = 60) -> None:
-    """One tick of timed work. A tick that fails (the database is away in the chaos run) is tried
-    again, as the scheduler's next tick would; only a tick that keeps failing is an error."""
+async def until_done(work: Callable[[], Awaitable[object]], attempts: int = 60) -> None:
+    """Timed work. A tick that fails (the database is away in the chaos run) is tried again, as the
+    scheduler's next tick would; only a tick that keeps failing is an error."""
     for attempt in range(attempts):
         try:
-            await bot.run_sweeps()
+            await work()
             return
         except Exception:
             if attempt == attempts - 1:
@@ -82,7 +83,7 @@ async def serve_commands(bot: UnstuckBot) -> None:
         command, _, number = line.strip().partition(" ")
         if command == "sweep":
             try:
-                await sweep_until_done(bot)
+                await until_done(bot.run_sweeps)
             except Exception as error:  # report it: the parent fails the run with this process's log
                 logging.getLogger(__name__).exception("sweep failed")
                 say(f"failed {number} {error!r}")
@@ -99,7 +100,13 @@ async def serve_commands(bot: UnstuckBot) -> None:
             say(f"delivered {number}")
         elif command == "job":  # "job NAME N": one timed job, e.g. the left-over catch-up
             name, _, number = number.partition(" ")
-            await next(job for job in bot.scheduler.jobs if job.name == name).run()
+            job = next(job for job in bot.scheduler.jobs if job.name == name)
+            try:
+                await until_done(job.run)
+            except Exception as error:
+                logging.getLogger(__name__).exception("job %s failed", name)
+                say(f"failed {number} {error!r}")
+                continue
             await idle()
             say(f"ran {number}")
         elif command == "dbdown":
