@@ -107,7 +107,7 @@ async def postgres_role_url(postgres_schema: tuple[str, dict[str, object]]) -> A
     finally:
         await db.dispose()
     schema = connect_args["server_settings"]["search_path"]  # type: ignore[index]
-    role = f"unstuck_outage_{uuid.uuid4().hex[:8]}"
+    role = f"unstuck_role_{uuid.uuid4().hex[:8]}"
     await _run_sql(url, f"CREATE ROLE {role} LOGIN")
     for statement in (
         f"ALTER ROLE {role} SET search_path TO {schema}",

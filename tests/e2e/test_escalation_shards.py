@@ -8,18 +8,15 @@ see ``tests.conftest.postgres_url``). The instances connect as a throw-away Post
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.clock import FakeClock
 from bot.local import BotRunner
 from emulator import Emulator
-from storage.engine import Database
-from tests.conftest import _run_sql, _truncate
+from tests.e2e.db_faults import postgres_role_url
 from tests.e2e.harness import Community, LogGuard, build_community, unexpected_pings
 
 SHARDS = 2
@@ -34,25 +31,8 @@ def guild_id_for_shard(shard: int, ms: int = 10_000) -> int:
 @pytest.fixture
 async def shared_postgres_url(postgres_schema: tuple[str, dict[str, object]]) -> AsyncIterator[str]:
     """A URL whose role sees only this run's (emptied) schema."""
-    url, connect_args = postgres_schema
-    db = Database(url, connect_args=connect_args)
-    try:
-        await _truncate(db)
-    finally:
-        await db.dispose()
-    schema = connect_args["server_settings"]["search_path"]  # type: ignore[index]
-    role = f"unstuck_shards_{uuid.uuid4().hex[:8]}"
-    await _run_sql(url, f"CREATE ROLE {role} LOGIN")
-    for statement in (
-        f"ALTER ROLE {role} SET search_path TO {schema}",
-        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
-        f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}",
-        f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
-    ):
-        await _run_sql(url, statement)
-    yield make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
-    await _run_sql(url, f"DROP OWNED BY {role}")
-    await _run_sql(url, f"DROP ROLE {role}")
+    async with postgres_role_url(postgres_schema) as url:
+        yield url
 
 
 async def configure(emu: Emulator, c: Community) -> None:
