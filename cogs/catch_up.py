@@ -16,8 +16,8 @@ from discord.ext import commands
 from bot.domain.permissions import Actor
 from bot.scheduler import Job
 from bot.services.catch_up import Gone, Reactions, Take
-from bot.services.delivery import Unavailable
 from bot.services.intake import ThreadInfo
+from bot.services.port_errors import Unavailable
 from bot.services.solutions import AnswerRef
 from cogs._common import actor_from_member, answer_ref, posted_message, thread_info
 

@@ -20,9 +20,9 @@ from discord.ext import commands
 from bot.domain.formatting import humanize_duration
 from bot.domain.naming import without_prefix
 from bot.scheduler import Job
-from bot.services.delivery import Unavailable
 from bot.services.help_threads import HelpThreadService
 from bot.services.owed import OwedMessage
+from bot.services.port_errors import Unavailable
 from bot.services.server_config import ServerConfig
 from bot.services.similar import Suggestion
 from cogs._common import actor_from_interaction, owed_message, posted_message, respond, thread_info

@@ -28,6 +28,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.domain.sharding import ShardScope
 from bot.services.owed import APPEARANCE, OwedActions, OwedMessage, message_from_payload
+from bot.services.port_errors import Refused, RetryAfter, Unavailable
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
 from storage.errors import is_transient
@@ -51,30 +52,6 @@ def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> float
     half of it random so that many actions failed together do not come back together."""
     delay = min(LONGEST_WAIT, FIRST_RETRY * 2**attempts)
     return delay / 2 + delay / 2 * jitter()
-
-
-class Refused(Exception):
-    """Discord refused for good (the channel or message is gone, no permission): never retry."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class RetryAfter(Exception):
-    """Rate-limited: Discord says when to try again."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"rate-limited for {seconds:.1f} s")
-        self.seconds = seconds
-
-
-class Unavailable(Exception):
-    """Discord failed this time (5xx, connection reset). ``unknown``: it may have acted anyway."""
-
-    def __init__(self, reason: str, *, unknown: bool = False) -> None:
-        super().__init__(reason)
-        self.unknown = unknown
 
 
 @dataclass(frozen=True)

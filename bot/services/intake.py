@@ -24,10 +24,10 @@ from typing import Protocol, TypeVar
 from bot.domain.naming import thread_name_from_message
 from bot.domain.permissions import Actor
 from bot.domain.sharding import ShardScope
-from bot.services.delivery import RetryAfter, Unavailable
 from bot.services.errors import UserFacingError
 from bot.services.help_threads import HelpThreadService, NewThread, ThreadPort
 from bot.services.lanes import Lanes
+from bot.services.port_errors import RetryAfter, Unavailable
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.solutions import AnswerRef, SolutionService, Via
 from storage.engine import Database
