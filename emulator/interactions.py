@@ -17,6 +17,7 @@ waits for a CPU are the ones discounted.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,7 @@ class InteractionReply:
     followups: list[dict[str, Any]] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None  # the answer to an autocomplete interaction
+    acknowledged_at: float | None = None  # time.perf_counter() when the first response arrived
 
     def text(self) -> str:
         """Content and embed text flattened into one string, for easy ``in`` assertions."""
@@ -491,6 +493,7 @@ class InteractionApi:
         data = body.get("data") or {}
         self._check_callback_type(pending, kind)
         pending.callback_type = kind
+        pending.reply.acknowledged_at = time.perf_counter()  # the user's wait ends (load benchmark)
         resource = await self._respond(pending, kind, data, call.files)
         interaction: dict[str, Any] = {"id": str(pending.id), "type": pending.kind}
         if pending.original is not None:
