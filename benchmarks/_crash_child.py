@@ -40,7 +40,7 @@ import discord.http
 import yarl
 
 from benchmarks._chaos_faults import refuse_sqlite_writes
-from benchmarks._load_probe import SpedUpClock, report_events
+from benchmarks._load_probe import SpedUpClock, report_events, watch_write_turns
 from bot.app import HANDLER_TASKS, UnstuckBot
 from bot.config import load_settings
 
@@ -173,6 +173,8 @@ async def main(args: argparse.Namespace) -> None:
         report_commits(bot)
     if args.report_events:
         report_events(bot, say)
+    if os.environ.get("UNSTUCK_LOAD_WRITE_TURNS"):  # profiling the load benchmark's bot
+        watch_write_turns(bot)
     await idle()
     say("ready")
     commands = asyncio.create_task(serve_commands(bot))

@@ -14,6 +14,7 @@ The key names the event the way the parent can name it too (:func:`event_key`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -134,3 +135,49 @@ def report_events(bot: UnstuckBot, say: Callable[[str], None]) -> None:
 
     for event in TIMED_EVENTS:
         parsers[event] = timed(event, parsers[event])
+
+
+def watch_write_turns(bot: UnstuckBot, every: float = 10.0) -> None:
+    """Profiling aid (``UNSTUCK_LOAD_WRITE_TURNS=1``): how long write transactions wait for their
+    turn (SQLite) and hold it, by the function that opened them, logged every ``every`` seconds."""
+    import contextlib
+    import sys
+    from collections import defaultdict
+
+    db = bot.services.db
+    session = db.session
+    stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])  # n, wait, hold, max hold
+
+    @contextlib.asynccontextmanager
+    async def timed_session() -> Any:
+        frame = sys._getframe(2)
+        caller = f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_code.co_name}"
+        asked = time.perf_counter()
+        async with session() as s:
+            got = time.perf_counter()
+            try:
+                yield s
+            finally:
+                held = time.perf_counter() - got
+                entry = stats[caller]
+                entry[0] += 1
+                entry[1] += got - asked
+                entry[2] += held
+                entry[3] = max(entry[3], held)
+
+    db.session = timed_session  # type: ignore[method-assign]
+
+    async def log_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(every)
+            rows = sorted(stats.items(), key=lambda kv: -kv[1][2])[:15]
+            logging.getLogger(__name__).warning(
+                "write turns:\n%s",
+                "\n".join(
+                    f"{caller:<55} n={n:>6} hold={hold:7.2f}s mean={hold / n * 1000:6.2f}ms "
+                    f"max={worst * 1000:7.1f}ms wait_mean={wait / n * 1000:7.1f}ms"
+                    for caller, (n, wait, hold, worst) in rows
+                ),
+            )
+
+    bot.loop.create_task(log_now_and_then())

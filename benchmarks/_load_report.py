@@ -4,7 +4,7 @@ and the chart (matplotlib, from the ``bench`` extra, imported only when a chart 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks._load_traffic import INTERACTIONS, Event
@@ -37,6 +37,7 @@ class StepRow:
     emulator_cpu: float  # share of one core the emulator and load script used
     bot_cpu: float  # share of one core the bot processes used (summed)
     meets_targets: bool
+    sweep_work: dict[str, int] = field(default_factory=dict)  # digests, weekly posts, archived threads
 
 
 def percentile(values: list[float], share: float) -> float:

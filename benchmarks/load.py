@@ -143,6 +143,17 @@ async def wait_handled(reports: dict[str, list[float]], keys: list[str], timeout
             await asyncio.sleep(0.01)
 
 
+def due_work(emu: Emulator, servers: list[Server]) -> Counter[str]:
+    """What timed work has shown so far: digests, weekly posts, archived (dormant or closed) threads."""
+    bot = emu.bot_user_id
+    work: Counter[str] = Counter()
+    for server in servers:
+        for purpose, channel in (("digests", server.escalation), ("weekly_posts", server.leaderboard)):
+            work[purpose] += sum(m.author_id == bot for m in emu.world.messages.get(channel, {}).values())
+    work["archived"] = sum(c.is_thread and c.archived for c in emu.world.channels.values())
+    return work
+
+
 # ---- one step -----------------------------------------------------------------------------------
 
 
@@ -174,6 +185,7 @@ async def run_step(
     ticks_before = [len(bot.tick_seconds) for bot in bots]
     cpu_before = own_cpu_seconds(), sum(bot.cpu_seconds() for bot in bots)
     reports.clear()
+    work_before = due_work(community.emu, community.servers)
     events: list[Event] = []
     running: set[asyncio.Task[None]] = set()
     ticker = asyncio.create_task(tick_forever(bots, options.tick_every))
@@ -196,7 +208,11 @@ async def run_step(
     cpu = own_cpu_seconds() - cpu_before[0], sum(bot.cpu_seconds() for bot in bots) - cpu_before[1]
     ticks = [t for bot, n in zip(bots, ticks_before, strict=True) for t in bot.tick_seconds[n:]]
     errors = sum(bot.logged_errors() for bot in bots) - errors_before
-    return step_row(kind, rate, round(elapsed, 1), events, reports, errors, ticks, cpu)
+    row = step_row(kind, rate, round(elapsed, 1), events, reports, errors, ticks, cpu)
+    work = due_work(community.emu, community.servers)
+    work.subtract(work_before)
+    row.sweep_work = dict(work)
+    return row
 
 
 # ---- one database -------------------------------------------------------------------------------
@@ -283,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
           f"postgres {result['postgres_max_rate']}")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
-        write_chart(rows, args.json.with_suffix(".png"))
+        try:
+            write_chart(rows, args.json.with_suffix(".png"))
+        except ImportError:
+            print("no chart: matplotlib is not installed (pip install -e '.[bench]')", file=sys.stderr)
     return 0
 
 
