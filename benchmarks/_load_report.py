@@ -167,6 +167,7 @@ def print_table(rows: list[StepRow]) -> None:
 def write_chart(rows: list[StepRow], path: Path) -> None:
     """p99 latencies against the offered rate, one line per database and measure, targets dashed."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -184,6 +185,9 @@ def write_chart(rows: list[StepRow], path: Path) -> None:
     axes.axhline(TARGET_COMMIT_P99_MS, linestyle="--", color="grey", linewidth=1)
     axes.axhline(TARGET_INTERACTION_P99_MS, linestyle=":", color="grey", linewidth=1)
     axes.set_xscale("log", base=2)
+    axes.set_xticks(sorted({r.offered_rate for r in rows}))
+    axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda rate, _: f"{rate:g}"))
+    axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axes.set_yscale("log")
     axes.set_xlabel("offered events per second (open loop, Poisson)")
     axes.set_ylabel("p99 latency, ms (log)")
