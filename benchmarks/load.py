@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks._load_bots import POSTGRES_ENV, BotProcess, fresh_database, new_reports, own_cpu_seconds
+from benchmarks._load_emulator import EmulatorCheck, check_emulator
 from benchmarks._load_probe import ScriptClock
 from benchmarks._load_report import StepRow, max_rate, print_table, step_row, write_chart
 from benchmarks._load_traffic import INTERACTION_TIMEOUT, MIX, Community, Event, Server, Thread
@@ -268,6 +269,18 @@ async def measure(kind: str, options: Options) -> list[StepRow]:
     return rows
 
 
+async def check_harness(options: Options) -> list[EmulatorCheck]:
+    """The emulator and the script alone (no bot) at every offered rate: are they fast enough?"""
+    emu = Emulator(validate=False)
+    await emu.start()
+    try:
+        servers, people, helpers = build_servers(emu, options)
+        seconds = min(5.0, options.seconds)
+        return [await check_emulator(emu, servers, people, helpers, rate, seconds) for rate in options.rates]
+    finally:
+        await emu.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="250,500,1000,2000", help="offered events/s, comma-separated")
@@ -277,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", default=default_databases)
     parser.add_argument("--solved-per-guild", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-emulator-check", action="store_true", help="skip the harness-only run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     options = Options(
@@ -286,12 +300,19 @@ def main(argv: list[str] | None = None) -> int:
         solved_per_guild=args.solved_per_guild,
         seed=args.seed,
     )
+    checks = [] if args.no_emulator_check else asyncio.run(check_harness(options))
+    for check in checks:
+        print(
+            f"emulator alone at {check.offered_rate:g}/s: sent {check.sent_rate}/s, lag p50 "
+            f"{check.lag_p50_ms} ms p99 {check.lag_p99_ms} ms, {check.cpu_ms_per_event} ms CPU per event"
+        )
     rows = [row for kind in options.databases for row in asyncio.run(measure(kind, options))]
     print_table(rows)
     result = {
         "sqlite_max_rate": max_rate(rows, "sqlite"),
         "postgres_max_rate": max_rate(rows, "postgres"),
         "steps": [asdict(row) for row in rows],
+        "emulator_check": [asdict(check) for check in checks],
         "mix_per_1000": MIX,
         "machine": {
             "cpus": os.cpu_count(),

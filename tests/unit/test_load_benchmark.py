@@ -22,5 +22,7 @@ def test_a_short_run_handles_every_event_of_the_mix_without_errors(tmp_path: Pat
     assert step["uncommitted"] == 0  # every gateway event's handlers finished
     assert step["errors"] == 0
     assert result["sqlite_max_rate"] in (None, 20)
+    [harness] = result["emulator_check"]  # the emulator alone, read by a bare gateway client
+    assert harness["offered_rate"] == 20 and harness["events_read"] > 0
     if importlib.util.find_spec("matplotlib") is not None:
         assert out.with_suffix(".png").stat().st_size > 0
