@@ -49,6 +49,7 @@ from benchmarks._load_probe import ScriptClock
 from benchmarks._load_report import StepRow, max_rate, print_table, step_row, write_chart
 from benchmarks._load_traffic import INTERACTION_TIMEOUT, MIX, Community, Event, Server, Thread
 from emulator import Emulator
+from emulator.interactions import TOKEN_LIFETIME
 
 #: The servers' settings: short delays, so that sweeps have work due within a step.
 SETTINGS = (
@@ -184,6 +185,7 @@ async def run_step(
 ) -> StepRow:  # fmt: skip
     rng = random.Random(options.seed * 1000 + int(rate))
     errors_before = sum(bot.logged_errors() for bot in bots)
+    problems_before = len(community.emu.problems)
     ticks_before = [len(bot.tick_seconds) for bot in bots]
     cpu_before = own_cpu_seconds(), sum(bot.cpu_seconds() for bot in bots)
     reports.clear()
@@ -210,6 +212,7 @@ async def run_step(
     cpu = own_cpu_seconds() - cpu_before[0], sum(bot.cpu_seconds() for bot in bots) - cpu_before[1]
     ticks = [t for bot, n in zip(bots, ticks_before, strict=True) for t in bot.tick_seconds[n:]]
     errors = sum(bot.logged_errors() for bot in bots) - errors_before
+    errors += len(community.emu.problems) - problems_before  # refused requests, broken limits
     row = step_row(kind, rate, round(elapsed, 1), events, reports, errors, ticks, cpu)
     work = due_work(community.emu, community.servers)
     work.subtract(work_before)
@@ -228,6 +231,7 @@ async def measure(kind: str, options: Options) -> list[StepRow]:
         clock = ScriptClock(workdir / "clock", START - timedelta(weeks=1), options.speed)
         emu = Emulator(clock=clock.now, validate=False)
         emu.interaction_deadline = None  # lateness is counted here, from the scheduled time
+        emu.interactions.token_lifetime = TOKEN_LIFETIME * options.speed  # 15 minutes of real time
         await emu.start()
         bots: list[BotProcess] = []
         reports = new_reports()

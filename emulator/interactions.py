@@ -145,6 +145,7 @@ class Interactions:
         self.pending: dict[str, Pending] = {}
         self.ephemeral: dict[int, Message] = {}
         self.deadline: float | None = DEADLINE  # None: no deadline
+        self.token_lifetime = TOKEN_LIFETIME  # of the emulator's clock (a sped-up one: longer)
         self.watched_pid: int | None = None  # whose CPU waits to discount (default: this process)
         self.options = CommandOptions(emu.world, emu.bot_user_id, self.find_command)
         self.response_times: list[float] = []  # seconds to each first response, as the deadline sees it
@@ -323,7 +324,7 @@ class Interactions:
 
     def expired(self, pending: Pending) -> bool:
         """Whether the token is older than 15 minutes of the emulator's clock (then recorded)."""
-        if pending.created_at is None or self.emu.ids.now() - pending.created_at <= TOKEN_LIFETIME:
+        if pending.created_at is None or self.emu.ids.now() - pending.created_at <= self.token_lifetime:
             return False
         age = self.emu.ids.now() - pending.created_at
         self.emu.record_problem("interaction-token-expired", f"interaction {pending.id} used after {age}")
