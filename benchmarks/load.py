@@ -16,8 +16,10 @@ the weekly leaderboard post.
 Per step: achieved rate; event-to-commit p50/p99/max (until every handler of the gateway event
 finished); interaction-to-response p50/p99 (until the bot's first response, its acknowledgement,
 reached Discord) and p99 until the answer itself; errors (logged by a bot, failed interactions,
-events never handled); late interactions (first response after 3 s). The emulator's own lag (how
-late it sent events) and CPU use are shown, to check that it is not the bottleneck.
+events never handled, problems the emulator recorded); late interactions (first response after
+3 s). The emulator's own lag (how late it sent events) and CPU use are shown, and before the bots
+start, the emulator and the script run alone at every rate against a bare gateway client
+(``benchmarks._load_emulator``): the harness must keep up for the figures to be the bot's.
 
 SQLite runs one bot process; PostgreSQL (``UNSTUCK_TEST_POSTGRES_URL``) two, each owning one of two
 shards. ``sqlite_max_rate`` and ``postgres_max_rate`` are the highest offered rates at which every
