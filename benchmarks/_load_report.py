@@ -34,8 +34,8 @@ class StepRow:
     sweeps: int
     sweep_p99_ms: float
     emulator_lag_p99_ms: float  # how late the emulator sent events: it must not be the bottleneck
-    emulator_cpu: float  # share of one core the emulator and load script used
-    bot_cpu: float  # share of one core the bot processes used (summed)
+    emulator_cpu: float  # cores the emulator and load script used, over the step and its drain
+    bot_cpu: float  # cores the bot processes used (summed), over the step and its drain
     meets_targets: bool
     sweep_work: dict[str, int] = field(default_factory=dict)  # digests, weekly posts, archived threads
 
@@ -78,7 +78,7 @@ def step_row(
     reports: dict[str, list[float]],
     bot_errors: int,
     ticks: list[float],
-    cpu: tuple[float, float],
+    cores: tuple[float, float],
 ) -> StepRow:
     committed = commit_times(events, reports)
     gateway = [i for i, e in enumerate(events) if e.keys]
@@ -112,8 +112,8 @@ def step_row(
         sweeps=len(ticks),
         sweep_p99_ms=ms(percentile(ticks, 0.99)),
         emulator_lag_p99_ms=ms(percentile(lags, 0.99)),
-        emulator_cpu=round(cpu[0] / seconds, 2),
-        bot_cpu=round(cpu[1] / seconds, 2),
+        emulator_cpu=round(cores[0], 2),
+        bot_cpu=round(cores[1], 2),
         meets_targets=False,
     )
     row.meets_targets = (
@@ -139,11 +139,11 @@ COLUMNS = (
     ("offered/s", "offered_rate", 10),
     ("done/s", "achieved_rate", 8),
     ("commit p50", "commit_p50_ms", 11),
-    ("p99", "commit_p99_ms", 9),
-    ("max", "commit_max_ms", 9),
+    ("p99", "commit_p99_ms", 11),
+    ("max", "commit_max_ms", 11),
     ("ack p50", "interaction_p50_ms", 9),
-    ("ack p99", "interaction_p99_ms", 9),
-    ("answer p99", "answer_p99_ms", 11),
+    ("ack p99", "interaction_p99_ms", 10),
+    ("answer p99", "answer_p99_ms", 12),
     ("errors", "errors", 7),
     ("late", "late_interactions", 5),
     ("sweeps", "sweeps", 7),

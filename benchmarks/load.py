@@ -211,11 +211,14 @@ async def run_step(
     keys = [key for event in events for key in event.keys]
     with contextlib.suppress(TimeoutError):  # what is still missing is counted as uncommitted
         await wait_handled(reports, keys, timeout=max(60, 3 * options.seconds))
-    cpu = own_cpu_seconds() - cpu_before[0], sum(bot.cpu_seconds() for bot in bots) - cpu_before[1]
+    wall = time.perf_counter() - start  # the step and its drain: the CPU was spent over both
+    emulator_cpu = own_cpu_seconds() - cpu_before[0]
+    bot_cpu = sum(bot.cpu_seconds() for bot in bots) - cpu_before[1]
+    cores = emulator_cpu / wall, bot_cpu / wall
     ticks = [t for bot, n in zip(bots, ticks_before, strict=True) for t in bot.tick_seconds[n:]]
     errors = sum(bot.logged_errors() for bot in bots) - errors_before
     errors += len(community.emu.problems) - problems_before  # refused requests, broken limits
-    row = step_row(kind, rate, round(elapsed, 1), events, reports, errors, ticks, cpu)
+    row = step_row(kind, rate, round(elapsed, 1), events, reports, errors, ticks, cores)
     work = due_work(community.emu, community.servers)
     work.subtract(work_before)
     row.sweep_work = dict(work)
