@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.clock import Clock
 from bot.domain.lifecycle import ThreadState
 from bot.scheduler import Job
-from bot.services.delivery import Refused, ThreadLook
+from bot.services.delivery import Refused, RetryAfter, ThreadLook
 from bot.services.owed import OwedMessage
 from cogs._common import message_view
 from cogs._errors import classified
@@ -34,13 +35,19 @@ RECENT_MESSAGES = 50  # how many messages after an action was owed are searched 
 CLOCK_SKEW = timedelta(seconds=5)  # Discord's clock and ours may differ this much
 #: States in which a help thread rests archived on Discord.
 ARCHIVED_STATES = frozenset({ThreadState.CLOSED, ThreadState.DORMANT})
+#: What Discord limits hardest: 2 edits of a channel's name or tags per 10 minutes per channel.
+LIMITED_EDITS = frozenset({"name", "applied_tags"})
 
 
 class DiscordDelivery:
     """The delivery worker's window on Discord (:class:`bot.services.delivery.DeliveryPort`)."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, clock: Clock) -> None:
         self.client = client
+        self.clock = clock
+        # Threads whose name and tags Discord will not change before a time (a 429 said so): a
+        # look owed again meanwhile waits for it without asking Discord in vain.
+        self._limited_until: dict[int, datetime] = {}
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self.client.get_channel(channel_id)
@@ -124,7 +131,27 @@ class DiscordDelivery:
         if rests != thread.archived:
             changes["archived"] = rests
         if changes:
+            await self._edit(thread, changes)
+
+    async def _edit(self, thread: discord.Thread, changes: dict[str, object]) -> None:
+        """One edit of the thread; a name or tag change waits while Discord's window for it is full."""
+        limited = not LIMITED_EDITS.isdisjoint(changes)
+        now = self.clock.now()
+        until = self._limited_until.get(thread.id)
+        if until is not None and until <= now:
+            del self._limited_until[thread.id]
+        elif limited and until is not None:
+            raise RetryAfter((until - now).total_seconds())
+        try:
             await classified(thread.edit(**changes))  # type: ignore[arg-type]
+        except RetryAfter as limit:
+            if limited:
+                self._forget_passed(now)
+                self._limited_until[thread.id] = now + timedelta(seconds=limit.seconds)
+            raise
+
+    def _forget_passed(self, now: datetime) -> None:
+        self._limited_until = {thread: t for thread, t in self._limited_until.items() if t > now}
 
 
 def _fingerprint(content: str | None, embeds: list[dict[str, object]]) -> tuple[str, tuple[str, ...]]:
@@ -137,7 +164,7 @@ class Delivery(commands.Cog):
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
-        self.port = DiscordDelivery(bot)
+        self.port = DiscordDelivery(bot, bot.clock)
 
     async def cog_load(self) -> None:
         worker = self.bot.services.delivery
