@@ -22,8 +22,8 @@ from tests.e2e.test_solutions import (
     answer,
     forum_thread,
     look_shown,
+    marked_with,
     solved_notes,
-    solved_with,
     tag_names,
     text_thread,
 )
@@ -69,7 +69,7 @@ async def test_solved_reopened_and_solved_again_shows_the_last_state_once_the_wi
 
     async def mark() -> None:
         await world.emu.user_uses_context_menu(c.bob, thread_id, "Mark as solution", reply)
-        await solved_with(world, thread_id, reply)
+        await marked_with(world, thread_id, reply)
 
     async def unsolve() -> None:
         await world.emu.user_runs_slash(c.bob, thread_id, "unsolve")
@@ -106,7 +106,7 @@ async def test_a_thread_waiting_for_the_window_holds_up_no_other_thread(world: W
     reply = await answer(world, limited, c.helen)
     await world.emu.wait_for(lambda: tag_names(world, limited) == set(), what="Unanswered removed")
     await world.emu.user_reacts(c.alice, limited, reply, CHECK)
-    await solved_with(world, limited, reply)
+    await marked_with(world, limited, reply)
     assert tag_names(world, limited) == set()  # Solved would be the third tag edit in 10 minutes
 
     # Meanwhile Bob asks: his welcome note and his tag come at once, no time passing.
