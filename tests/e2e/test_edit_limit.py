@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.domain.lifecycle import ThreadState
+from bot.domain.permissions import Actor
 from bot.services.owed import appearance_key
 from emulator.faults import NAME_EDIT_WINDOW
 from storage.models import OwedAction
@@ -130,3 +131,25 @@ async def test_a_thread_waiting_for_the_window_holds_up_no_other_thread(world: W
     await world.bot.services.delivery.deliver_due()
     assert tag_names(world, limited) == {"Solved"}
     assert most_in_a_window(edits_made(world, limited)) <= 2
+
+
+async def test_a_look_is_decided_from_what_discord_shows_even_before_the_gateway_says_so(
+    world: World,
+) -> None:
+    """Discord's THREAD_UPDATE for the bot's own edit may come after the edit's answer: the next
+    look must not be decided from the older copy (or the thread would stay archived here)."""
+    thread_id = await text_thread(world)
+    asker = Actor(world.c.bob)
+
+    def archived() -> bool:
+        return bool(world.emu.channel(thread_id)["thread_metadata"]["archived"])
+
+    async with world.emu.gateway_faults.outage(replay=True):
+        await world.bot.services.threads.close(thread_id, asker, "solved")
+        await world.bot.services.delivery.deliver_due()
+        assert archived()
+        await world.bot.services.threads.reopen(thread_id, asker)
+        await world.bot.services.delivery.deliver_due()
+        assert not archived()
+    await world.emu.wait_for(lambda: world.emu.gateway_faults.counts["events_replayed"] >= 1, what="RESUME")
+    assert (await look(world, thread_id)).status == "done"
