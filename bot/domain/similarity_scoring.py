@@ -13,6 +13,9 @@ the other candidates, never an absolute number of one corpus:
 ``vs_mean``       the thread's BM25F over the mean of the top candidates (the server's own score
                   distribution for this query).
 ``cos_title``     IDF-weighted cosine of the query and the thread's title.
+``cos_question``  IDF-weighted cosine of the query's words and the thread's title, question and
+                  code words: the two posts asking the same thing, in both directions (a thread
+                  whose own question is mostly absent from the new one asks something else).
 ``cover_question`` share of the query's IDF mass found in the title, question or code.
 ``cover_all``     the same, the accepted answer included.
 ``fuzzy_title``   share of the title's IDF mass found in the query, a title word absent from the
@@ -21,10 +24,20 @@ the other candidates, never an absolute number of one corpus:
 ``token_set``     rapidfuzz ``token_set_ratio`` of the query and the title terms.
 ``query_size``    log(1 + distinct query terms): long queries match more words by chance.
 
-Weights and intercept (``FULL_MODEL``, ``TITLES_MODEL``) come from ``python -m benchmarks._rerank
-tune``: a logistic regression on the devhelp train and dev splits (candidates of each question
-labelled by whether they answer it), so a score is an estimate of "this thread answers the
-question"; SemEval-2016/17 train and dev check that the ranking also holds on forum posts.
+Two logistic models, both fitted by ``python -m benchmarks._rerank tune`` on the devhelp train and
+dev splits only:
+
+* the **ranking** model (``FULL_MODEL``, ``TITLES_MODEL``) over every candidate of a question,
+  labelled by whether it answers it: it orders the candidates; SemEval-2016/17 train and dev check
+  that this order also holds on long forum posts;
+* the **show** model (``FULL_SHOW_MODEL``, ``TITLES_SHOW_MODEL``) over the signals of the *best*
+  candidate only, labelled by whether the question has its answer among the suggestions: "is there
+  an answer here at all?". Questions nothing answers share words with some thread too; what gives
+  them away is a weak best candidate that barely stands out and covers little of either post.
+
+A candidate's score is the show probability times its ranking score relative to the best one's, so
+the first suggestion's score is the show model's estimate and the per-server threshold applies to
+it; the next suggestions keep their order and their distance to the first.
 """
 
 from __future__ import annotations
@@ -40,7 +53,9 @@ __all__ = [
     "FEATURES",
     "FIELD_WEIGHTS",
     "FULL_MODEL",
+    "FULL_SHOW_MODEL",
     "TITLES_MODEL",
+    "TITLES_SHOW_MODEL",
     "DocTerms",
     "Model",
     "TermStats",
@@ -54,6 +69,7 @@ FEATURES: tuple[str, ...] = (
     "margin",
     "vs_mean",
     "cos_title",
+    "cos_question",
     "cover_question",
     "cover_all",
     "fuzzy_title",
@@ -97,7 +113,7 @@ FULL_MODEL = Model(
         "token_set": 0.5894,
         "query_size": 3.1217,
     },
-    -21.6495,
+    -22.0559,
 )
 TITLES_MODEL = Model(
     {
@@ -109,7 +125,31 @@ TITLES_MODEL = Model(
         "token_set": 3.6007,
         "query_size": 0.4568,
     },
-    -7.998,
+    -8.7728,
+)
+# The show models: the best candidate's signals -> "the answer is among the suggestions".
+FULL_SHOW_MODEL = Model(
+    {
+        "bm25": 11.7612,
+        "margin": 1.8468,
+        "cover_question": 6.1377,
+        "cover_all": 3.9653,
+        "cos_question": 4.3796,
+        "vs_mean": -0.1897,
+        "query_size": 7.6484,
+    },
+    -27.79,
+)
+TITLES_SHOW_MODEL = Model(
+    {
+        "bm25": 6.1637,
+        "margin": -0.4116,
+        "cos_title": 5.5207,
+        "token_set": -2.9193,
+        "vs_mean": 0.1516,
+        "query_size": 4.1734,
+    },
+    -9.5144,
 )
 
 
@@ -245,6 +285,9 @@ def features(
     out: list[dict[str, float]] = []
     for d, s in zip(docs, raw, strict=True):
         asked = set(d.title) | set(d.body) | set(d.code)
+        for w in asked:
+            if w not in idf:
+                idf[w] = stats.idf(w)
         found = sum(idf[w] for w in counts if w in asked)
         found_all = found + sum(idf[w] for w in counts if w not in asked and w in d.answer)
         t_set = set(d.title)
@@ -257,6 +300,7 @@ def features(
                 "margin": (best - second) / best if best else 0.0,
                 "vs_mean": s / mean if mean else 0.0,
                 "cos_title": _cosine(counts, t_set, idf, q_norm),
+                "cos_question": _cosine(counts, asked, idf, q_norm),
                 "cover_question": found / q_mass if q_mass else 0.0,
                 "cover_all": found_all / q_mass if q_mass else 0.0,
                 "fuzzy_title": fuzzy_t / t_mass if t_mass else 0.0,
@@ -273,6 +317,18 @@ def score_many(
     stats: TermStats,
     model: Model = FULL_MODEL,
     fields: Mapping[str, float] = FIELD_WEIGHTS,
+    show: Model | None = FULL_SHOW_MODEL,
 ) -> list[float]:
-    """The model's score in [0, 1] of each of ``docs`` for ``query`` (index terms)."""
-    return [model.score(f) for f in features(query, docs, stats, fields)]
+    """The score in [0, 1] of each of ``docs`` for ``query`` (index terms): the ranking ``model``'s
+    score, or with a ``show`` model the show model's estimate for the best candidate times each
+    candidate's ranking score relative to the best one's (same order, calibrated first score)."""
+    feats = features(query, docs, stats, fields)
+    ranks = [model.score(f) for f in feats]
+    if show is None or not ranks:
+        return ranks
+    best = max(range(len(ranks)), key=ranks.__getitem__)
+    top = ranks[best]
+    if top <= 0.0:
+        return [0.0] * len(ranks)
+    p = show.score(feats[best])
+    return [p * r / top for r in ranks]
