@@ -53,6 +53,7 @@ FIT_CANDIDATES = 20  # candidates per question used as examples (the search scor
 L2 = 0.001  # light: the features are few and standardised
 L2_SHOW = 0.01  # the show model learns from one example per question: a little more
 CV_FOLDS = 5
+OUTSIDE_QUESTIONS = 60  # SemEval train questions used as "nothing here answers it" examples
 
 FeatureTable = dict[tuple[str, str], dict[str, float]]
 
@@ -231,19 +232,44 @@ def _fit(rows: list[tuple[dict[str, float], bool]], used: Sequence[str], l2: flo
     return Model({k: round(float(v), 4) for k, v in zip(used, w, strict=True)}, round(b, 4))
 
 
-def fit_models(examples: Examples, used: Sequence[str], show_used: Sequence[str]) -> tuple[Model, Model]:
+def outside_examples(data: dh.Dataset, *, titles_only: bool) -> Examples:
+    """Questions from another community (SemEval train: Qatar Living forum posts, long and chatty)
+    searched against the devhelp threads: nothing answers them. They teach the show model that a
+    long post sharing a few common words is no match, which devhelp's short questions cannot."""
+    index, ids = devhelp_index(data, titles_only=titles_only)
+    semeval = sem.load()
+    out: Examples = []
+    for q in semeval.splits[sem.SPLITS_TRAIN[1]][:OUTSIDE_QUESTIONS]:
+        post = semeval.questions[q.query_id]
+        text = post.title if titles_only else f"{post.title}\n{post.body}"
+        got = index.explain(dh.GUILD, text, candidates=FIT_CANDIDATES)
+        out.append(
+            (
+                dh.Query(q.query_id, "outside", post.title, post.body, frozenset()),
+                [(ids[t], f) for t, f in got],
+            )
+        )
+    return out
+
+
+def fit_models(
+    examples: Examples, used: Sequence[str], show_used: Sequence[str], outside: Examples = ()
+) -> tuple[Model, Model]:
     """The ranking model (every candidate: does it answer the question?) and the show model (the
-    best candidate's signals: is the answer among the suggestions?)."""
+    best candidate's signals: is the answer among the suggestions?; ``outside`` questions add
+    examples of "no")."""
     rank = _fit([(f, t in q.relevant) for q, cands in examples for t, f in cands], used, L2)
     rows = []
-    for q, cands in examples:
+    for q, cands in [*examples, *outside]:
         r = ranked(cands, rank)[: dh.SHOWN]
         if r:
             rows.append((r[0][2], any(t in q.relevant for _, t, _ in r)))
     return rank, _fit(rows, show_used, L2_SHOW)
 
 
-def cross_validated(examples: Examples, used: Sequence[str], show_used: Sequence[str]) -> Scored:
+def cross_validated(
+    examples: Examples, used: Sequence[str], show_used: Sequence[str], outside: Examples = ()
+) -> Scored:
     """Every question scored by models fitted on the other folds (stratified: questions with and
     without an answer spread evenly), so the threshold is chosen on scores like those of new questions."""
     order = [i for i, (q, _) in enumerate(examples) if q.relevant]
@@ -251,7 +277,7 @@ def cross_validated(examples: Examples, used: Sequence[str], show_used: Sequence
     fold = {i: k % CV_FOLDS for k, i in enumerate(order)}
     out: dict[int, tuple[dh.Query, list[tuple[float, str]]]] = {}
     for f in range(CV_FOLDS):
-        rank, show = fit_models([e for i, e in enumerate(examples) if fold[i] != f], used, show_used)
+        rank, show = fit_models([e for i, e in enumerate(examples) if fold[i] != f], used, show_used, outside)
         held = [i for i in range(len(examples)) if fold[i] == f]
         for i, item in zip(held, scored([examples[i] for i in held], rank, show), strict=True):
             out[i] = item
@@ -264,8 +290,9 @@ def tune_model(
     """Fit both models on devhelp train+dev, then shift the show model's intercept to put
     ``DEFAULT_MIN_SCORE`` at the operating point chosen on the cross-validated scores."""
     examples = devhelp_examples(data, DEVHELP_TUNE, titles_only=titles_only)
-    rank, show = fit_models(examples, used, show_used)
-    p1, tau = operating_point(cross_validated(examples, used, show_used))
+    outside = outside_examples(data, titles_only=titles_only)
+    rank, show = fit_models(examples, used, show_used, outside)
+    p1, tau = operating_point(cross_validated(examples, used, show_used, outside))
     shift = math.log(DEFAULT_MIN_SCORE / (1 - DEFAULT_MIN_SCORE)) - math.log(tau / (1 - tau))
     show = Model(show.weights, round(show.intercept + shift, 4))
     in_p1, in_nm = shown_figures(scored(examples, rank, show), DEFAULT_MIN_SCORE)
@@ -291,7 +318,7 @@ def semeval_check(model: Model, *, titles_only: bool) -> None:
 # The full-text ranking model uses the signals it was designed with; titles-only mode the title
 # ones. The show models: how strong the best candidate is, how far it stands out, how much of both
 # posts it covers, how much the question says (chosen by nested cross-validation on train+dev).
-FULL_FEATURES = tuple(f for f in FEATURES if f != "cos_question")
+FULL_FEATURES = tuple(f for f in FEATURES if f not in ("cos_question", "shared_rare"))
 TITLE_FEATURES = ("bm25", "best_ratio", "margin", "cos_title", "fuzzy_title", "token_set", "query_size")
 FULL_SHOW_FEATURES = (
     "bm25",
@@ -300,6 +327,7 @@ FULL_SHOW_FEATURES = (
     "cover_all",
     "cos_question",
     "vs_mean",
+    "shared_rare",
     "query_size",
 )
 TITLE_SHOW_FEATURES = ("bm25", "margin", "cos_title", "token_set", "vs_mean", "query_size")

@@ -353,7 +353,12 @@ class SimilarityIndex:
         schema = self._schema
         Q, Occur = tantivy.Query, tantivy.Occur
         tf = Counter(q)
-        uniq = sorted(tf, key=stats.idf, reverse=True)[:QUERY_SEARCH_TERMS]
+        # the rarest words the server has seen: a word no thread has matches nothing, and a long
+        # post's many unseen words would otherwise crowd out every useful one
+        seen = [w for w in tf if w in stats.df]
+        uniq = sorted(seen, key=stats.idf, reverse=True)[:QUERY_SEARCH_TERMS]
+        if not uniq:
+            return []
         should: list[tuple[Any, Any]] = []
         for w in uniq:
             n = float(tf[w])  # a word repeated in the question matters more

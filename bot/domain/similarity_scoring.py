@@ -22,7 +22,12 @@ the other candidates, never an absolute number of one corpus:
                   query still counting by its best rapidfuzz ``ratio`` (>= 80, squared) against a
                   query word: typo-tolerant (``accoount`` ~ ``account``).
 ``token_set``     rapidfuzz ``token_set_ratio`` of the query and the title terms.
-``query_size``    log(1 + distinct query terms): long queries match more words by chance.
+``shared_rare``   log(1 + the IDF mass of the query words found in the thread's title, question or
+                  code, counted in units of the IDF of a word no thread has): about how many rare
+                  words the two posts share, an amount of evidence rather than a share.
+``query_size``    log(1 + distinct query terms), counted up to ``QUERY_SIZE_CAP``: a short question
+                  says less, but past a typical question's length more words are no more evidence
+                  (a long forum post must not be trusted more for being long).
 
 Two logistic models, both fitted by ``python -m benchmarks._rerank tune`` on the devhelp train and
 dev splits only:
@@ -54,6 +59,7 @@ __all__ = [
     "FIELD_WEIGHTS",
     "FULL_MODEL",
     "FULL_SHOW_MODEL",
+    "QUERY_SIZE_CAP",
     "TITLES_MODEL",
     "TITLES_SHOW_MODEL",
     "DocTerms",
@@ -74,6 +80,7 @@ FEATURES: tuple[str, ...] = (
     "cover_all",
     "fuzzy_title",
     "token_set",
+    "shared_rare",
     "query_size",
 )
 FIELDS = ("title", "body", "code", "answer")
@@ -82,6 +89,7 @@ FIELDS = ("title", "body", "code", "answer")
 # but names the same library, function and error). Chosen on devhelp train+dev ranking (P@1).
 FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "body": 1.0, "code": 1.0, "answer": 0.5}
 K1, B = 1.2, 0.75
+QUERY_SIZE_CAP = 32  # distinct query terms (about the longest devhelp question; longer posts: no more)
 TOP_FOR_MEAN = 10  # candidates whose mean BM25F is the "vs_mean" reference
 FUZZY_CUTOFF = 80.0  # rapidfuzz ratio (0..100) below which two words do not count as the same
 FUZZY_MIN_LEN = 5  # shorter words only match exactly
@@ -102,18 +110,18 @@ class Model:
 # Fitted by ``python -m benchmarks._rerank tune`` (devhelp train+dev; test never used).
 FULL_MODEL = Model(
     {
-        "bm25": -7.895,
-        "best_ratio": 6.9504,
-        "margin": 1.9291,
-        "vs_mean": 1.6335,
-        "cos_title": 1.8723,
-        "cover_question": 6.1541,
-        "cover_all": 4.7166,
-        "fuzzy_title": 1.8308,
-        "token_set": 0.5894,
-        "query_size": 3.1217,
+        "bm25": -6.6403,
+        "best_ratio": 7.7566,
+        "margin": 2.5278,
+        "vs_mean": 1.5822,
+        "cos_title": 1.9418,
+        "cover_question": 5.8239,
+        "cover_all": 4.5167,
+        "fuzzy_title": 2.3363,
+        "token_set": 0.485,
+        "query_size": 3.4471,
     },
-    -22.0559,
+    -24.0429,
 )
 TITLES_MODEL = Model(
     {
@@ -130,26 +138,27 @@ TITLES_MODEL = Model(
 # The show models: the best candidate's signals -> "the answer is among the suggestions".
 FULL_SHOW_MODEL = Model(
     {
-        "bm25": 11.7612,
-        "margin": 1.8468,
-        "cover_question": 6.1377,
-        "cover_all": 3.9653,
-        "cos_question": 4.3796,
-        "vs_mean": -0.1897,
-        "query_size": 7.6484,
+        "bm25": 10.2578,
+        "margin": 2.4636,
+        "cover_question": 3.8671,
+        "cover_all": 4.0317,
+        "cos_question": 3.1816,
+        "vs_mean": 0.1397,
+        "shared_rare": 1.9565,
+        "query_size": 3.2243,
     },
-    -27.79,
+    -17.3862,
 )
 TITLES_SHOW_MODEL = Model(
     {
-        "bm25": 6.1637,
-        "margin": -0.4116,
-        "cos_title": 5.5207,
-        "token_set": -2.9193,
-        "vs_mean": 0.1516,
-        "query_size": 4.1734,
+        "bm25": 7.223,
+        "margin": -0.8715,
+        "cos_title": 5.9116,
+        "token_set": -2.9661,
+        "vs_mean": 0.3434,
+        "query_size": 4.2417,
     },
-    -9.5144,
+    -9.9523,
 )
 
 
@@ -280,6 +289,8 @@ def features(
                 idf[w] = stats.idf(w)
     q_norm = math.sqrt(sum(idf[w] ** 2 for w in counts))
     q_mass = sum(idf[w] for w in counts)
+    unseen_idf = math.log(1.0 + (stats.n_docs + 0.5) / 0.5)  # the IDF of a word no thread has
+    q_size = math.log1p(min(len(counts), QUERY_SIZE_CAP))
     q_str = " ".join(counts)
     near = _fuzzy_neighbours(counts, sorted({w for d in docs for w in d.title if w not in counts}))
     out: list[dict[str, float]] = []
@@ -305,7 +316,8 @@ def features(
                 "cover_all": found_all / q_mass if q_mass else 0.0,
                 "fuzzy_title": fuzzy_t / t_mass if t_mass else 0.0,
                 "token_set": fuzz.token_set_ratio(q_str, " ".join(d.title)) / 100.0 if d.title else 0.0,
-                "query_size": math.log1p(len(counts)),
+                "shared_rare": math.log1p(found / unseen_idf),
+                "query_size": q_size,
             }
         )
     return out

@@ -7,6 +7,7 @@ from bot.domain.similarity_scoring import (
     FEATURES,
     FULL_MODEL,
     FULL_SHOW_MODEL,
+    QUERY_SIZE_CAP,
     TITLES_SHOW_MODEL,
     DocTerms,
     TermStats,
@@ -87,3 +88,50 @@ def test_a_weak_best_candidate_that_barely_stands_out_is_not_shown() -> None:
     # a few shared words spread evenly over several threads: no candidate stands out
     got = idx.search(G, "bot commands message server")
     assert not got or got[0].score < DEFAULT_MIN_SCORE
+
+
+_PAD = (
+    "I have been coding for about two years, mostly small side projects for friends and for my team at "
+    "work, and I usually figure things out by reading the docs, but this one has me stuck for a whole "
+    "evening. I tried restarting everything, reinstalling, and asking a colleague. Any pointer is welcome."
+)
+
+
+def test_a_long_off_topic_post_is_not_trusted_for_being_long() -> None:
+    idx = _index()
+    bread = (
+        "what's a good sourdough starter feeding schedule for my bot channel? mine smells like acetone and "
+        "the loaf comes out flat even after a long bulk ferment at room temperature, flour is whole wheat, "
+        "hydration about 75 percent, I bake in a dutch oven and post the photos to the server every day"
+    )
+    assert idx.search(G, bread, min_score=DEFAULT_MIN_SCORE) == []
+    # the same length of chatter around a real match does not hide it
+    got = idx.search(G, f"my bot joins the voice channel but no sound comes out, ffmpeg is installed. {_PAD}")
+    assert got and got[0].thread_id == 1 and got[0].score >= DEFAULT_MIN_SCORE
+
+
+def test_words_no_thread_has_do_not_crowd_out_the_ones_that_match() -> None:
+    idx = _index()
+    unseen = " ".join(f"zq{chr(97 + i)}{chr(97 + j)}xv" for i in range(6) for j in range(6))  # 36 new words
+    got = idx.search(G, f"{unseen} ffmpeg voice sound")
+    assert got and got[0].thread_id == 1
+
+
+def test_query_size_stops_counting_past_a_typical_question() -> None:
+    docs = [DocTerms(("bank",), ("loan",)), DocTerms(("visa",), ("renew",))]
+    stats = _stats(*docs)
+    short = features(["bank", "loan"], docs, stats)[0]
+    long_ = features([f"w{i}" for i in range(10 * QUERY_SIZE_CAP)] + ["bank"], docs, stats)[0]
+    longer = features([f"w{i}" for i in range(20 * QUERY_SIZE_CAP)] + ["bank"], docs, stats)[0]
+    assert short["query_size"] < long_["query_size"] == longer["query_size"]
+
+
+def test_shared_rare_counts_the_rare_words_both_posts_have() -> None:
+    docs = [
+        DocTerms(("ffmpeg", "voic"), ("sound",)),
+        DocTerms(("voic",), ("channel",)),
+        DocTerms(("bank",), ()),
+    ]
+    stats = _stats(*docs, DocTerms(("voic", "bank"), ()))
+    both, one, none = features(["ffmpeg", "voic", "sound"], docs, stats)
+    assert both["shared_rare"] > one["shared_rare"] > none["shared_rare"] == 0.0
