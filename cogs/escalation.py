@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import UnstuckBot
+from bot.config import HelpSettings
 from bot.domain.channel_access import shared_with_audience
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
 from bot.domain.formatting import humanize_duration
@@ -36,6 +37,7 @@ from cogs._common import (
     update,
 )
 from cogs._errors import classified
+from cogs._threads import shown_tags
 
 log = logging.getLogger(__name__)
 
@@ -179,13 +181,24 @@ class DiscordEscalationPort:
             return f"Unstuck cannot post in {channel.mention}."
         return None
 
-    def tags(self, view: DigestView, part: DigestPart) -> dict[int, list[str]]:
-        """Forum tags of the listed threads, from the cache (a digest must not fetch 50 threads)."""
+    async def embed(self, view: DigestView, part: DigestPart) -> discord.Embed:
+        """One digest message's embed, its tags as the database says (private titles kept out)."""
+        settings = (await self.bot.services.configs.get(view.guild_id)).settings.help
+        return digest_embed(view, part, self.tags(part, settings), self.private(view, part))
+
+    def tags(self, part: DigestPart, settings: HelpSettings) -> dict[int, list[str]]:
+        """Forum tags of the listed threads: the Solved and Unanswered tags from each thread's state
+        in the database (Discord's lag while an edit waits out a 429), the others from the cache (a
+        digest must not fetch 50 threads)."""
         tags: dict[int, list[str]] = {}
         for entry in part.entries:
-            thread = self.bot.get_channel(entry.thread_id)
-            if isinstance(thread, discord.Thread):
-                tags[entry.thread_id] = [tag.name for tag in thread.applied_tags]
+            if entry.kind != "forum":
+                continue
+            thread, forum = self.bot.get_channel(entry.thread_id), self.bot.get_channel(entry.channel_id)
+            current = thread.applied_tags if isinstance(thread, discord.Thread) else []
+            tags[entry.thread_id] = shown_tags(
+                forum if isinstance(forum, discord.ForumChannel) else None, current, entry.state, settings
+            )
         return tags
 
     def private(self, view: DigestView, part: DigestPart) -> set[int]:
@@ -219,6 +232,7 @@ class DiscordEscalationPort:
             if part.index == 0
             else NO_PINGS
         )
+        embed = await self.embed(view, part)
         try:
             # A 5xx, a long 429, a lost connection or no answer in time reaches the sweep, which
             # tries again later.
@@ -226,7 +240,7 @@ class DiscordEscalationPort:
                 asyncio.wait_for(
                     channel.send(
                         digest_content(view, part),
-                        embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                        embed=embed,
                         view=digest_buttons(view, part),
                         nonce=part.nonce,
                         allowed_mentions=mentions,
@@ -245,10 +259,11 @@ class DiscordEscalationPort:
         channel = self._channel(view.channel_id)
         if channel is None:
             return
+        embed = await self.embed(view, part)
         try:
             await asyncio.wait_for(
                 channel.get_partial_message(message_id).edit(
-                    embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                    embed=embed,
                     view=digest_buttons(view, part),
                     allowed_mentions=NO_PINGS,
                 ),
@@ -382,7 +397,7 @@ class Escalation(commands.Cog):
             if message_id == clicked:
                 await update(
                     interaction,
-                    embed=digest_embed(view, part, self.port.tags(view, part), self.port.private(view, part)),
+                    embed=await self.port.embed(view, part),
                     view=digest_buttons(view, part),
                     allowed_mentions=NO_PINGS,
                 )

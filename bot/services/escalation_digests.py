@@ -36,6 +36,7 @@ from bot.domain.escalation import (
     split_messages,
     tier_label,
 )
+from bot.domain.lifecycle import ThreadState
 from bot.domain.sharding import ShardScope
 from bot.services.delivery import CALL_TIMEOUT, Refused, RetryAfter, Unavailable, backoff
 from bot.services.server_config import ServerConfig, ServerConfigService
@@ -61,6 +62,10 @@ class DigestEntry:
     asked_at: datetime
     waited: timedelta  # at the time of the sweep that listed it
     claimed_by_id: int | None
+    # The thread's state and kind as the database has them when the digest is rendered: its tags
+    # are shown from these, not from Discord's, whose tag edit may still be waiting out a 429.
+    state: ThreadState
+    kind: str  # "forum" | "text"
 
 
 @dataclass(frozen=True)
@@ -302,6 +307,8 @@ class DigestSweep:
                 asked_at=t.asked_at,
                 waited=digest.created_at - t.asked_at,
                 claimed_by_id=t.claimed_by_id,
+                state=t.state,
+                kind=t.kind,
             )
             for t in listed
         ]
