@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.app import UnstuckBot
 from bot.config import HelpSettings
-from bot.domain.channel_access import shared_with_audience
+from bot.domain.channel_access import GuildAccess, shared_with_audience
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
 from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
@@ -25,7 +25,7 @@ from bot.services.errors import NotAllowed, UserFacingError
 from bot.services.escalation import EscalateResult, EscalationService
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
-from cogs._access import guild_access
+from cogs._access import guild_access, viewer_of
 from cogs._common import (
     DISCORD_CALL_TIMEOUT,
     PUBLIC,
@@ -213,6 +213,10 @@ class DiscordEscalationPort:
         )
         return {entry.thread_id for entry in part.entries if entry.channel_id not in shared}
 
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
+        guild = self.bot.get_guild(guild_id)
+        return None if guild is None else guild_access(guild, channel_ids)
+
     def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
         return channel if isinstance(channel, discord.TextChannel) else None
@@ -291,10 +295,14 @@ def queue_embed(report: QueueReport) -> discord.Embed:
             if tier.target
             else f"⚠️ {tier.problem}"
         )
-        when = f"next {_timestamp(tier.next_fire)}" if tier.next_fire else "nothing scheduled"
+        # The times of questions the reader cannot view are not shown: only how many there are.
+        when = f" · next {_timestamp(tier.next_fire)}" if tier.next_fire else ""
+        if not when and not tier.hidden:
+            when = " · nothing scheduled"
+        counted = f"{_plural(tier.waiting, 'question')} waiting{_unseen(tier.hidden, ', and ')}"
         embed.add_field(
             name=f"Tier {tier.index + 1} · after {humanize_duration(tier.tier.after)}",
-            value=_clip(f"{who}\n{_plural(tier.waiting, 'question')} waiting · {when}", FIELD_LIMIT),
+            value=_clip(f"{who}\n{counted}{when}", FIELD_LIMIT),
             inline=False,
         )
     lines = [
@@ -308,10 +316,24 @@ def queue_embed(report: QueueReport) -> discord.Embed:
             shown.append(f"… and {len(lines) - len(shown)} more")
             break
         shown.append(line)
+    if report.hidden and shown:
+        shown.append(f"… and {_unseen(report.hidden)}")
     body = "\n".join(shown) if shown else "No question is waiting. 🎉"
+    if report.hidden and not shown:
+        body = f"No question you can view is waiting; {_unseen(report.hidden)}."
     embed.description = "\n".join([*status, "", body]) if status else body
-    embed.set_footer(text=f"{_plural(len(report.threads), 'question')} waiting for an answer")
+    footer = (
+        f"{_plural(len(report.threads), 'question')} waiting for an answer{_unseen(report.hidden, ', and ')}"
+    )
+    embed.set_footer(text=footer)
     return embed
+
+
+def _unseen(count: int, before: str = "") -> str:
+    """Questions only counted for the reader: "2 in channels you can't view" (nothing when none)."""
+    if not count:
+        return ""
+    return f"{before}{count} in {'a channel' if count == 1 else 'channels'} you can't view"
 
 
 def escalated_text(who: str, result: EscalateResult, now: datetime) -> str:
@@ -375,7 +397,7 @@ class Escalation(commands.Cog):
         config = await self.bot.services.configs.get(interaction.guild_id or 0)
         if not is_staff(actor_from_interaction(interaction), config.roles):
             raise NotAllowed("Sorry, only staff can see the escalation queue.")
-        report = await self.service.queue.report(config.guild_id, self.port)
+        report = await self.service.queue.report(config.guild_id, self.port, viewer_of(interaction.user))
         await respond(interaction, embed=queue_embed(report))
 
     async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -26,6 +26,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement
 
 from bot.clock import Clock
+from bot.domain.channel_access import GuildAccess
 from bot.domain.escalation import (
     MAX_THREADS_PER_DIGEST,
     TierProblem,
@@ -113,6 +114,10 @@ class EscalationPort(Protocol):
 
     async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
         """Edit a posted digest message to show its current claims."""
+        ...
+
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
+        """Who can view which of these channels (None when the server is not available)."""
         ...
 
 
