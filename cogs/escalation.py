@@ -405,7 +405,7 @@ class Escalation(commands.Cog):
         await defer_update(interaction)  # the claim is a write, and other digests are edited too
         try:
             result = await self.service.claim(
-                interaction.guild_id or 0, thread_id, actor_from_interaction(interaction)
+                interaction.guild_id or 0, thread_id, actor_from_interaction(interaction), self.port
             )
         except UserFacingError as error:
             await respond_ephemeral(interaction, str(error))

@@ -171,6 +171,18 @@ async def test_an_escalation_digest_keeps_a_staff_only_questions_title_out_of_a_
     assert "pip cannot find my package" in str(digest["embeds"])
     assert f"esc:claim:{hidden}" in str(digest["components"]) and f"esc:claim:{shown}" in str(digest)
 
+    # Helen, a helper who cannot open the staff forum, cannot take its question off the queue.
+    refused = await w.emu.user_clicks_button(
+        w.c.helen, w.c.escalations, int(digest["id"]), f"esc:claim:{hidden}"
+    )
+    await w.emu.wait_for(lambda: "can't view" in str(refused.followups), what="the private refusal")
+    taken = await w.emu.user_clicks_button(
+        w.c.helen, w.c.escalations, int(digest["id"]), f"esc:claim:{shown}"
+    )
+    await w.emu.wait_for(lambda: "You claimed" in str(taken.followups), what="the claim confirmation")
+    edited = str(w.emu.message(w.c.escalations, int(digest["id"]))["embeds"])
+    assert edited.count(f"Claimed by <@{w.c.helen}>") == 1  # the public question only
+
     # The escalation channel made staff-only too: its readers may see the title from now on.
     for target, allow, deny in (
         (w.c.guild, 0, VIEW),
