@@ -181,10 +181,9 @@ class DiscordEscalationPort:
             return f"Unstuck cannot post in {channel.mention}."
         return None
 
-    async def embed(self, view: DigestView, part: DigestPart) -> discord.Embed:
+    def embed(self, view: DigestView, part: DigestPart) -> discord.Embed:
         """One digest message's embed, its tags as the database says (private titles kept out)."""
-        settings = (await self.bot.services.configs.get(view.guild_id)).settings.help
-        return digest_embed(view, part, self.tags(part, settings), self.private(view, part))
+        return digest_embed(view, part, self.tags(part, view.help), self.private(view, part))
 
     def tags(self, part: DigestPart, settings: HelpSettings) -> dict[int, list[str]]:
         """Forum tags of the listed threads: the Solved and Unanswered tags from each thread's state
@@ -236,7 +235,6 @@ class DiscordEscalationPort:
             if part.index == 0
             else NO_PINGS
         )
-        embed = await self.embed(view, part)
         try:
             # A 5xx, a long 429, a lost connection or no answer in time reaches the sweep, which
             # tries again later.
@@ -244,7 +242,7 @@ class DiscordEscalationPort:
                 asyncio.wait_for(
                     channel.send(
                         digest_content(view, part),
-                        embed=embed,
+                        embed=self.embed(view, part),
                         view=digest_buttons(view, part),
                         nonce=part.nonce,
                         allowed_mentions=mentions,
@@ -263,11 +261,10 @@ class DiscordEscalationPort:
         channel = self._channel(view.channel_id)
         if channel is None:
             return
-        embed = await self.embed(view, part)
         try:
             await asyncio.wait_for(
                 channel.get_partial_message(message_id).edit(
-                    embed=embed,
+                    embed=self.embed(view, part),
                     view=digest_buttons(view, part),
                     allowed_mentions=NO_PINGS,
                 ),
@@ -419,7 +416,7 @@ class Escalation(commands.Cog):
             if message_id == clicked:
                 await update(
                     interaction,
-                    embed=await self.port.embed(view, part),
+                    embed=self.port.embed(view, part),
                     view=digest_buttons(view, part),
                     allowed_mentions=NO_PINGS,
                 )

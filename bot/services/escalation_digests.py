@@ -26,6 +26,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement
 
 from bot.clock import Clock
+from bot.config import HelpSettings
 from bot.domain.channel_access import GuildAccess
 from bot.domain.escalation import (
     MAX_THREADS_PER_DIGEST,
@@ -92,6 +93,7 @@ class DigestView:
     created_at: datetime
     parts: list[DigestPart]
     message_ids: list[int]
+    help: HelpSettings  # the server's, for the names of its Solved and Unanswered tags
 
     def part_of_message(self, message_id: int) -> DigestPart | None:
         for index, sent in enumerate(self.message_ids):
@@ -302,7 +304,8 @@ class DigestSweep:
             if digest is None:
                 return None
             listed = await repo.digest_threads(digest_id)
-        tiers = (await self.configs.get(digest.guild_id)).tiers
+        config = await self.configs.get(digest.guild_id)
+        tiers = config.tiers
         entries = [
             DigestEntry(
                 thread_id=t.thread_id,
@@ -331,4 +334,5 @@ class DigestSweep:
                 for i, chunk in enumerate(chunks)
             ],
             message_ids=list(digest.message_ids),
+            help=config.settings.help,
         )
