@@ -191,9 +191,6 @@ class FakeDiscord:
         self.messages += 1
         return 1_000_000 + self.messages
 
-    async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
-        render(view, part)
-
     def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
         return None  # not asked by a sweep: only `/escalations` and claims are
 

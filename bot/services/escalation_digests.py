@@ -114,10 +114,6 @@ class EscalationPort(Protocol):
         Raises ``TimeoutError`` when Discord did not answer in time (the digest stays owed)."""
         ...
 
-    async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
-        """Edit a posted digest message to show its current claims."""
-        ...
-
     def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
         """Who can view which of these channels (None when the server is not available)."""
         ...

@@ -26,6 +26,11 @@ def entry_of(message: dict[str, Any], thread_id: int) -> str:
     return f"{field['name']}\n{field['value']}"
 
 
+def current(w: World, digest: dict[str, Any]) -> dict[str, Any]:
+    """The digest message as Discord shows it now."""
+    return w.emu.message(w.c.escalations, int(digest["id"]))
+
+
 async def test_a_digest_shows_unanswered_while_discord_still_refuses_the_tag(world: World) -> None:
     await set_escalation_channel(world)
     limit = world.emu.faults.rate_limit(EDIT, retry_after=LONG)  # every tag edit, until cleared
@@ -63,7 +68,10 @@ async def test_an_edited_digest_drops_unanswered_from_a_thread_answered_meanwhil
         world.c.sam, world.c.escalations, int(digest["id"]), f"esc:claim:{claimed}"
     )
     await world.emu.wait_for(lambda: confirmed(reply), what="the claim confirmation")
-    edited = world.emu.message(world.c.escalations, int(digest["id"]))
-    assert f"Claimed by <@{world.c.sam}>" in entry_of(edited, claimed)
+    await world.emu.wait_for(
+        lambda: f"Claimed by <@{world.c.sam}>" in entry_of(current(world, digest), claimed),
+        what="the digest edit the claim owes",
+    )
+    edited = current(world, digest)
     assert "Unanswered" in tag_names(world, answered)  # Discord has not caught up yet
     assert "Unanswered" not in entry_of(edited, answered) and "🏷️ Python" in entry_of(edited, answered)

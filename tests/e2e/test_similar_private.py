@@ -180,6 +180,10 @@ async def test_an_escalation_digest_keeps_a_staff_only_questions_title_out_of_a_
         w.c.helen, w.c.escalations, int(digest["id"]), f"esc:claim:{shown}"
     )
     await w.emu.wait_for(lambda: "You claimed" in str(taken.followups), what="the claim confirmation")
+    await w.emu.wait_for(
+        lambda: f"Claimed by <@{w.c.helen}>" in str(w.emu.message(w.c.escalations, int(digest["id"]))),
+        what="the digest edit the claim owes",
+    )
     edited = str(w.emu.message(w.c.escalations, int(digest["id"]))["embeds"])
     assert edited.count(f"Claimed by <@{w.c.helen}>") == 1  # the public question only
 
