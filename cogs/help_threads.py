@@ -28,6 +28,7 @@ from bot.services.similar import Suggestion
 from cogs._common import actor_from_interaction, owed_message, posted_message, respond, thread_info
 from cogs._nonces import COMMAND_NOTE, DORMANT_NOTE, WELCOME_NOTE, nonce
 from cogs._threads import DiscordThreads
+from cogs.archive import PUBLISHED_NOTE
 from cogs.similar import welcome_message
 from storage.models import HelpThread
 
@@ -49,7 +50,10 @@ class DiscordThreadPort(DiscordThreads):
     def welcome_note(
         self, thread: HelpThread, config: ServerConfig, suggestions: Sequence[Suggestion]
     ) -> OwedMessage:
-        embeds, view = welcome_message(welcome_embed(config), suggestions, thread.id)
+        embed = welcome_embed(config)
+        if thread.channel_id in config.archive_channels:
+            embed.add_field(name="Public archive", value=PUBLISHED_NOTE, inline=False)
+        embeds, view = welcome_message(embed, suggestions, thread.id)
         return owed_message(nonce(WELCOME_NOTE, thread.id), thread.id, embeds=embeds, view=view)
 
     def dormant_note(self, thread: HelpThread, config: ServerConfig) -> OwedMessage:

@@ -34,6 +34,7 @@ from bot.services.owed import OwedActions, OwedMessage
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.similar import Suggestion
 from bot.services.tracked import held_thread
+from storage.archive_repo import ArchiveRepo
 from storage.engine import Database
 from storage.models import HelpThread
 from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards
@@ -49,6 +50,8 @@ class IncomingMessage:
     message_id: int
     author_id: int
     at: datetime
+    content: str | None = None  # kept only where the server publishes the channel (the archive)
+    author_name: str | None = None
 
 
 class NewThread(AskedThread):
@@ -123,7 +126,15 @@ class HelpThreadService:
         return created
 
     async def record_message(
-        self, *, thread_id: int, message_id: int, author_id: int, author_is_bot: bool, created_at: datetime
+        self,
+        *,
+        thread_id: int,
+        message_id: int,
+        author_id: int,
+        author_is_bot: bool,
+        created_at: datetime,
+        content: str | None = None,
+        author_name: str | None = None,
     ) -> ReplyOutcome | None:
         """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked).
 
@@ -131,12 +142,15 @@ class HelpThreadService:
         """
         if author_is_bot:
             return None
-        return await self._writer.submit(IncomingMessage(thread_id, message_id, author_id, created_at))
+        return await self._writer.submit(
+            IncomingMessage(thread_id, message_id, author_id, created_at, content, author_name)
+        )
 
     async def _record_batch(self, items: list[IncomingMessage]) -> list[ReplyOutcome | None]:
         async with self.db.session() as session:
             repo = ThreadRepo(session)
             threads = await repo.get_many({item.thread_id for item in items})
+            published = await self._published(session, items, threads)
             fresh = await repo.record_messages(
                 [
                     {
@@ -144,6 +158,7 @@ class HelpThreadService:
                         "thread_id": i.thread_id,
                         "author_id": i.author_id,
                         "created_at": i.at,
+                        "content": i.content if i in published else None,
                     }
                     for i in items
                     if i.thread_id in threads
@@ -170,6 +185,25 @@ class HelpThreadService:
                     )
                 outcomes.append(outcome)
             return outcomes
+
+    async def _published(
+        self, session: AsyncSession, items: list[IncomingMessage], threads: dict[int, HelpThread]
+    ) -> list[IncomingMessage]:
+        """The messages whose text the archive keeps: those in channels the server publishes. Their
+        authors' names are noted for the archive in the same transaction."""
+        published = []
+        for item in items:
+            thread = threads.get(item.thread_id)
+            if thread is None:
+                continue
+            config = await self.configs.get(thread.guild_id, session)
+            if thread.channel_id in config.archive_channels:
+                published.append(item)
+                if item.author_name:
+                    await ArchiveRepo(session).note_names(
+                        thread.guild_id, {item.author_id: item.author_name}, self.clock.now()
+                    )
+        return published
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         thread.dormant_due_at = dormancy_due(

@@ -142,6 +142,8 @@ class Intake:
             author_id=message.author_id,
             author_is_bot=message.author_is_bot,
             created_at=message.created_at,
+            content=message.content,
+            author_name=message.author_name,
         )
 
     async def forum_post(self, thread: ThreadInfo, question: str) -> bool:

@@ -43,6 +43,9 @@ MATRIX: dict[str, set[str] | str] = {
     "unstuck config tier-remove": SERVER_ADMINS,
     "unstuck config quiet-hours": SERVER_ADMINS,
     "unstuck backfill": SERVER_ADMINS,
+    "unstuck archive enable": SERVER_ADMINS,
+    "unstuck archive disable": SERVER_ADMINS,
+    "privacy": EVERYONE - {"bot"},  # each member's own choice for the public archive
     "escalations": STAFF,
     "close": ASKER_OR_STAFF,
     "reopen": ASKER_OR_STAFF,
@@ -110,13 +113,15 @@ class Checks:
             "unstuck config tier-remove": {"tier": 3},
             "unstuck config quiet-hours": {},
             "unstuck backfill": {},
+            "unstuck archive enable": {"channel": c.forum},
+            "unstuck archive disable": {"channel": c.forum},
         }[command]
         return await self.slash(who, c.general, command, options)
 
 
 async def try_entry(checks: Checks, entry: str, who: str) -> bool:
     c = checks.w.c
-    if entry.startswith("unstuck config") or entry == "unstuck backfill":
+    if entry.startswith(("unstuck config", "unstuck archive")) or entry == "unstuck backfill":
         return await checks.config(who, entry)
     thread_actions: dict[str, Callable[[int], Awaitable[bool]]] = {
         "close": lambda t: checks.slash(who, t, "close", {"reason": "stale"}),
@@ -144,6 +149,7 @@ async def try_entry(checks: Checks, entry: str, who: str) -> bool:
         "leaderboard": ("leaderboard", {}),
         "similar": ("similar", {"text": "pandas csv"}),
         "stats": ("stats", {}),
+        "privacy": ("privacy", {"choice": "without my name"}),
     }
     if entry in simple:
         command, options = simple[entry]
