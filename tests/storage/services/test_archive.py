@@ -15,7 +15,7 @@ from bot.services.help_threads import NewThread
 from bot.services.similar import SimilarService
 from bot.services.solutions import Via
 from storage.engine import Database
-from storage.models import HelpThread, MemberPoints, PointEntry, Solution, ThreadMessage
+from storage.models import ArchiveMember, HelpThread, MemberPoints, PointEntry, Solution, ThreadMessage
 from tests.storage.services.answers import ASKER, GUILD, HELPER, OTHER, Svc, answering_server
 from tests.storage.services.test_help_threads import FakePort
 
@@ -142,9 +142,11 @@ async def test_forget_me_removes_words_and_name_and_keeps_points_anonymously(
             *(await session.scalars(select(Solution.answer).where(Solution.author_id == HELPER))),
             *(await session.scalars(select(HelpThread.question).where(HelpThread.asker_id == HELPER))),
         ]
+        names = (await session.scalars(select(ArchiveMember.display_name))).all()
         ledger = (await session.scalars(select(PointEntry.member_id))).all()
         totals = (await session.scalars(select(MemberPoints.total).where(MemberPoints.member_id < 0))).all()
     assert all(not text for text in texts)
+    assert "helen" not in names and "olga" in names
     assert HELPER not in ledger and any(member < 0 for member in ledger) and sum(totals) == points_before
     assert (await svc.points.standing(GUILD, HELPER)).total == 0
     assert len(similar.index) == 1  # HELPER's own question is out of the similar-thread index
