@@ -164,9 +164,9 @@ def publish(
         )
         accepted = post(thread.answer_author_id, thread.answer_message_id, thread.answer_text, accepted_at)
     replies = tuple(
-        post(m.author_id, m.message_id, m.text or "", m.created_at)
+        post(m.author_id, m.message_id, m.text, m.created_at)
         for m in sorted(messages, key=lambda m: m.message_id)
-        if not m.deleted and m.message_id not in (thread.answer_message_id, thread.thread_id)
+        if _shown(m, members, consent) and m.message_id not in (thread.answer_message_id, thread.thread_id)
     )
     return PublishedThread(
         thread_id=thread.thread_id,
@@ -179,3 +179,11 @@ def publish(
         solved_at=thread.solved_at,
         helped=1 + thread.helped,
     )
+
+
+def _shown(message: Message, members: Mapping[int, Member], consent: Consent) -> bool:
+    """Whether a reply appears at all: a deleted one vanishes, and so does one whose text was never
+    kept (written before the channel was published); a hidden author's leaves a placeholder."""
+    if message.deleted:
+        return False
+    return message.text is not None or shown_as(members.get(message.author_id), consent) is Shown.HIDDEN

@@ -106,3 +106,9 @@ def test_anonymous_members_keep_their_words_without_their_name() -> None:
     assert "helen" not in repr(page)
     unnamed = publish(thread(), MESSAGES, {}, PUBLIC, {CHANNEL})
     assert unnamed is not None and unnamed.question.author == ANONYMOUS_NAME
+
+
+def test_replies_whose_text_was_never_kept_are_left_out() -> None:
+    messages = [Message(101, OTHER, None, T0), *MESSAGES[1:]]
+    page = publish(thread(), messages, NAMES, PUBLIC, {CHANNEL})
+    assert page is not None and [r.message_id for r in page.replies] == [103]
