@@ -141,6 +141,12 @@ class Archive(commands.Cog):
         await self.service.message_deleted(payload.message_id)
 
     @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        content = payload.data.get("content")
+        if content is not None:
+            await self.service.message_edited(payload.message_id, content)
+
+    @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         await self.service.member_left(payload.guild_id, payload.user.id)
 

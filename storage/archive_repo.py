@@ -146,6 +146,15 @@ class ArchiveRepo:
         row.deleted, row.content = True, None
         return row.thread_id
 
+    async def message_edited(self, message_id: int, content: str) -> bool:
+        """Keep a kept message's text current (a member who edits out a secret expects it gone)."""
+        result = await self.session.execute(
+            update(ThreadMessage)
+            .where(ThreadMessage.id == message_id, ThreadMessage.content.is_not(None))
+            .values(content=content)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     # ---- forgetting -----------------------------------------------------------------------------------
 
     async def forget(self, guild_id: int, member_id: int, anonymous_id: int, now: datetime) -> set[int]:

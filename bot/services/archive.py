@@ -182,6 +182,15 @@ class ArchiveService:
         async with self.db.session() as session:
             return await ArchiveRepo(session).message_deleted(message_id) is not None
 
+    async def message_edited(self, message_id: int, content: str) -> bool:
+        """An edited message is published as it reads now, never as it read before."""
+        async with self.db.reading() as session:
+            row = await session.get(ThreadMessage, message_id)
+            if row is None or row.content is None or row.content == content:
+                return False  # not a kept message, or nothing new: no write for every edit anywhere
+        async with self.db.session() as session:
+            return await ArchiveRepo(session).message_edited(message_id, content)
+
     # ---- the site builder's view ----------------------------------------------------------------
 
     async def published_threads(self, guild_id: int) -> list[PublishedThread]:

@@ -96,17 +96,21 @@ async def test_members_choose_for_themselves_and_forget_me_leaves_nothing_of_the
     assert (await world.bot.services.points.standing(world.c.guild, world.c.helen)).total == 0
 
 
-async def test_a_deleted_message_and_a_member_who_leaves_disappear_from_the_next_build(
+async def test_edits_deletions_and_a_member_who_leaves_show_in_the_next_build(
     world: World, tmp_path: Path
 ) -> None:
     await enable(world)
     thread_id, _ = await solved_thread(world)
     remark = next(m for m in world.emu.messages(thread_id) if "Which pandas" in m["content"])
-    async with world.handled("raw_message_delete"):
-        await world.emu.user_deletes(world.c.bob, thread_id, int(remark["id"]))
+    async with world.handled("raw_message_edit"):
+        await world.emu.user_edits(world.c.bob, thread_id, int(remark["id"]), "Which Python do you run?")
     out = tmp_path / "site"
     await build_archive(world.bot.services.archive, out, "https://help.example.org/")
-    assert "Which pandas version" not in site_text(out) and "zebrafish" in site_text(out)
+    assert "Which Python do you run?" in site_text(out) and "Which pandas version" not in site_text(out)
+    async with world.handled("raw_message_delete"):
+        await world.emu.user_deletes(world.c.bob, thread_id, int(remark["id"]))
+    await build_archive(world.bot.services.archive, out, "https://help.example.org/")
+    assert "Which Python" not in site_text(out) and "zebrafish" in site_text(out)
     async with world.handled("raw_member_remove"):
         world.emu.remove_member(world.c.guild, world.c.helen)
     await build_archive(world.bot.services.archive, out, "https://help.example.org/")
