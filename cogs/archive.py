@@ -74,7 +74,12 @@ async def enable_from_command(
     hide_leavers: bool | None,
 ) -> None:
     added, preview = await bot.services.archive.enable(
-        interaction.guild_id or 0, channel.id, actor_from_interaction(interaction), members, hide_leavers
+        interaction.guild_id or 0,
+        channel.id,
+        actor_from_interaction(interaction),
+        channel.name,
+        members,
+        hide_leavers,
     )
     await respond(interaction, preview_text(channel.mention, added, preview))
 

@@ -54,6 +54,12 @@ class ArchiveRepo:
         )
         return set(rows.all())
 
+    async def channel_names(self, guild_id: int) -> dict[int, str]:
+        rows = await self.session.execute(
+            select(ArchiveChannel.channel_id, ArchiveChannel.name).where(ArchiveChannel.guild_id == guild_id)
+        )
+        return dict(rows.tuples().all())
+
     async def all_channels(self) -> dict[int, set[int]]:
         """Every published channel, by server."""
         result: dict[int, set[int]] = {}
@@ -63,9 +69,21 @@ class ArchiveRepo:
             result.setdefault(guild_id, set()).add(channel_id)
         return result
 
-    async def enable(self, guild_id: int, channel_id: int, by: int, now: datetime) -> bool:
-        values = {"guild_id": guild_id, "channel_id": channel_id, "enabled_by_id": by, "enabled_at": now}
-        return await insert_ignoring_duplicates(self.session, ArchiveChannel, values)
+    async def enable(self, guild_id: int, channel_id: int, name: str, by: int, now: datetime) -> bool:
+        """Publish a channel; True if it is new (enabling again only keeps its name current)."""
+        values = {
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "name": name[:100],
+            "enabled_by_id": by,
+            "enabled_at": now,
+        }
+        added = await insert_ignoring_duplicates(self.session, ArchiveChannel, values)
+        if not added:
+            await self.session.execute(
+                update(ArchiveChannel).where(ArchiveChannel.channel_id == channel_id).values(name=name[:100])
+            )
+        return added
 
     async def disable(self, guild_id: int, channel_id: int) -> bool:
         result = await self.session.execute(

@@ -391,6 +391,7 @@ class ArchiveChannel(Base):
 
     channel_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))  # the channel's name when enabled, the site's heading
     enabled_by_id: Mapped[int]
     enabled_at: Mapped[datetime]
 

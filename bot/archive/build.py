@@ -17,6 +17,8 @@ async def build_archive(
 ) -> BuildResult:
     """Build the site of every server that publishes a channel into ``out`` (incrementally)."""
     threads = []
+    names: dict[int, str] = {}
     for guild_id in await archive.guilds():
         threads += await archive.published_threads(guild_id)
-    return write_site(site_files(threads, base_url, site_name, sitemap_limit), out)
+        names.update(await archive.channel_names(guild_id))
+    return write_site(site_files(threads, base_url, site_name, names, sitemap_limit), out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -30,14 +30,18 @@ class BuildResult:
     removed: int  # files deleted because they are no longer published
 
 
-def channel_name(channel_id: int) -> str:
-    return f"help channel {channel_id}"
-
-
 def site_files(
-    threads: Sequence[PublishedThread], base_url: str, site_name: str, sitemap_limit: int = SITEMAP_LIMIT
+    threads: Sequence[PublishedThread],
+    base_url: str,
+    site_name: str,
+    names: Mapping[int, str] | None = None,
+    sitemap_limit: int = SITEMAP_LIMIT,
 ) -> dict[str, str]:
-    """Every file of the site, by path relative to its root."""
+    """Every file of the site, by path relative to its root; ``names`` are the channels' names."""
+
+    def channel_name(channel_id: int) -> str:
+        return f"#{(names or {}).get(channel_id, channel_id)}"
+
     base = base_url if base_url.endswith("/") else base_url + "/"
     files: dict[str, str] = {}
     by_channel: dict[int, list[PublishedThread]] = {}

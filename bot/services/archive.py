@@ -102,6 +102,7 @@ class ArchiveService:
         guild_id: int,
         channel_id: int,
         actor: Actor,
+        name: str = "",
         members_default: MembersDefault | None = None,
         hide_leavers: bool | None = None,
     ) -> tuple[bool, Preview]:
@@ -116,7 +117,7 @@ class ArchiveService:
             repo = ArchiveRepo(session)
             default = members_default.value if members_default else None
             await repo.save_settings(guild_id, now, default, hide_leavers)
-            added = await repo.enable(guild_id, channel_id, actor.user_id, now)
+            added = await repo.enable(guild_id, channel_id, name or str(channel_id), actor.user_id, now)
         self.configs.invalidate(guild_id)
         return added, await self.preview(guild_id, channel_id)
 
@@ -219,6 +220,11 @@ class ArchiveService:
             )
             for thread, solution in solved
         }
+
+    async def channel_names(self, guild_id: int) -> dict[int, str]:
+        """The names of the channels a server publishes, as they were when enabled."""
+        async with self.db.reading() as session:
+            return await ArchiveRepo(session).channel_names(guild_id)
 
     async def guilds(self) -> list[int]:
         """Servers that publish at least one channel."""

@@ -108,8 +108,11 @@ class HelpThreadService:
         async with self.db.reading() as session:
             return await ThreadRepo(session).get(thread_id)
 
-    async def open_thread(self, new: NewThread, port: ThreadPort) -> bool:
-        """Track a new question and owe its welcome note and look; False if it was tracked already."""
+    async def open_thread(self, new: NewThread, port: ThreadPort, asker_name: str | None = None) -> bool:
+        """Track a new question and owe its welcome note and look; False if it was tracked already.
+
+        In a channel the server publishes, the asker's name is noted for the archive.
+        """
         config = await self.configs.get(new.guild_id)
         async with self.db.session() as session:
             await GuildRepo(session).ensure(new.guild_id, self.clock.now())
@@ -118,6 +121,9 @@ class HelpThreadService:
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
+                if asker_name and new.channel_id in config.archive_channels:
+                    names = {new.asker_id: asker_name}
+                    await ArchiveRepo(session).note_names(new.guild_id, names, self.clock.now())
                 thread = await ThreadRepo(session).get(new.thread_id)
                 assert thread is not None
                 suggestions = await self.suggest(thread, config) if self.suggest is not None else []

@@ -54,6 +54,7 @@ class ThreadInfo:
     name: str
     created_at: datetime
     archived: bool = False
+    owner_name: str | None = None  # the asker's display name, when Discord's cache knows it
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class Intake:
             question=question,
             created_at=thread.created_at,
         )
-        return await self.threads.open_thread(new, self._thread_port())
+        return await self.threads.open_thread(new, self._thread_port(), asker_name=thread.owner_name)
 
     async def _question(self, message: PostedMessage, opened: list[int]) -> None:
         """A top-level message in a help text channel becomes a public thread named after it.
@@ -188,7 +189,7 @@ class Intake:
                 question=message.content,
                 created_at=message.created_at,
             )
-            await self.threads.open_thread(new, port)
+            await self.threads.open_thread(new, port, asker_name=message.author_name)
         # Seen even when tracked already (an event delivered twice, history read again): the
         # catch-up after the next restart starts after it.
         async with self.db.session() as session:

@@ -35,6 +35,7 @@ def upgrade() -> None:
         "archive_channels",
         sa.Column("channel_id", sa.BigInteger(), nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("enabled_by_id", sa.BigInteger(), nullable=False),
         sa.Column("enabled_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["guild_id"], ["guilds.id"], ondelete="CASCADE"),

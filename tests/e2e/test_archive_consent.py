@@ -71,10 +71,11 @@ async def test_members_choose_for_themselves_and_forget_me_leaves_nothing_of_the
     world: World, tmp_path: Path
 ) -> None:
     await enable(world)
-    await solved_thread(world)
+    thread_id, _ = await solved_thread(world)
     out = tmp_path / "site"
     await build_archive(world.bot.services.archive, out, "https://help.example.org/")
-    assert "Which pandas version" in site_text(out) and "bob" in site_text(out)
+    page = (out / f"t/{thread_id}.html").read_text()
+    assert "Which pandas version" in page and "bob" in page and "alice" in page
 
     shown = await world.emu.user_runs_slash(world.c.bob, world.c.general, "privacy")
     assert shown.ephemeral and "server's default (public)" in shown.text()

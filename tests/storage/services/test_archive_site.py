@@ -54,7 +54,7 @@ def site_text(out: Path) -> str:
 
 async def built(db: Database, clock: FakeClock) -> tuple[Svc, ArchiveService]:
     svc, service, _ = await archive(db, clock)
-    await service.enable(GUILD, FORUM, ADMIN)
+    await service.enable(GUILD, FORUM, ADMIN, "help-forum")
     await service.choose(GUILD, ASKER, Choice.PUBLISH, "alice")
     return svc, service
 
@@ -69,7 +69,7 @@ async def test_a_thread_page_shows_the_accepted_answer_first_with_qapage_data(
     shown = page.split("<main>")[1]
     assert shown.index("Accepted answer") < shown.index("Which version?")
     assert '<link rel="canonical" href="https://help.example.org/t/1000.html">' in page
-    assert 'property="og:title"' in page and "Helped 1 person" in page
+    assert 'property="og:title"' in page and "Helped 1 person" in page and "#help-forum" in page
     data = json.loads(re.search(r'application/ld\+json">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
     assert data["@type"] == "QAPage" and data["mainEntity"]["acceptedAnswer"]["author"]["name"] == "helen"
     assert "https://help.example.org/t/1000.html" in (out / "sitemap.xml").read_text()
