@@ -111,6 +111,11 @@ class ArchiveRepo:
             statement = statement.where(ArchiveMember.member_id.in_(list(member_ids)))
         return (await self.session.scalars(statement)).all()
 
+    async def refuses(self, guild_id: int, member_id: int) -> bool:
+        """Whether the member chose "never" (or was forgotten): their words are not kept at all."""
+        row = await self.session.get(ArchiveMember, (guild_id, member_id))
+        return row is not None and row.choice == "never"
+
     async def note_names(self, guild_id: int, names: dict[int, str], now: datetime) -> None:
         """Remember the names the archive shows (not for forgotten members)."""
         for member_id, name in names.items():

@@ -195,20 +195,23 @@ class HelpThreadService:
     async def _published(
         self, session: AsyncSession, items: list[IncomingMessage], threads: dict[int, HelpThread]
     ) -> list[IncomingMessage]:
-        """The messages whose text the archive keeps: those in channels the server publishes. Their
-        authors' names are noted for the archive in the same transaction."""
+        """The messages whose text the archive keeps: those in channels the server publishes, by
+        members who did not say "never" or "forget me". Their authors' names are noted for the
+        archive in the same transaction."""
         published = []
+        repo = ArchiveRepo(session)
         for item in items:
             thread = threads.get(item.thread_id)
             if thread is None:
                 continue
             config = await self.configs.get(thread.guild_id, session)
-            if thread.channel_id in config.archive_channels:
-                published.append(item)
-                if item.author_name:
-                    await ArchiveRepo(session).note_names(
-                        thread.guild_id, {item.author_id: item.author_name}, self.clock.now()
-                    )
+            if thread.channel_id not in config.archive_channels:
+                continue
+            if await repo.refuses(thread.guild_id, item.author_id):
+                continue
+            published.append(item)
+            if item.author_name:
+                await repo.note_names(thread.guild_id, {item.author_id: item.author_name}, self.clock.now())
         return published
 
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:

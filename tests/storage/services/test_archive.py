@@ -153,3 +153,8 @@ async def test_forget_me_removes_words_and_name_and_keeps_points_anonymously(
     pages = await service.published_threads(GUILD)
     assert [p.thread_id for p in pages] == [1000]
     assert "helen" not in repr(pages) and "latin-1" not in repr(pages)
+    await solved_thread(svc, 3000)  # HELPER writes again after "forget me": nothing is kept
+    async with db.reading() as session:
+        kept = (await session.scalars(select(ThreadMessage.content).where(ThreadMessage.id == 3002))).one()
+        names = (await session.scalars(select(ArchiveMember.display_name))).all()
+    assert kept is None and "helen" not in names
