@@ -4,6 +4,7 @@ events that take things out of the archive (a deleted message, a member who leav
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -141,23 +142,36 @@ class Archive(commands.Cog):
             )
         await respond(interaction, text)
 
+    async def _in_lane(self, guild_id: int | None, lane: int, job: Callable[[], Awaitable[object]]) -> None:
+        """Run in the thread's lane, after the message's own recording (and retried like it)."""
+        if guild_id is not None and self.bot.scope.owns(guild_id):
+            await self.bot.services.intake.in_order(guild_id, lane, job)
+
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        await self.service.message_deleted(payload.message_id)
+        await self._in_lane(
+            payload.guild_id, payload.channel_id, lambda: self.service.message_deleted(payload.message_id)
+        )
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         content = payload.data.get("content")
         if content is not None:
-            await self.service.message_edited(payload.message_id, content)
+            await self._in_lane(
+                payload.guild_id,
+                payload.channel_id,
+                lambda: self.service.message_edited(payload.message_id, content),
+            )
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await self.service.member_left(payload.guild_id, payload.user.id)
+        if self.bot.scope.owns(payload.guild_id):
+            await self.service.member_left(payload.guild_id, payload.user.id)
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
-        await self.service.member_left(member.guild.id, member.id, left=False)
+        if self.bot.scope.owns(member.guild.id):
+            await self.service.member_left(member.guild.id, member.id, left=False)
 
 
 async def setup(bot: UnstuckBot) -> None:
