@@ -49,17 +49,21 @@ def _answer(post: Post, url: str) -> dict[str, Any]:
     }
 
 
+def _shown(post: Post | None) -> bool:
+    return post is not None and not post.hidden
+
+
 def json_ld(thread: PublishedThread, url: str) -> str:
     """The thread's QAPage structured data, safe inside a <script> element."""
     question: dict[str, Any] = {
         "@type": "Question",
         "name": thread.title,
         "text": thread.question.text,
-        "answerCount": (1 if thread.accepted else 0) + sum(not r.hidden for r in thread.replies),
+        "answerCount": (1 if _shown(thread.accepted) else 0) + sum(not r.hidden for r in thread.replies),
         "dateCreated": thread.question.created_at.isoformat(),
         "author": _person(thread.question),
     }
-    if thread.accepted is not None:
+    if thread.accepted is not None and not thread.accepted.hidden:
         question["acceptedAnswer"] = _answer(thread.accepted, url)
     suggested = [_answer(r, url) for r in thread.replies if not r.hidden]
     if suggested:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +50,26 @@ def out(tmp_path: Path) -> Path:
     return tmp_path / "site"  # the test database lives in tmp_path too
 
 
+def qapage(page: str) -> dict[str, Any]:
+    """The page's JSON-LD, checked against what schema.org and Google's QAPage rules require."""
+    found = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    assert len(found) == 1
+    data = json.loads(found[0])
+    assert (data["@context"], data["@type"]) == ("https://schema.org", "QAPage")
+    question = data["mainEntity"]
+    assert question["@type"] == "Question" and question["name"] and isinstance(question["text"], str)
+    assert isinstance(question["answerCount"], int) and question["author"]["name"]
+    accepted = [question["acceptedAnswer"]] if "acceptedAnswer" in question else []
+    answers = [*accepted, *question.get("suggestedAnswer", [])]
+    assert question["answerCount"] == len(answers)
+    for answer in answers:
+        assert answer["@type"] == "Answer" and answer["text"] and answer["author"]["name"]
+        assert answer["url"].startswith(BASE) and isinstance(answer["upvoteCount"], int)
+        datetime.fromisoformat(answer["dateCreated"])
+    datetime.fromisoformat(question["dateCreated"])
+    return data
+
+
 def site_text(out: Path) -> str:
     return "\n".join(p.read_text() for p in sorted(out.rglob("*")) if p.is_file())
 
@@ -70,8 +92,8 @@ async def test_a_thread_page_shows_the_accepted_answer_first_with_qapage_data(
     assert shown.index("Accepted answer") < shown.index("Which version?")
     assert '<link rel="canonical" href="https://help.example.org/t/1000.html">' in page
     assert 'property="og:title"' in page and "Helped 1 person" in page and "#help-forum" in page
-    data = json.loads(re.search(r'application/ld\+json">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
-    assert data["@type"] == "QAPage" and data["mainEntity"]["acceptedAnswer"]["author"]["name"] == "helen"
+    data = qapage(page)
+    assert data["mainEntity"]["acceptedAnswer"]["author"]["name"] == "helen"
     assert "https://help.example.org/t/1000.html" in (out / "sitemap.xml").read_text()
     assert "Sitemap: https://help.example.org/sitemap.xml" in (out / "robots.txt").read_text()
     assert (out / "404.html").exists() and (out / f"c/{FORUM}.html").exists()
@@ -83,6 +105,7 @@ async def test_what_a_member_typed_cannot_inject_script(db: Database, clock: Fak
     await thread(svc, 1000, XSS, XSS, side="</script><script>alert(3)</script>")
     await build_archive(service, out, BASE)
     page = (out / "t/1000.html").read_text()
+    assert qapage(page)["mainEntity"]["text"] == XSS  # data, not markup: intact and inert
     assert page.count("<script") == 1  # the JSON-LD element alone
     assert "<img" not in page and 'href="javascript:' not in page
     assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in page or "&lt;script&gt;" in page
@@ -101,6 +124,8 @@ async def test_forgotten_members_words_and_name_are_nowhere_in_the_site(
     await build_archive(service, out, BASE)
     text = site_text(out)
     assert "zebrafish" not in text and "helen" not in text
+    data = qapage((out / "t/1000.html").read_text())["mainEntity"]  # a hidden answer is no answer
+    assert "acceptedAnswer" not in data and data["answerCount"] == 1
     assert HIDDEN_TEXT in text and "olga's remark" in text
 
 
