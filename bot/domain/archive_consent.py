@@ -8,12 +8,16 @@ consent reads "(message hidden by its author)"; deleted messages and threads sim
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 HIDDEN_TEXT = "(message hidden by its author)"
+_MENTION = re.compile(r"<@!?(\d+)>")
+_ROLE_OR_CHANNEL = re.compile(r"<(@&|#)\d+>")
+_CUSTOM_EMOJI = re.compile(r"<a?:(\w+):\d+>")
 ANONYMOUS_NAME = "A member"
 
 
@@ -152,7 +156,8 @@ def publish(
         if shown is Shown.HIDDEN or not text.strip():
             return Post(message_id, None, HIDDEN_TEXT, at, hidden=True)
         name = (member.name if member else None) or ANONYMOUS_NAME
-        return Post(message_id, name if shown is Shown.NAMED else None, text, at)
+        public = public_text(text, members, consent)
+        return Post(message_id, name if shown is Shown.NAMED else None, public, at)
 
     question = post(thread.asker_id, thread.thread_id, thread.question, thread.created_at)
     if question.hidden:
@@ -187,3 +192,19 @@ def _shown(message: Message, members: Mapping[int, Member], consent: Consent) ->
     if message.deleted:
         return False
     return message.text is not None or shown_as(members.get(message.author_id), consent) is Shown.HIDDEN
+
+
+def public_text(text: str, members: Mapping[int, Member], consent: Consent) -> str:
+    """A message's text as the archive shows it: no Discord ids. A mention of a member who is shown
+    with their name becomes ``@name``, any other ``@member``; roles and channels become ``@role`` and
+    ``#channel``, custom emoji their ``:name:``."""
+
+    def mention(match: re.Match[str]) -> str:
+        member = members.get(int(match.group(1)))
+        if member is not None and member.name and shown_as(member, consent) is Shown.NAMED:
+            return f"@{member.name}"
+        return "@member"
+
+    text = _MENTION.sub(mention, text)
+    text = _ROLE_OR_CHANNEL.sub(lambda m: "@role" if m.group(1) == "@&" else "#channel", text)
+    return _CUSTOM_EMOJI.sub(lambda m: f":{m.group(1)}:", text)

@@ -112,3 +112,11 @@ def test_replies_whose_text_was_never_kept_are_left_out() -> None:
     messages = [Message(101, OTHER, None, T0), *MESSAGES[1:]]
     page = publish(thread(), messages, NAMES, PUBLIC, {CHANNEL})
     assert page is not None and [r.message_id for r in page.replies] == [103]
+
+
+def test_mentions_show_names_only_of_members_shown_by_name_and_no_ids_at_all() -> None:
+    members = {**NAMES, OTHER: Member(name="olga", choice=Choice.NEVER)}
+    text = f"<@{HELPER}> and <@!{OTHER}> see <#555> ping <@&777> <:blobcat:888> <a:party:999>"
+    page = publish(thread(question=text), MESSAGES, members, PUBLIC, {CHANNEL})
+    assert page is not None
+    assert page.question.text == "@helen and @member see #channel ping @role :blobcat: :party:"
