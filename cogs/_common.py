@@ -69,6 +69,7 @@ def thread_info(thread: discord.Thread) -> ThreadInfo:
         created_at=thread.created_at or discord.utils.snowflake_time(thread.id),
         archived=thread.archived,
         owner_name=thread.owner.display_name if thread.owner is not None else None,
+        tags=tuple(tag.name for tag in thread.applied_tags),
     )
 
 

@@ -101,6 +101,12 @@ def welcome_embed(config: ServerConfig) -> discord.Embed:
     return embed
 
 
+def _members_tags(thread: discord.Thread, config: ServerConfig) -> set[str]:
+    """The tags members gave a forum post: all but the bot's own Solved and Unanswered."""
+    own = {config.settings.help.solved_tag.casefold(), config.settings.help.unanswered_tag.casefold()}
+    return {tag.name for tag in thread.applied_tags if tag.name.casefold() not in own}
+
+
 async def _forum_question(thread: discord.Thread) -> str:
     """A forum post's text. THREAD_CREATE often arrives before its starter message is cached: fetch
     it then, so that the welcome note's suggestions are matched on the whole question."""
@@ -192,6 +198,10 @@ class HelpThreads(commands.Cog):
             # Our own ✅ prefix is decoration, not part of the question's title.
             title = without_prefix(after.name, config.settings.help.solved_prefix)
             await self._in_lane(after.guild.id, after.id, lambda: self.service.renamed(after.id, title))
+        if config is not None and _members_tags(before, config) != _members_tags(after, config):
+            # The bot's own Solved/Unanswered tags change with every solve: no write for those.
+            tags = [tag.name for tag in after.applied_tags]
+            await self._in_lane(after.guild.id, after.id, lambda: self.service.retagged(after.id, tags))
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:

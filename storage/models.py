@@ -87,6 +87,9 @@ class HelpThread(Base):
     # Known to be archived on Discord (from THREAD_UPDATE or a look at start-up): such a thread
     # can't change until it becomes active again, so the restart catch-up skips it.
     archived_on_discord: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The forum tags members gave the post (names; the bot's own Solved/Unanswered included), shown
+    # by the public archive; NULL when none are known.
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class ThreadMessage(Base):

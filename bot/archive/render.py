@@ -68,6 +68,8 @@ def json_ld(thread: PublishedThread, url: str) -> str:
     suggested = [_answer(r, url) for r in thread.replies if not r.hidden]
     if suggested:
         question["suggestedAnswer"] = suggested
+    if thread.tags:
+        question["keywords"] = ", ".join(thread.tags)
     data = {"@context": "https://schema.org", "@type": "QAPage", "mainEntity": question}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # "</script>" or "<!--" in a member's text must not end the element: escape every "<", ">", "&".

@@ -21,6 +21,7 @@ a{color:#0a58ca}header a{text-decoration:none;font-weight:600}
 .post{border:1px solid #ddd;border-radius:.5rem;padding:.75rem 1rem;margin:1rem 0}
 .accepted{border:2px solid #1a7f37;background:#f0fff4}.badge{color:#1a7f37;font-weight:600}
 .who{color:#555;font-size:.9rem}.hidden{color:#777;font-style:italic}
+.tag{background:#eef;border-radius:.25rem;padding:0 .3rem}
 pre{background:#f6f8fa;padding:.75rem;overflow:auto}code{background:#f6f8fa}
 </style>
 {% block head %}{% endblock %}
@@ -41,7 +42,8 @@ THREAD = """{% extends "base.html" %}
 <h1>{{ thread.title }}</h1>
 <p class="who">Helped {{ thread.helped }} {{ "person" if thread.helped == 1 else "people" }} ·
 solved {{ thread.solved_at.strftime("%Y-%m-%d") }} ·
-in <a href="{{ root }}c/{{ thread.channel_id }}.html">{{ channel_name }}</a></p>
+in <a href="{{ root }}c/{{ thread.channel_id }}.html">{{ channel_name }}</a>
+{% for tag in thread.tags %}<span class="tag">{{ tag }}</span> {% endfor %}</p>
 <section class="post question">
 <p class="who">{{ thread.question.author or "Asked without a name" }}</p>
 {{ render(thread.question) }}

@@ -105,6 +105,7 @@ class Thread:
     answer_author_id: int | None = None
     answer_text: str = ""
     helped: int = 0  # later questions its answer solved ("This solved it")
+    tags: tuple[str, ...] = ()  # the forum tags members gave it
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class PublishedThread:
     replies: tuple[Post, ...]
     solved_at: datetime
     helped: int  # people it helped: the asker and everyone whose question its answer solved
+    tags: tuple[str, ...] = ()
 
 
 def publish(
@@ -183,6 +185,7 @@ def publish(
         replies=replies,
         solved_at=thread.solved_at,
         helped=1 + thread.helped,
+        tags=thread.tags,
     )
 
 

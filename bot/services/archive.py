@@ -8,7 +8,7 @@ Nothing here talks to Discord. The rules of what may be published are in
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -52,7 +52,12 @@ def member_facts(row: ArchiveMember) -> Member:
     )
 
 
-def thread_facts(thread: HelpThread, solution: Solution, helped: int) -> Thread:
+def thread_facts(
+    thread: HelpThread, solution: Solution, helped: int, own_tags: Collection[str] = ()
+) -> Thread:
+    """The stored thread as the consent rules take it; ``own_tags`` (the bot's Solved and
+    Unanswered) are left out of its tags."""
+    own = {tag.casefold() for tag in own_tags}
     return Thread(
         thread_id=thread.id,
         guild_id=thread.guild_id,
@@ -68,6 +73,7 @@ def thread_facts(thread: HelpThread, solution: Solution, helped: int) -> Thread:
         answer_author_id=solution.author_id,
         answer_text=solution.answer,
         helped=helped,
+        tags=tuple(tag for tag in thread.tags or () if tag.casefold() not in own),
     )
 
 
@@ -203,6 +209,8 @@ class ArchiveService:
 
     async def _published(self, guild_id: int, channels: set[int]) -> dict[int, PublishedThread | None]:
         consent = await self.consent(guild_id)
+        help_settings = (await self.configs.get(guild_id)).settings.help
+        own_tags = (help_settings.solved_tag, help_settings.unanswered_tag)
         async with self.db.reading() as session:
             repo = ArchiveRepo(session)
             solved = await repo.solved_threads(guild_id, channels)
@@ -212,7 +220,7 @@ class ArchiveService:
             members = {row.member_id: member_facts(row) for row in await repo.members(guild_id)}
         return {
             thread.id: publish(
-                thread_facts(thread, solution, helped.get(thread.id, 0)),
+                thread_facts(thread, solution, helped.get(thread.id, 0), own_tags),
                 [message_facts(m) for m in messages.get(thread.id, [])],
                 members,
                 consent,

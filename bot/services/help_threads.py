@@ -108,7 +108,13 @@ class HelpThreadService:
         async with self.db.reading() as session:
             return await ThreadRepo(session).get(thread_id)
 
-    async def open_thread(self, new: NewThread, port: ThreadPort, asker_name: str | None = None) -> bool:
+    async def open_thread(
+        self,
+        new: NewThread,
+        port: ThreadPort,
+        asker_name: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> bool:
         """Track a new question and owe its welcome note and look; False if it was tracked already.
 
         In a channel the server publishes, the asker's name is noted for the archive.
@@ -117,7 +123,7 @@ class HelpThreadService:
         async with self.db.session() as session:
             await GuildRepo(session).ensure(new.guild_id, self.clock.now())
             change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
-            created = await ThreadRepo(session).insert(new, **change.fields())
+            created = await ThreadRepo(session).insert(new, **change.fields(), tags=list(tags) or None)
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
@@ -233,6 +239,13 @@ class HelpThreadService:
             if thread is not None:
                 thread.question = content
         await self._notify(thread_id)
+
+    async def retagged(self, thread_id: int, tags: Sequence[str]) -> None:
+        """A forum post's tags changed (the archive shows them)."""
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is not None:
+                thread.tags = list(tags) or None
 
     async def starter_deleted(self, thread_id: int) -> None:
         async with self.db.session() as session:

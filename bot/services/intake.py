@@ -55,6 +55,7 @@ class ThreadInfo:
     created_at: datetime
     archived: bool = False
     owner_name: str | None = None  # the asker's display name, when Discord's cache knows it
+    tags: tuple[str, ...] = ()  # a forum post's applied tags, by name
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,9 @@ class Intake:
             question=question,
             created_at=thread.created_at,
         )
-        return await self.threads.open_thread(new, self._thread_port(), asker_name=thread.owner_name)
+        return await self.threads.open_thread(
+            new, self._thread_port(), asker_name=thread.owner_name, tags=thread.tags
+        )
 
     async def _question(self, message: PostedMessage, opened: list[int]) -> None:
         """A top-level message in a help text channel becomes a public thread named after it.

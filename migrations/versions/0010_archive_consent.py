@@ -1,7 +1,8 @@
 """The public archive's consent: per-server settings, published channels, members' choices.
 
 Messages in published channels keep their text (``thread_messages.content``) so a thread page can
-show the conversation; a deleted message keeps only its ids (``deleted``).
+show the conversation; a deleted message keeps only its ids (``deleted``). A forum post's tags are
+kept (``help_threads.tags``) for its page.
 
 Revision ID: 0010_archive_consent
 Revises: 0009_owed_actions
@@ -54,6 +55,8 @@ def upgrade() -> None:
         sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("guild_id", "member_id"),
     )
+    with op.batch_alter_table("help_threads", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tags", sa.JSON(), nullable=True))
     with op.batch_alter_table("thread_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("content", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -63,6 +66,8 @@ def downgrade() -> None:
     with op.batch_alter_table("thread_messages", schema=None) as batch_op:
         batch_op.drop_column("deleted")
         batch_op.drop_column("content")
+    with op.batch_alter_table("help_threads", schema=None) as batch_op:
+        batch_op.drop_column("tags")
     op.drop_table("archive_members")
     with op.batch_alter_table("archive_channels", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_archive_channels_guild_id"))

@@ -23,7 +23,7 @@ async def enable(w: World, who: int | None = None, **options: object) -> object:
 
 async def solved_thread(w: World) -> tuple[int, int]:
     """Alice asks in the forum, Bob remarks, Helen answers, Alice marks it."""
-    post = await w.emu.user_posts_in_forum(w.c.alice, w.c.forum, *QUESTION)
+    post = await w.emu.user_posts_in_forum(w.c.alice, w.c.forum, *QUESTION, tags=["Python"])
     thread_id = int(post["id"])
     await w.emu.wait_for_bot_message(thread_id, contains="Welcome")
     async with w.handled("message", lambda m: m.author.id == w.c.bob):
@@ -76,6 +76,11 @@ async def test_members_choose_for_themselves_and_forget_me_leaves_nothing_of_the
     await build_archive(world.bot.services.archive, out, "https://help.example.org/")
     page = (out / f"t/{thread_id}.html").read_text()
     assert "Which pandas version" in page and "bob" in page and "alice" in page
+    assert '<span class="tag">Python</span>' in page and '<span class="tag">Solved</span>' not in page
+    async with world.handled("thread_update"):
+        await world.emu.user_retags(world.c.alice, thread_id, ["Solved"])  # Python taken off
+    await build_archive(world.bot.services.archive, out, "https://help.example.org/")
+    assert '<span class="tag">' not in (out / f"t/{thread_id}.html").read_text()
 
     shown = await world.emu.user_runs_slash(world.c.bob, world.c.general, "privacy")
     assert shown.ephemeral and "server's default (public)" in shown.text()
