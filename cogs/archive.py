@@ -4,8 +4,9 @@ events that take things out of the archive (a deleted message, a member who leav
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -14,7 +15,7 @@ from discord.ext import commands
 from bot.domain.archive_consent import HIDDEN_TEXT, Choice, MembersDefault, Post
 from bot.services.archive import ArchiveService, Preview
 from bot.services.errors import NotAllowed
-from cogs._common import actor_from_interaction, respond
+from cogs._common import actor_from_interaction, defer_update, respond, respond_ephemeral, update
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -99,9 +100,50 @@ async def disable_from_command(
     await respond(interaction, text)
 
 
+FORGET_PROMPT = (
+    "**Forget me?** This removes the text of your messages and your name from this server's archive "
+    "and from similar-thread suggestions, for good, and publishes nothing of yours again. Your points "
+    "stay, under an anonymous id. It cannot be undone."
+)
+
+
+class ForgetButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"privacy:forget:(?P<member>\d+)"
+):
+    """Confirms "forget me" for the member it was shown to."""
+
+    def __init__(self, member_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Yes, forget me",
+                emoji="🧹",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"privacy:forget:{member_id}",
+            )
+        )
+        self.member_id = member_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> ForgetButton:
+        return cls(int(match["member"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # By name, not class: each bot in one process (shard tests) loads its own copy of this module.
+        cog = interaction.client.get_cog("Archive")  # type: ignore[attr-defined]
+        await cog.forget_clicked(interaction, self.member_id)
+
+
 class Archive(commands.Cog):
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ForgetButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ForgetButton)
 
     @property
     def service(self) -> ArchiveService:
@@ -116,13 +158,12 @@ class Archive(commands.Cog):
         if user.bot:
             raise NotAllowed("Only members choose what the archive shows of them.")
         if choice == "forget me":
-            touched = await self.service.forget(guild_id, user.id)
-            text = (
-                "🧹 Done: your stored messages and your name are removed from the archive and from "
-                f"similar-thread suggestions ({touched} threads). Your points stay, under an anonymous id, "
-                "and nothing of yours is published from now on."
-            )
-        elif choice is not None:
+            view = discord.ui.View(timeout=None)
+            view.add_item(ForgetButton(user.id))
+            view.stop()  # a persistent button: answered by its custom id
+            await respond(interaction, FORGET_PROMPT, view=view)
+            return
+        if choice is not None:
             picked = CHOICES[choice]
             await self.service.choose(guild_id, user.id, picked, getattr(user, "display_name", None))
             text = f"✅ From the next build of the archive, your messages are {SAID[picked]}."
@@ -141,6 +182,22 @@ class Archive(commands.Cog):
                 "Change it with `/privacy choice:`: publish, without my name, never, or forget me."
             )
         await respond(interaction, text)
+
+    async def forget_clicked(self, interaction: discord.Interaction, member_id: int) -> None:
+        """The member confirmed "forget me" (only they may)."""
+        if interaction.user.id != member_id:
+            await respond_ephemeral(
+                interaction, "Only the member who asked can confirm forgetting their messages."
+            )
+            return
+        await defer_update(interaction)
+        touched = await self.service.forget(interaction.guild_id or 0, member_id)
+        text = (
+            "🧹 Done: your stored messages and your name are removed from the archive and from "
+            f"similar-thread suggestions ({touched} threads). Your points stay, under an anonymous id, "
+            "and nothing of yours is published from now on."
+        )
+        await update(interaction, content=text, view=None)
 
     async def _in_lane(self, guild_id: int | None, lane: int, job: Callable[[], Awaitable[object]]) -> None:
         """Run in the thread's lane, after the message's own recording (and retried like it)."""

@@ -92,10 +92,17 @@ async def test_members_choose_for_themselves_and_forget_me_leaves_nothing_of_the
     text = site_text(out)
     assert "Which pandas version" not in text and "(message hidden by its author)" in text
 
-    forget = await world.emu.user_runs_slash(
+    prompt = await world.emu.user_runs_slash(
         world.c.helen, world.c.general, "privacy", options={"choice": "forget me"}
     )
-    assert forget.ephemeral and "removed" in forget.text()
+    assert prompt.ephemeral and "cannot be undone" in prompt.text()
+    button = f"privacy:forget:{world.c.helen}"
+    await build_archive(world.bot.services.archive, out, "https://help.example.org/")
+    assert "zebrafish" in site_text(out)  # nothing is forgotten before the member confirms
+    other = await world.emu.user_clicks_button(world.c.bob, world.c.general, prompt.message_id, button)
+    assert other.ephemeral and "only" in other.text().lower()
+    done = await world.emu.user_clicks_button(world.c.helen, world.c.general, prompt.message_id, button)
+    assert "removed" in done.text()
     await build_archive(world.bot.services.archive, out, "https://help.example.org/")
     text = site_text(out)
     assert "zebrafish" not in text and "helen" not in text

@@ -64,6 +64,8 @@ MATRIX: dict[str, set[str] | str] = {
     "button ClaimButton": {"helper", "staff", "manage_threads", "manage_server"},
     "button ReuseButton": ASKER_OR_STAFF,
     "reaction ✅": MARKERS,
+    # Last: the asker's confirmed "forget me" must not change what the rows above find.
+    "button ForgetButton": {"asker"},  # only the member the prompt was shown to
 }
 
 
@@ -131,6 +133,8 @@ async def try_entry(checks: Checks, entry: str, who: str) -> bool:
     }
     if entry in thread_actions:
         return await thread_actions[entry](await checks.thread())
+    if entry == "button ForgetButton":
+        return await _forget(checks, who)
     if entry == "reopen":
         thread_id = await checks.thread()
         await checks.slash("asker", thread_id, "close", {"reason": "stale"})
@@ -155,6 +159,16 @@ async def try_entry(checks: Checks, entry: str, who: str) -> bool:
         command, options = simple[entry]
         return await checks.slash(who, c.general, command, options)
     raise AssertionError(f"no way to try {entry!r}")
+
+
+async def _forget(checks: Checks, who: str) -> bool:
+    """The asker's "forget me" prompt, clicked by ``who``: allowed if it forgot the asker."""
+    w, asker = checks.w, checks.people["asker"]
+    prompt = await w.emu.user_runs_slash(asker, w.c.general, "privacy", options={"choice": "forget me"})
+    reply = await w.emu.user_clicks_button(
+        checks.people[who], w.c.general, prompt.message_id, f"privacy:forget:{asker}"
+    )
+    return not refused(reply)
 
 
 async def _menu(checks: Checks, who: str, thread_id: int) -> bool:
