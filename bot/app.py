@@ -24,6 +24,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.sharding import ShardScope
 from bot.scheduler import Scheduler
+from bot.services.archive import ArchiveService
 from bot.services.backfill import BackfillService
 from bot.services.catch_up import CatchUpService
 from bot.services.cooldowns import Cooldowns
@@ -56,6 +57,7 @@ EXTENSIONS = (
     "cogs.points",
     "cogs.stats",
     "cogs.similar",
+    "cogs.archive",
     "cogs.catch_up",
     "cogs.delivery",  # last: its tick delivers what the other cogs' jobs owed in the same tick
 )
@@ -101,6 +103,7 @@ class Services:
     intake: Intake
     catch_up: CatchUpService
     cooldowns: Cooldowns
+    archive: ArchiveService
 
 
 def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Settings) -> Services:
@@ -122,6 +125,8 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     solutions.reopened.append(escalation.requeue_reopened)
     weekly = WeeklyPostService(db, clock, configs, points, scope, owed)
     intake = Intake(db, configs, scope, threads, solutions)
+    archive = ArchiveService(db, clock, configs)
+    archive.listeners.append(similar.refresh)
     return Services(
         db=db,
         clock=clock,
@@ -140,6 +145,7 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
         intake=intake,
         catch_up=CatchUpService(db, configs, threads, solutions, intake),
         cooldowns=Cooldowns(clock, configs),
+        archive=archive,
     )
 
 

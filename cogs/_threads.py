@@ -36,14 +36,20 @@ class DiscordThreads:
         return fetched if isinstance(fetched, discord.Thread) else None
 
 
-def solved_note(thread: HelpThread, solution: Solution | None) -> tuple[str, discord.ui.View]:
-    """The bot's one reply in a solved thread, and its jump button; or the text once unmarked."""
+def solved_note(
+    thread: HelpThread, solution: Solution | None, published_note: str = ""
+) -> tuple[str, discord.ui.View]:
+    """The bot's one reply in a solved thread, and its jump button; or the text once unmarked.
+
+    ``published_note`` is the line a thread in a channel the server publishes adds (the archive).
+    """
+    tail = f"\n{published_note}" if published_note else ""
     if solution is None:
         return "↩️ The solution mark was removed, so this thread is open again.", discord.ui.View()
     if solution.message_id is None:
-        return f"✅ **Solved!** Marked as solved by <@{solution.marked_by_id}>.", discord.ui.View()
+        return f"✅ **Solved!** Marked as solved by <@{solution.marked_by_id}>.{tail}", discord.ui.View()
     author, marker = solution.author_id, solution.marked_by_id
-    text = f"✅ **Solved!** <@{author}>'s answer was marked as the solution by <@{marker}>."
+    text = f"✅ **Solved!** <@{author}>'s answer was marked as the solution by <@{marker}>.{tail}"
     view = discord.ui.View()
     url = thread_link(thread.guild_id, thread.id, solution.message_id)
     view.add_item(discord.ui.Button(label="Jump to the answer", url=url, emoji="➡️"))

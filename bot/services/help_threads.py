@@ -34,6 +34,7 @@ from bot.services.owed import OwedActions, OwedMessage
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.similar import Suggestion
 from bot.services.tracked import held_thread
+from storage.archive_repo import ArchiveRepo
 from storage.engine import Database
 from storage.models import HelpThread
 from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards
@@ -49,6 +50,8 @@ class IncomingMessage:
     message_id: int
     author_id: int
     at: datetime
+    content: str | None = None  # kept only where the server publishes the channel (the archive)
+    author_name: str | None = None
 
 
 class NewThread(AskedThread):
@@ -105,16 +108,28 @@ class HelpThreadService:
         async with self.db.reading() as session:
             return await ThreadRepo(session).get(thread_id)
 
-    async def open_thread(self, new: NewThread, port: ThreadPort) -> bool:
-        """Track a new question and owe its welcome note and look; False if it was tracked already."""
+    async def open_thread(
+        self,
+        new: NewThread,
+        port: ThreadPort,
+        asker_name: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> bool:
+        """Track a new question and owe its welcome note and look; False if it was tracked already.
+
+        In a channel the server publishes, the asker's name is noted for the archive.
+        """
         config = await self.configs.get(new.guild_id)
         async with self.db.session() as session:
             await GuildRepo(session).ensure(new.guild_id, self.clock.now())
             change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
-            created = await ThreadRepo(session).insert(new, **change.fields())
+            created = await ThreadRepo(session).insert(new, **change.fields(), tags=list(tags) or None)
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
+                if asker_name and new.channel_id in config.archive_channels:
+                    names = {new.asker_id: asker_name}
+                    await ArchiveRepo(session).note_names(new.guild_id, names, self.clock.now())
                 thread = await ThreadRepo(session).get(new.thread_id)
                 assert thread is not None
                 suggestions = await self.suggest(thread, config) if self.suggest is not None else []
@@ -123,7 +138,15 @@ class HelpThreadService:
         return created
 
     async def record_message(
-        self, *, thread_id: int, message_id: int, author_id: int, author_is_bot: bool, created_at: datetime
+        self,
+        *,
+        thread_id: int,
+        message_id: int,
+        author_id: int,
+        author_is_bot: bool,
+        created_at: datetime,
+        content: str | None = None,
+        author_name: str | None = None,
     ) -> ReplyOutcome | None:
         """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked).
 
@@ -131,12 +154,15 @@ class HelpThreadService:
         """
         if author_is_bot:
             return None
-        return await self._writer.submit(IncomingMessage(thread_id, message_id, author_id, created_at))
+        return await self._writer.submit(
+            IncomingMessage(thread_id, message_id, author_id, created_at, content, author_name)
+        )
 
     async def _record_batch(self, items: list[IncomingMessage]) -> list[ReplyOutcome | None]:
         async with self.db.session() as session:
             repo = ThreadRepo(session)
             threads = await repo.get_many({item.thread_id for item in items})
+            published = await self._published(session, items, threads)
             fresh = await repo.record_messages(
                 [
                     {
@@ -144,6 +170,7 @@ class HelpThreadService:
                         "thread_id": i.thread_id,
                         "author_id": i.author_id,
                         "created_at": i.at,
+                        "content": i.content if i in published else None,
                     }
                     for i in items
                     if i.thread_id in threads
@@ -171,6 +198,28 @@ class HelpThreadService:
                 outcomes.append(outcome)
             return outcomes
 
+    async def _published(
+        self, session: AsyncSession, items: list[IncomingMessage], threads: dict[int, HelpThread]
+    ) -> list[IncomingMessage]:
+        """The messages whose text the archive keeps: those in channels the server publishes, by
+        members who did not say "never" or "forget me". Their authors' names are noted for the
+        archive in the same transaction."""
+        published = []
+        repo = ArchiveRepo(session)
+        for item in items:
+            thread = threads.get(item.thread_id)
+            if thread is None:
+                continue
+            config = await self.configs.get(thread.guild_id, session)
+            if thread.channel_id not in config.archive_channels:
+                continue
+            if await repo.refuses(thread.guild_id, item.author_id):
+                continue
+            published.append(item)
+            if item.author_name:
+                await repo.note_names(thread.guild_id, {item.author_id: item.author_name}, self.clock.now())
+        return published
+
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         thread.dormant_due_at = dormancy_due(
             thread.state, thread.last_activity_at, config.settings.help.dormant_after
@@ -190,6 +239,13 @@ class HelpThreadService:
             if thread is not None:
                 thread.question = content
         await self._notify(thread_id)
+
+    async def retagged(self, thread_id: int, tags: Sequence[str]) -> None:
+        """A forum post's tags changed (the archive shows them)."""
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is not None:
+                thread.tags = list(tags) or None
 
     async def starter_deleted(self, thread_id: int) -> None:
         async with self.db.session() as session:
