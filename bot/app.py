@@ -15,7 +15,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -35,15 +34,14 @@ from bot.services.help_threads import HelpThreadService
 from bot.services.intake import Intake
 from bot.services.owed import OwedActions
 from bot.services.points import PointsService
-from bot.services.port_errors import Unavailable
 from bot.services.server_config import ServerConfigService
 from bot.services.similar import SimilarService
 from bot.services.solutions import SolutionService
 from bot.services.stats import StatsService
 from bot.services.weekly_posts import WeeklyPostService
 from cogs._common import PUBLIC, defer, respond_ephemeral
+from cogs._retry import RETRY_PAUSES, may_run_again
 from storage.engine import Database, commits_so_far, is_sqlite
-from storage.errors import is_transient
 from storage.migrate import prepare_schema
 
 log = logging.getLogger(__name__)
@@ -71,15 +69,8 @@ HANDLER_TASKS = (
 )
 RATE_LIMIT_WAIT = 30.0  # seconds discord.py may wait out a 429 by itself
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
-#: Pauses before running a command again that failed for a passing reason (the database refused
-#: it, or Discord failed a call before it changed anything): about half a minute in all, like an
-#: event's retries (bot.services.lanes), well within the 15 minutes Discord gives an acknowledged
-#: command to answer.
-COMMAND_RETRY_PAUSES = (0.1, 0.3, 1.0, 2.0, 4.0, 8.0, 15.0)
 #: Where a command run keeps how many transactions its task had committed when it started.
 COMMITS_AT_START = "unstuck.commits_at_start"
-#: Discord failing this time: a 5xx, a lost connection, no answer in time.
-DISCORD_BLIPS = (discord.DiscordServerError, Unavailable, aiohttp.ClientError, ConnectionError, TimeoutError)
 
 
 @dataclass
@@ -204,12 +195,12 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
         options again too.
         """
         attempt = self._retries.get(interaction.id, 0)
-        if attempt >= len(COMMAND_RETRY_PAUSES):
+        if attempt >= len(RETRY_PAUSES):
             self._retries.pop(interaction.id, None)
             return False
         self._retries[interaction.id] = attempt + 1
         log.warning("a command failed for a passing reason (attempt %d); running it again", attempt + 1)
-        await asyncio.sleep(COMMAND_RETRY_PAUSES[attempt])
+        await asyncio.sleep(RETRY_PAUSES[attempt])
         try:
             await self._call(interaction)
         finally:
@@ -218,13 +209,9 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
 
 
 def _may_run_again(interaction: discord.Interaction, cause: BaseException) -> bool:
-    """Whether a failed command may simply run again: the database refused its transaction for a
-    passing reason (so it was not committed), or Discord failed a call (a 5xx on fetching the
-    answer `/solved` names, say) before the command committed anything."""
-    if is_transient(cause):
-        return True
+    """Whether a failed command may simply run again (see ``cogs._retry``)."""
     changed = commits_so_far() > interaction.extras.get(COMMITS_AT_START, 0)
-    return isinstance(cause, DISCORD_BLIPS) and not changed
+    return may_run_again(cause, changed=changed)
 
 
 def intents_for(settings: Settings) -> discord.Intents:

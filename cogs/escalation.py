@@ -36,6 +36,7 @@ from cogs._common import (
     thread_link,
 )
 from cogs._errors import classified
+from cogs._retry import patiently
 from cogs._threads import shown_tags
 
 log = logging.getLogger(__name__)
@@ -410,8 +411,10 @@ class Escalation(commands.Cog):
         listing the thread (this one too): the delivery worker makes them, retrying if Discord fails."""
         await defer_update(interaction)  # acknowledged before the write, within Discord's deadline
         try:
-            await self.service.claim(
-                interaction.guild_id or 0, thread_id, actor_from_interaction(interaction), self.port
+            await patiently(
+                lambda: self.service.claim(
+                    interaction.guild_id or 0, thread_id, actor_from_interaction(interaction), self.port
+                )
             )
         except UserFacingError as error:
             await respond_ephemeral(interaction, str(error))

@@ -26,6 +26,7 @@ from bot.services.similar import ReuseOutcome, ReuseResult, SimilarService, Sugg
 from cogs._access import DiscordAccess, viewer_of
 from cogs._common import actor_from_interaction, defer, link_button, respond, thread_link
 from cogs._nonces import REUSE_NOTE, nonce
+from cogs._retry import patiently
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -219,7 +220,9 @@ class Similar(commands.Cog):
         await defer(interaction)  # closing the thread and crediting the answer is a write
         actor = actor_from_interaction(interaction)
         try:
-            outcome = await self.service.reuse(thread_id, source_id, actor, note=owed_reuse_note)
+            outcome = await patiently(
+                lambda: self.service.reuse(thread_id, source_id, actor, note=owed_reuse_note)
+            )
         except UserFacingError as error:
             await respond(interaction, str(error))
             return

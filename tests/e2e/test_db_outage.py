@@ -26,6 +26,7 @@ from tests.conftest import postgres_url, sqlite_copy
 from tests.e2e.conftest import World, configured_ping_roles
 from tests.e2e.db_faults import DatabaseOutage, during_outage, postgres_role_url
 from tests.e2e.harness import LogGuard, build_community, unexpected_pings
+from tests.e2e.test_similar import PANDAS, PANDAS_AGAIN, PANDAS_ANSWER, post, seed, solve, welcome
 
 SOLVED = "✅"
 WELCOME = "Welcome to your help thread"
@@ -198,8 +199,39 @@ async def test_a_command_the_database_refuses_is_answered_once_it_is_back(
     assert thread is not None and thread.state is ThreadState.CLOSED
 
 
+async def test_a_button_click_the_database_refuses_is_answered_once_it_is_back(
+    world: World, outage: DatabaseOutage
+) -> None:
+    """ "This solved it" clicked while the database is away: the thread is closed and the earlier
+    answer credited once it is back, and the asker gets the normal answer, not silence."""
+    emu, c, bot = world.emu, world.c, world.bot
+    await seed(world)
+    earlier, _ = await solve(world, PANDAS, PANDAS_ANSWER)
+    new = await post(world, PANDAS_AGAIN, c.bob)
+    note_id = int(welcome(world, new)["id"])
+
+    outage.open()
+    try:
+        await outage.drop_connections()
+        with command_refusals("cogs._retry") as refused:
+            clicking = asyncio.ensure_future(
+                emu.user_clicks_button(c.bob, new, note_id, f"reuse:{new}:{earlier}", timeout=60)
+            )
+            await asyncio.wait(
+                {clicking, asyncio.ensure_future(refused.wait())}, timeout=60, return_when="FIRST_COMPLETED"
+            )
+    finally:
+        outage.close()
+    reply = await clicking
+    assert refused.is_set(), f"the click was answered during the outage: {reply.text()!r}"
+    assert f"Closed as solved by **{PANDAS[0]}**" in reply.text()
+    thread = await bot.services.threads.get(new)
+    assert thread is not None and thread.state is ThreadState.CLOSED
+    assert bot.unexpected_errors == []
+
+
 @contextlib.contextmanager
-def command_refusals() -> Iterator[asyncio.Event]:
+def command_refusals(logger: str = "bot.app") -> Iterator[asyncio.Event]:
     """An event set when the bot logs that the database refused a command it will run again."""
     seen = asyncio.Event()
 
@@ -209,8 +241,8 @@ def command_refusals() -> Iterator[asyncio.Event]:
                 seen.set()
 
     handler = Watch(logging.WARNING)
-    logging.getLogger("bot.app").addHandler(handler)
+    logging.getLogger(logger).addHandler(handler)
     try:
         yield seen
     finally:
-        logging.getLogger("bot.app").removeHandler(handler)
+        logging.getLogger(logger).removeHandler(handler)
