@@ -36,7 +36,7 @@ from bot.services.similar import Suggestion
 from bot.services.tracked import held_thread
 from storage.engine import Database
 from storage.models import HelpThread
-from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards
+from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards, thread_values
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +107,24 @@ class HelpThreadService:
 
     async def open_thread(self, new: NewThread, port: ThreadPort) -> bool:
         """Track a new question and owe its welcome note and look; False if it was tracked already."""
+        if await self.get(new.thread_id) is not None:
+            return False  # a repeated event: decided by one read, nothing searched or written
         config = await self.configs.get(new.guild_id)
+        change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
+        # The welcome note (its similar-thread search reads the index and the database) is worked
+        # out before the write turn, from the row about to be written; it is owed only if the
+        # insert below tracks the thread, in the same transaction, so it exists exactly when the
+        # thread does.
+        thread = HelpThread(**thread_values(new, **change.fields()))
+        suggestions = await self.suggest(thread, config) if self.suggest is not None else []
+        welcome = port.welcome_note(thread, config, suggestions)
         async with self.db.session() as session:
-            await GuildRepo(session).ensure(new.guild_id, self.clock.now())
-            change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
+            await GuildRepo(session).add_if_missing(new.guild_id, self.clock.now())
             created = await ThreadRepo(session).insert(new, **change.fields())
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
-                thread = await ThreadRepo(session).get(new.thread_id)
-                assert thread is not None
-                suggestions = await self.suggest(thread, config) if self.suggest is not None else []
-                await self.owed.message(session, new.guild_id, port.welcome_note(thread, config, suggestions))
+                await self.owed.message(session, new.guild_id, welcome)
                 await self.owed.appearance(session, new.guild_id, new.thread_id)
         return created
 
