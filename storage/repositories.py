@@ -241,6 +241,13 @@ class ThreadRepo:
         )
         return rows.all()
 
+    async def set_fields(self, thread_id: int, **values: Any) -> bool:
+        """Set plain columns of a tracked thread in one statement; False when it is not tracked."""
+        result = await self.session.execute(
+            update(HelpThread).where(HelpThread.id == thread_id).values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def set_archived(self, thread_id: int, archived: bool) -> bool:
         """Record whether the thread is archived on Discord; True if that changed anything."""
         result = await self.session.execute(

@@ -192,16 +192,12 @@ class HelpThreadService:
     async def update_question(self, thread_id: int, content: str) -> None:
         """The starter message was edited: keep the stored question current."""
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is not None:
-                thread.question = content
+            await ThreadRepo(session).set_fields(thread_id, question=content)
         await self._notify(thread_id)
 
     async def starter_deleted(self, thread_id: int) -> None:
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is not None:
-                thread.starter_deleted = True
+            await ThreadRepo(session).set_fields(thread_id, starter_deleted=True)
 
     async def thread_deleted(self, thread_id: int) -> None:
         """The thread is gone from Discord: keep its history, stop every timer on it."""
@@ -221,9 +217,7 @@ class HelpThreadService:
 
     async def renamed(self, thread_id: int, name: str) -> None:
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is not None:
-                thread.title = name[:TITLE_LIMIT]
+            await ThreadRepo(session).set_fields(thread_id, title=name[:TITLE_LIMIT])
         await self._notify(thread_id)
 
     async def _notify(self, thread_id: int) -> None:
