@@ -68,6 +68,8 @@ def thread_info(thread: discord.Thread) -> ThreadInfo:
         name=thread.name,
         created_at=thread.created_at or discord.utils.snowflake_time(thread.id),
         archived=thread.archived,
+        owner_name=thread.owner.display_name if thread.owner is not None else None,
+        tags=tuple(tag.name for tag in thread.applied_tags),
     )
 
 

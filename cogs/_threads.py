@@ -36,14 +36,20 @@ class DiscordThreads:
         return fetched if isinstance(fetched, discord.Thread) else None
 
 
-def solved_note(thread: HelpThread, solution: Solution | None) -> tuple[str, discord.ui.View]:
-    """The bot's one reply in a solved thread, and its jump button; or the text once unmarked."""
+def solved_note(
+    thread: HelpThread, solution: Solution | None, published_note: str = ""
+) -> tuple[str, discord.ui.View]:
+    """The bot's one reply in a solved thread, and its jump button; or the text once unmarked.
+
+    ``published_note`` is the line a thread in a channel the server publishes adds (the archive).
+    """
+    tail = f"\n{published_note}" if published_note else ""
     if solution is None:
         return "↩️ The solution mark was removed, so this thread is open again.", discord.ui.View()
     if solution.message_id is None:
-        return f"✅ **Solved!** Marked as solved by <@{solution.marked_by_id}>.", discord.ui.View()
+        return f"✅ **Solved!** Marked as solved by <@{solution.marked_by_id}>.{tail}", discord.ui.View()
     author, marker = solution.author_id, solution.marked_by_id
-    text = f"✅ **Solved!** <@{author}>'s answer was marked as the solution by <@{marker}>."
+    text = f"✅ **Solved!** <@{author}>'s answer was marked as the solution by <@{marker}>.{tail}"
     view = discord.ui.View()
     url = thread_link(thread.guild_id, thread.id, solution.message_id)
     view.add_item(discord.ui.Button(label="Jump to the answer", url=url, emoji="➡️"))
@@ -64,6 +70,25 @@ def desired_tags(
             tags.append(tag)
     tags = tags[:5]  # Discord allows five tags on a post; ours come last and the oldest stay
     return None if {t.id for t in tags} == {t.id for t in current} else tags
+
+
+def shown_tags(
+    forum: discord.ForumChannel | None,
+    current: list[discord.ForumTag],
+    state: ThreadState,
+    settings: HelpSettings,
+) -> list[str]:
+    """The names of the tags a forum post carries once the edits the database owes Discord are done:
+    ``current`` with the Solved and Unanswered tags as ``state`` wants them. What the bot shows
+    about a thread (a digest) says this, not Discord's tags, which lag while an edit waits out a 429.
+
+    With the forum unknown (not in the cache), only the state's own tag can be named.
+    """
+    if forum is None:
+        wanted = {ThreadState.SOLVED: settings.solved_tag, ThreadState.OPEN: settings.unanswered_tag}
+        return [wanted[state]] if state in wanted else []
+    desired = desired_tags(forum, current, state, settings)
+    return [tag.name for tag in (current if desired is None else desired)]
 
 
 def desired_name(name: str, state: ThreadState, prefix: str) -> str:

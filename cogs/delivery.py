@@ -24,6 +24,7 @@ from cogs._common import message_view
 from cogs._errors import classified
 from cogs._nonces import SOLVED_NOTE, nonce
 from cogs._threads import desired_name, desired_tags, solved_note
+from cogs.archive import PUBLISHED_NOTE
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
@@ -102,7 +103,8 @@ class DiscordDelivery:
     async def show_note(self, look: ThreadLook) -> int | None:
         """The bot's one "Solved" note: edited when the solution moves or goes, posted once."""
         thread = await self._thread(look.thread.id)
-        text, view = solved_note(look.thread, look.solution)
+        published = look.thread.channel_id in look.config.archive_channels
+        text, view = solved_note(look.thread, look.solution, PUBLISHED_NOTE if published else "")
         view.stop()  # link buttons only: nothing for discord.py to keep
         if look.note_id:
             try:

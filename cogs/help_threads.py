@@ -28,6 +28,7 @@ from bot.services.similar import Suggestion
 from cogs._common import actor_from_interaction, owed_message, posted_message, respond, thread_info
 from cogs._nonces import COMMAND_NOTE, DORMANT_NOTE, WELCOME_NOTE, nonce
 from cogs._threads import DiscordThreads
+from cogs.archive import PUBLISHED_NOTE
 from cogs.similar import welcome_message
 from storage.models import HelpThread
 
@@ -49,7 +50,10 @@ class DiscordThreadPort(DiscordThreads):
     def welcome_note(
         self, thread: HelpThread, config: ServerConfig, suggestions: Sequence[Suggestion]
     ) -> OwedMessage:
-        embeds, view = welcome_message(welcome_embed(config), suggestions, thread.id)
+        embed = welcome_embed(config)
+        if thread.channel_id in config.archive_channels:
+            embed.add_field(name="Public archive", value=PUBLISHED_NOTE, inline=False)
+        embeds, view = welcome_message(embed, suggestions, thread.id)
         return owed_message(nonce(WELCOME_NOTE, thread.id), thread.id, embeds=embeds, view=view)
 
     def dormant_note(self, thread: HelpThread, config: ServerConfig) -> OwedMessage:
@@ -95,6 +99,12 @@ def welcome_embed(config: ServerConfig) -> discord.Embed:
     )
     embed.set_footer(text="Use /close if you no longer need help.")
     return embed
+
+
+def _members_tags(thread: discord.Thread, config: ServerConfig) -> set[str]:
+    """The tags members gave a forum post: all but the bot's own Solved and Unanswered."""
+    own = {config.settings.help.solved_tag.casefold(), config.settings.help.unanswered_tag.casefold()}
+    return {tag.name for tag in thread.applied_tags if tag.name.casefold() not in own}
 
 
 async def _forum_question(thread: discord.Thread) -> str:
@@ -188,6 +198,10 @@ class HelpThreads(commands.Cog):
             # Our own ✅ prefix is decoration, not part of the question's title.
             title = without_prefix(after.name, config.settings.help.solved_prefix)
             await self._in_lane(after.guild.id, after.id, lambda: self.service.renamed(after.id, title))
+        if config is not None and _members_tags(before, config) != _members_tags(after, config):
+            # The bot's own Solved/Unanswered tags change with every solve: no write for those.
+            tags = [tag.name for tag in after.applied_tags]
+            await self._in_lane(after.guild.id, after.id, lambda: self.service.retagged(after.id, tags))
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.archive_consent import MembersDefault
 from bot.domain.bot_permissions import Where
 from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import can_configure
@@ -28,6 +29,7 @@ from bot.domain.setup_check import (
 from bot.services.errors import NotAllowed
 from bot.services.server_config import InvalidSetting, ServerConfig, ServerConfigService, settable_keys
 from cogs._common import PUBLIC, actor_from_interaction, respond
+from cogs.archive import disable_from_command, enable_from_command
 from cogs.backfill import backfill_from_command
 from cogs.escalation import DiscordEscalationPort
 
@@ -203,6 +205,7 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
     """
 
     config = app_commands.Group(name="config", description="Configure Unstuck for this server")
+    archive = app_commands.Group(name="archive", description="Publish solved threads on the web")
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
@@ -384,6 +387,27 @@ class ServerConfigCog(commands.GroupCog, group_name="unstuck", group_description
         """Manage Server: import archived solved threads (resumable; nothing is imported twice)."""
         _require_configure(interaction)
         await backfill_from_command(self.bot, interaction)
+
+    @archive.command(name="enable", description="Publish a help channel's solved threads (with a preview)")
+    @app_commands.describe(
+        members="Members' messages: public unless they opt out, or private unless they opt in",
+        hide_leavers="Hide the messages of members who leave the server",
+    )
+    async def archive_enable(
+        self,
+        interaction: discord.Interaction,
+        channel: HelpChannel,
+        members: Literal["public", "private"] | None = None,
+        hide_leavers: bool | None = None,
+    ) -> None:
+        _require_configure(interaction)
+        default = MembersDefault(members) if members else None
+        await enable_from_command(self.bot, interaction, channel, default, hide_leavers)
+
+    @archive.command(name="disable", description="Stop publishing a help channel's threads")
+    async def archive_disable(self, interaction: discord.Interaction, channel: HelpChannel) -> None:
+        _require_configure(interaction)
+        await disable_from_command(self.bot, interaction, channel)
 
 
 def tiers_text(config: ServerConfig) -> str:

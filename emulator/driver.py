@@ -515,6 +515,14 @@ class Emulator:
         thread.locked = locked or thread.locked
         await self._set_archived(thread, True)
 
+    async def user_retags(self, user_id: int, thread_id: int, tags: list[str]) -> None:
+        """The post's owner sets its forum tags, by name (THREAD_UPDATE)."""
+        thread = self.channel_or_raise(thread_id)
+        if thread.owner_id != user_id or thread.parent_id is None:
+            raise PermissionError("only a forum post's owner retags it here")
+        thread.applied_tags = [self.forum_tag_id(thread.parent_id, name) for name in tags]
+        await self.dispatch("THREAD_UPDATE", thread_dict(self.world, thread), thread.guild_id)
+
     async def _set_archived(self, thread: Channel, archived: bool) -> None:
         thread.archived = archived
         thread.archive_timestamp = self.ids.now()

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,17 @@ from storage.sqlite_driver import one_hop_dbapi
 
 log = logging.getLogger(__name__)
 
+#: Write transactions committed in the current asyncio task. A command that Discord failed may be
+#: run again only while it has changed nothing (bot.app); each task has its own count.
+_COMMITS: ContextVar[int] = ContextVar("unstuck_commits", default=0)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 20
+
+
+def commits_so_far() -> int:
+    """How many write transactions the current task has committed (see ``_COMMITS``)."""
+    return _COMMITS.get()
 
 
 def is_sqlite(url: str) -> bool:
@@ -106,6 +116,7 @@ class Database:
         if self._write_turn is None:
             async with self._sessions() as session, session.begin():
                 yield session
+            _COMMITS.set(_COMMITS.get() + 1)
             return
         me = asyncio.current_task()
         if self._writing is me:
@@ -117,6 +128,7 @@ class Database:
                     yield session
             finally:
                 self._writing = None
+            _COMMITS.set(_COMMITS.get() + 1)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

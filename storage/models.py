@@ -87,10 +87,14 @@ class HelpThread(Base):
     # Known to be archived on Discord (from THREAD_UPDATE or a look at start-up): such a thread
     # can't change until it becomes active again, so the restart catch-up skips it.
     archived_on_discord: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The forum tags members gave the post (names; the bot's own Solved/Unanswered included), shown
+    # by the public archive; NULL when none are known.
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class ThreadMessage(Base):
-    """A human message seen in a help thread (ids and times only, no content).
+    """A human message seen in a help thread: ids and times, and its text only where the server
+    publishes the channel's threads (the public archive).
 
     The primary key makes a message delivered twice count once.
     """
@@ -102,6 +106,9 @@ class ThreadMessage(Base):
     thread_id: Mapped[int] = mapped_column(ForeignKey("help_threads.id", ondelete="CASCADE"))
     author_id: Mapped[int]
     created_at: Mapped[datetime]
+    # Kept only in channels the server publishes; NULL once deleted on Discord or forgotten.
+    content: Mapped[str | None] = mapped_column(Text)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Solution(Base):
@@ -364,3 +371,43 @@ class OwedAction(Base):
     result: Mapped[int | None]  # the message id a send (or a thread's solved note) ended with
     refusal: Mapped[str | None] = mapped_column(String(200))  # Discord's final refusal, shown to staff
     settled_at: Mapped[datetime | None]
+
+
+class ArchiveSettings(Base):
+    """A server's consent model for the public archive (no row: the defaults)."""
+
+    __tablename__ = "archive_settings"
+
+    guild_id: Mapped[int] = mapped_column(
+        ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # public: members' messages are published unless they opt out; private: only if they opt in.
+    members_default: Mapped[str] = mapped_column(String(8), default="public")
+    hide_leavers: Mapped[bool] = mapped_column(Boolean, default=True)  # a member who leaves is hidden
+    updated_at: Mapped[datetime]
+
+
+class ArchiveChannel(Base):
+    """A help channel whose solved threads the server publishes."""
+
+    __tablename__ = "archive_channels"
+
+    channel_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))  # the channel's name when enabled, the site's heading
+    enabled_by_id: Mapped[int]
+    enabled_at: Mapped[datetime]
+
+
+class ArchiveMember(Base):
+    """A member's own archive choice, the name the archive shows, and whether they left or were forgotten."""
+
+    __tablename__ = "archive_members"
+
+    guild_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    choice: Mapped[str | None] = mapped_column(String(10))  # publish | anonymous | never; NULL: default
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    left_at: Mapped[datetime | None]
+    forgotten_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -50,7 +50,8 @@ def _indexable() -> Select[Any]:
             Solution.answer,
         )
         .join(Solution, Solution.thread_id == HelpThread.id)
-        .where(HelpThread.deleted == false(), Solution.via != REUSE_VIA)
+        # A forgotten asker's thread has no title left: nothing of it is suggested.
+        .where(HelpThread.deleted == false(), Solution.via != REUSE_VIA, HelpThread.title != "")
     )
 
 

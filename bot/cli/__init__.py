@@ -1,4 +1,4 @@
-"""The `unstuck` command line: run, backfill, demo, invite, backup, db upgrade, config check."""
+"""The `unstuck` command line: run, backfill, demo, invite, backup, db upgrade, config check, archive."""
 
 from bot.cli.main import build_parser, main
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from bot.cli.archive import add_archive_commands
 from bot.cli.common import CommandFailed
 from bot.cli.config import add_config_commands
 from bot.cli.database import add_database_commands
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_invite_command(commands, common)
     add_database_commands(commands, common)
     add_config_commands(commands, common)
+    add_archive_commands(commands, common)
     return parser
 
 
@@ -53,7 +55,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _command_name(args: argparse.Namespace) -> str:
     """``db upgrade``, ``config check``, ``run``…: the command as typed, for messages."""
-    words = [args.command, getattr(args, "db_command", None), getattr(args, "config_command", None)]
+    words = [
+        args.command,
+        getattr(args, "db_command", None),
+        getattr(args, "config_command", None),
+        getattr(args, "archive_command", None),
+    ]
     return " ".join(word for word in words if word)
 
 

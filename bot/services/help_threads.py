@@ -34,6 +34,7 @@ from bot.services.owed import OwedActions, OwedMessage
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.similar import Suggestion
 from bot.services.tracked import held_thread
+from storage.archive_repo import ArchiveRepo
 from storage.engine import Database
 from storage.models import HelpThread
 from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards, thread_values
@@ -49,6 +50,8 @@ class IncomingMessage:
     message_id: int
     author_id: int
     at: datetime
+    content: str | None = None  # kept only where the server publishes the channel (the archive)
+    author_name: str | None = None
 
 
 class NewThread(AskedThread):
@@ -105,31 +108,52 @@ class HelpThreadService:
         async with self.db.reading() as session:
             return await ThreadRepo(session).get(thread_id)
 
-    async def open_thread(self, new: NewThread, port: ThreadPort) -> bool:
-        """Track a new question and owe its welcome note and look; False if it was tracked already."""
+    async def open_thread(
+        self,
+        new: NewThread,
+        port: ThreadPort,
+        asker_name: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> bool:
+        """Track a new question and owe its welcome note and look; False if it was tracked already.
+
+        In a channel the server publishes, the asker's name is noted for the archive.
+        """
         if await self.get(new.thread_id) is not None:
             return False  # a repeated event: decided by one read, nothing searched or written
         config = await self.configs.get(new.guild_id)
         change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
+        columns = {**change.fields(), "tags": list(tags) or None}
         # The welcome note (its similar-thread search reads the index and the database) is worked
         # out before the write turn, from the row about to be written; it is owed only if the
         # insert below tracks the thread, in the same transaction, so it exists exactly when the
         # thread does.
-        thread = HelpThread(**thread_values(new, **change.fields()))
+        thread = HelpThread(**thread_values(new, **columns))
         suggestions = await self.suggest(thread, config) if self.suggest is not None else []
         welcome = port.welcome_note(thread, config, suggestions)
         async with self.db.session() as session:
             await GuildRepo(session).add_if_missing(new.guild_id, self.clock.now())
-            created = await ThreadRepo(session).insert(new, **change.fields())
+            created = await ThreadRepo(session).insert(new, **columns)
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
+                if asker_name and new.channel_id in config.archive_channels:
+                    names = {new.asker_id: asker_name}
+                    await ArchiveRepo(session).note_names(new.guild_id, names, self.clock.now())
                 await self.owed.message(session, new.guild_id, welcome)
                 await self.owed.appearance(session, new.guild_id, new.thread_id)
         return created
 
     async def record_message(
-        self, *, thread_id: int, message_id: int, author_id: int, author_is_bot: bool, created_at: datetime
+        self,
+        *,
+        thread_id: int,
+        message_id: int,
+        author_id: int,
+        author_is_bot: bool,
+        created_at: datetime,
+        content: str | None = None,
+        author_name: str | None = None,
     ) -> ReplyOutcome | None:
         """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked).
 
@@ -137,12 +161,15 @@ class HelpThreadService:
         """
         if author_is_bot:
             return None
-        return await self._writer.submit(IncomingMessage(thread_id, message_id, author_id, created_at))
+        return await self._writer.submit(
+            IncomingMessage(thread_id, message_id, author_id, created_at, content, author_name)
+        )
 
     async def _record_batch(self, items: list[IncomingMessage]) -> list[ReplyOutcome | None]:
         async with self.db.session() as session:
             repo = ThreadRepo(session)
             threads = await repo.get_many({item.thread_id for item in items})
+            published = await self._published(session, items, threads)
             fresh = await repo.record_messages(
                 [
                     {
@@ -150,6 +177,7 @@ class HelpThreadService:
                         "thread_id": i.thread_id,
                         "author_id": i.author_id,
                         "created_at": i.at,
+                        "content": i.content if i in published else None,
                     }
                     for i in items
                     if i.thread_id in threads
@@ -177,6 +205,28 @@ class HelpThreadService:
                 outcomes.append(outcome)
             return outcomes
 
+    async def _published(
+        self, session: AsyncSession, items: list[IncomingMessage], threads: dict[int, HelpThread]
+    ) -> list[IncomingMessage]:
+        """The messages whose text the archive keeps: those in channels the server publishes, by
+        members who did not say "never" or "forget me". Their authors' names are noted for the
+        archive in the same transaction."""
+        published = []
+        repo = ArchiveRepo(session)
+        for item in items:
+            thread = threads.get(item.thread_id)
+            if thread is None:
+                continue
+            config = await self.configs.get(thread.guild_id, session)
+            if thread.channel_id not in config.archive_channels:
+                continue
+            if await repo.refuses(thread.guild_id, item.author_id):
+                continue
+            published.append(item)
+            if item.author_name:
+                await repo.note_names(thread.guild_id, {item.author_id: item.author_name}, self.clock.now())
+        return published
+
     def _reschedule(self, thread: HelpThread, config: ServerConfig) -> None:
         thread.dormant_due_at = dormancy_due(
             thread.state, thread.last_activity_at, config.settings.help.dormant_after
@@ -194,6 +244,13 @@ class HelpThreadService:
         async with self.db.session() as session:
             await ThreadRepo(session).set_fields(thread_id, question=content)
         await self._notify(thread_id)
+
+    async def retagged(self, thread_id: int, tags: Sequence[str]) -> None:
+        """A forum post's tags changed (the archive shows them)."""
+        async with self.db.session() as session:
+            thread = await ThreadRepo(session).get(thread_id, lock=True)
+            if thread is not None:
+                thread.tags = list(tags) or None
 
     async def starter_deleted(self, thread_id: int) -> None:
         async with self.db.session() as session:

@@ -54,6 +54,8 @@ class ThreadInfo:
     name: str
     created_at: datetime
     archived: bool = False
+    owner_name: str | None = None  # the asker's display name, when Discord's cache knows it
+    tags: tuple[str, ...] = ()  # a forum post's applied tags, by name
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,8 @@ class Intake:
             author_id=message.author_id,
             author_is_bot=message.author_is_bot,
             created_at=message.created_at,
+            content=message.content,
+            author_name=message.author_name,
         )
 
     async def forum_post(self, thread: ThreadInfo, question: str) -> bool:
@@ -163,7 +167,9 @@ class Intake:
             question=question,
             created_at=thread.created_at,
         )
-        return await self.threads.open_thread(new, self._thread_port())
+        return await self.threads.open_thread(
+            new, self._thread_port(), asker_name=thread.owner_name, tags=thread.tags
+        )
 
     async def _question(self, message: PostedMessage, opened: list[int]) -> None:
         """A top-level message in a help text channel becomes a public thread named after it.
@@ -186,7 +192,7 @@ class Intake:
                 question=message.content,
                 created_at=message.created_at,
             )
-            await self.threads.open_thread(new, port)
+            await self.threads.open_thread(new, port, asker_name=message.author_name)
         # Seen even when tracked already (an event delivered twice, history read again): the
         # catch-up after the next restart starts after it.
         async with self.db.session() as session:

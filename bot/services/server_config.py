@@ -28,6 +28,7 @@ from bot.domain.escalation import (
 from bot.domain.permissions import ServerRoles
 from bot.domain.snowflakes import snowflake_at
 from bot.services.errors import UserFacingError
+from storage.archive_repo import ArchiveRepo
 from storage.engine import Database
 from storage.repositories import GuildRepo, HelpChannelRepo, RoleRepo
 
@@ -47,6 +48,7 @@ class ServerConfig:
     help_channels: dict[int, str] = field(default_factory=dict)  # channel id -> "forum" | "text"
     escalation_channel_id: int | None = None
     leaderboard_channel_id: int | None = None
+    archive_channels: frozenset[int] = frozenset()  # help channels whose solved threads are published
 
     def is_help_channel(self, channel_id: int | None) -> bool:
         return channel_id is not None and channel_id in self.help_channels
@@ -189,6 +191,7 @@ class ServerConfigService:
             help_channels={c.channel_id: c.kind for c in channels},
             escalation_channel_id=guild.escalation_channel_id if guild else None,
             leaderboard_channel_id=guild.leaderboard_channel_id if guild else None,
+            archive_channels=frozenset(await ArchiveRepo(session).channels(guild_id)),
         )
 
     async def add_help_channel(self, guild_id: int, channel_id: int, kind: str) -> bool:

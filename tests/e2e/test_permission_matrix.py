@@ -43,6 +43,9 @@ MATRIX: dict[str, set[str] | str] = {
     "unstuck config tier-remove": SERVER_ADMINS,
     "unstuck config quiet-hours": SERVER_ADMINS,
     "unstuck backfill": SERVER_ADMINS,
+    "unstuck archive enable": SERVER_ADMINS,
+    "unstuck archive disable": SERVER_ADMINS,
+    "privacy": EVERYONE - {"bot"},  # each member's own choice for the public archive
     "escalations": STAFF,
     "close": ASKER_OR_STAFF,
     "reopen": ASKER_OR_STAFF,
@@ -61,6 +64,8 @@ MATRIX: dict[str, set[str] | str] = {
     "button ClaimButton": {"helper", "staff", "manage_threads", "manage_server"},
     "button ReuseButton": ASKER_OR_STAFF,
     "reaction ✅": MARKERS,
+    # Last: the asker's confirmed "forget me" must not change what the rows above find.
+    "button ForgetButton": {"asker"},  # only the member the prompt was shown to
 }
 
 
@@ -110,13 +115,15 @@ class Checks:
             "unstuck config tier-remove": {"tier": 3},
             "unstuck config quiet-hours": {},
             "unstuck backfill": {},
+            "unstuck archive enable": {"channel": c.forum},
+            "unstuck archive disable": {"channel": c.forum},
         }[command]
         return await self.slash(who, c.general, command, options)
 
 
 async def try_entry(checks: Checks, entry: str, who: str) -> bool:
     c = checks.w.c
-    if entry.startswith("unstuck config") or entry == "unstuck backfill":
+    if entry.startswith(("unstuck config", "unstuck archive")) or entry == "unstuck backfill":
         return await checks.config(who, entry)
     thread_actions: dict[str, Callable[[int], Awaitable[bool]]] = {
         "close": lambda t: checks.slash(who, t, "close", {"reason": "stale"}),
@@ -126,6 +133,8 @@ async def try_entry(checks: Checks, entry: str, who: str) -> bool:
     }
     if entry in thread_actions:
         return await thread_actions[entry](await checks.thread())
+    if entry == "button ForgetButton":
+        return await _forget(checks, who)
     if entry == "reopen":
         thread_id = await checks.thread()
         await checks.slash("asker", thread_id, "close", {"reason": "stale"})
@@ -144,11 +153,22 @@ async def try_entry(checks: Checks, entry: str, who: str) -> bool:
         "leaderboard": ("leaderboard", {}),
         "similar": ("similar", {"text": "pandas csv"}),
         "stats": ("stats", {}),
+        "privacy": ("privacy", {"choice": "without my name"}),
     }
     if entry in simple:
         command, options = simple[entry]
         return await checks.slash(who, c.general, command, options)
     raise AssertionError(f"no way to try {entry!r}")
+
+
+async def _forget(checks: Checks, who: str) -> bool:
+    """The asker's "forget me" prompt, clicked by ``who``: allowed if it forgot the asker."""
+    w, asker = checks.w, checks.people["asker"]
+    prompt = await w.emu.user_runs_slash(asker, w.c.general, "privacy", options={"choice": "forget me"})
+    reply = await w.emu.user_clicks_button(
+        checks.people[who], w.c.general, prompt.message_id, f"privacy:forget:{asker}"
+    )
+    return not refused(reply)
 
 
 async def _menu(checks: Checks, who: str, thread_id: int) -> bool:

@@ -91,6 +91,7 @@ DEFAULT_PERMISSIONS: dict[str, str | None] = {
     "escalations": None,
     "stats": None,
     "similar": None,
+    "privacy": None,  # every member's own archive choice: not under `/unstuck`, which admins alone see
     "Mark as solution": None,
 }
 

@@ -1,0 +1,1 @@
+"""The public archive: a static site of the solved threads a server publishes (no JavaScript needed)."""
