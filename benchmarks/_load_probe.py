@@ -144,26 +144,41 @@ def watch_write_turns(bot: UnstuckBot, every: float = 10.0) -> None:
     import sys
     from collections import defaultdict
 
+    from sqlalchemy import event
+
+    from storage.engine import READ_ONLY
+
     db = bot.services.db
     session = db.session
-    stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])  # n, wait, hold, max hold
+    # n, wait, hold, max hold, statements
+    stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0, 0])
+    holder: list[str] = []  # the caller holding the write turn (SQLite: one at a time)
+
+    def count_statement(conn: Any, *_: Any) -> None:
+        if holder and not conn.get_execution_options().get(READ_ONLY, False):
+            stats[holder[-1]][4] += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count_statement)
 
     @contextlib.asynccontextmanager
     async def timed_session() -> Any:
         frame = sys._getframe(2)
         caller = f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_code.co_name}"
-        asked = time.perf_counter()
-        async with session() as s:
-            got = time.perf_counter()
-            try:
+        asked = got = time.perf_counter()
+        try:
+            async with session() as s:  # held until it committed or rolled back
+                got = time.perf_counter()
+                holder.append(caller)
                 yield s
-            finally:
-                held = time.perf_counter() - got
-                entry = stats[caller]
-                entry[0] += 1
-                entry[1] += got - asked
-                entry[2] += held
-                entry[3] = max(entry[3], held)
+        finally:
+            if caller in holder:
+                holder.remove(caller)
+            held = time.perf_counter() - got
+            entry = stats[caller]
+            entry[0] += 1
+            entry[1] += got - asked
+            entry[2] += held
+            entry[3] = max(entry[3], held)
 
     db.session = timed_session  # type: ignore[method-assign]
 
@@ -175,8 +190,9 @@ def watch_write_turns(bot: UnstuckBot, every: float = 10.0) -> None:
                 "write turns:\n%s",
                 "\n".join(
                     f"{caller:<55} n={n:>6} hold={hold:7.2f}s mean={hold / n * 1000:6.2f}ms "
-                    f"max={worst * 1000:7.1f}ms wait_mean={wait / n * 1000:7.1f}ms"
-                    for caller, (n, wait, hold, worst) in rows
+                    f"max={worst * 1000:7.1f}ms wait_mean={wait / n * 1000:7.1f}ms "
+                    f"statements_mean={statements / n:5.1f}"
+                    for caller, (n, wait, hold, worst, statements) in rows
                 ),
             )
 

@@ -4,7 +4,8 @@ SQLite runs in WAL mode with a busy timeout and foreign keys on; every SQLite wr
 starts with ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing with
 "database is locked" when a reader tries to upgrade its lock. Read-only work uses
 :meth:`Database.reading`, a plain ``BEGIN``: in WAL mode readers neither wait for the writer nor
-hold it up, which is what keeps the handler latency low under load.
+hold it up, which is what keeps the handler latency low under load. Statements go to aiosqlite's
+thread in one hop each (:mod:`storage.sqlite_driver`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.sqlite_driver import one_hop_dbapi
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,9 @@ def create_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] 
         # the pool is closed after use, and opening one (a thread, the file, the pragmas) is slow.
         in_memory = make_url(url).database in (None, "", ":memory:")  # one shared connection
         pool = {} if in_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
-        engine = create_async_engine(url, echo=echo, connect_args=args, **pool)
+        driver = one_hop_dbapi() if make_url(url).get_driver_name() == "aiosqlite" else None
+        module = {"module": driver} if driver is not None else {}
+        engine = create_async_engine(url, echo=echo, connect_args=args, **pool, **module)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lifecycle import ThreadState
 from storage.models import EscalationDelivery, EscalationDigest, EscalationThread, HelpThread
-from storage.repositories import insert_ignoring_duplicates
+from storage.repositories import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 
 PENDING, SENDING, SENT, CANCELLED = "pending", "sending", "sent", "cancelled"
 
@@ -98,9 +98,9 @@ class EscalationRepo:
     # ---- the queue ------------------------------------------------------------------------------
 
     async def schedule(self, thread_id: int, guild_id: int, due: Sequence[datetime], now: datetime) -> None:
-        """Write one pending delivery per tier (a repeated call changes nothing)."""
-        for tier, due_at in enumerate(due):
-            await self.schedule_one(thread_id, guild_id, tier, due_at, now)
+        """Write one pending delivery per tier (a repeated call changes nothing), in one statement."""
+        rows = [_delivery(thread_id, guild_id, tier, due_at, now) for tier, due_at in enumerate(due)]
+        await insert_many_ignoring_duplicates(self.session, EscalationDelivery, rows)
 
     async def requeue(self, thread_id: int, guild_id: int, due: Sequence[datetime], now: datetime) -> None:
         """Put a reopened thread's tiers back on the queue: cancelled ones pending again at their new
@@ -123,16 +123,7 @@ class EscalationRepo:
     ) -> bool:
         """Write one pending delivery; False when the thread already has a row for that tier."""
         return await insert_ignoring_duplicates(
-            self.session,
-            EscalationDelivery,
-            {
-                "thread_id": thread_id,
-                "tier": tier,
-                "guild_id": guild_id,
-                "due_at": due_at,
-                "status": PENDING,
-                "updated_at": now,
-            },
+            self.session, EscalationDelivery, _delivery(thread_id, guild_id, tier, due_at, now)
         )
 
     async def due(self, owned: ColumnElement[bool], now: datetime, limit: int) -> list[DueDelivery]:
@@ -432,3 +423,15 @@ class EscalationRepo:
             .group_by(EscalationDelivery.tier)
         )
         return {tier: count for tier, count in rows.tuples()}
+
+
+def _delivery(thread_id: int, guild_id: int, tier: int, due_at: datetime, now: datetime) -> dict[str, Any]:
+    """A pending escalation delivery row."""
+    return {
+        "thread_id": thread_id,
+        "tier": tier,
+        "guild_id": guild_id,
+        "due_at": due_at,
+        "status": PENDING,
+        "updated_at": now,
+    }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import JSON, ColumnElement, bindparam, cast, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OwedAction
@@ -56,21 +59,37 @@ class OwedRepo:
         """Owe a desired-state action: pending again (one row per key), its flags merged in, and
         ``fixed`` (what it is about, the same each time) kept as given.
 
-        The row is held for the transaction, so two changes owing it at once both count.
+        One statement (an upsert): the row is written, or locked and updated, atomically, so two
+        changes owing it at once both count.
         """
-        row = await self.session.get(OwedAction, key, with_for_update=True, populate_existing=True)
-        if row is None:
-            if await self.add_once(key, guild_id, channel_id, kind, {**(fixed or {}), **flags}, now):
-                return
-            row = await self.session.get(OwedAction, key, with_for_update=True, populate_existing=True)
-            assert row is not None
-        merged = dict(row.payload or {})
-        merged.update(fixed or {})
-        merged.update({name: True for name, on in flags.items() if on})
-        row.payload = merged
-        row.status, row.attempts, row.version = PENDING, 0, row.version + 1
-        row.queued_at = row.next_attempt_at = now
-        row.refusal, row.settled_at = None, None
+        patch = {**(fixed or {}), **{name: True for name, on in flags.items() if on}}
+        table = OwedAction.__table__
+        postgres = self.session.bind.dialect.name == "postgresql"
+        insert = postgresql.insert if postgres else sqlite.insert
+        statement = insert(OwedAction).values(
+            **_new(key, guild_id, channel_id, kind, {**(fixed or {}), **flags}, now)
+        )
+        if postgres:
+            merged = cast(
+                cast(table.c.payload, JSONB).op("||")(cast(literal(json.dumps(patch)), JSONB)), JSON
+            )
+        else:
+            merged = func.json_patch(table.c.payload, literal(json.dumps(patch)))
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "payload": merged,
+                    "status": PENDING,
+                    "attempts": 0,
+                    "version": table.c.version + 1,
+                    "queued_at": now,
+                    "next_attempt_at": now,
+                    "refusal": None,
+                    "settled_at": None,
+                },
+            )
+        )
 
     async def get(self, key: str) -> OwedAction | None:
         return await self.session.get(OwedAction, key, populate_existing=True)
@@ -110,6 +129,32 @@ class OwedRepo:
             .values(**values)
         )
         return bool(outcome.rowcount)  # type: ignore[attr-defined]
+
+    async def settle_done(self, settled: Sequence[tuple[str, int, int | None]], now: datetime) -> None:
+        """Settle several actions ``done`` at once, each (key, version, result) unless it was owed
+        again meanwhile: one statement for all of them (the delivery worker's group commit)."""
+        if not settled:
+            return
+        table = OwedAction.__table__
+        statement = (
+            update(table)
+            .where(
+                table.c.key == bindparam("b_key"),
+                table.c.version == bindparam("b_version"),
+                table.c.status == PENDING,
+            )
+            .values(
+                status=DONE,
+                settled_at=bindparam("b_now", type_=table.c.settled_at.type),
+                refusal=None,
+                uncertain=False,
+                result=func.coalesce(bindparam("b_result", type_=table.c.result.type), table.c.result),
+            )
+        )
+        await self.session.execute(
+            statement,
+            [{"b_key": k, "b_version": v, "b_result": r, "b_now": now} for k, v, r in settled],
+        )
 
     async def note_shown(self, key: str, version: int, note_id: int | None) -> None:
         """A thread's "Solved" note is in line: keep its id, and unless the thread changed again

@@ -38,6 +38,44 @@ class PointsRepo:
         await self._bump(values["guild_id"], values["member_id"], values["amount"], solutions)
         return True
 
+    async def add_awards(self, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
+        """Write several ledger lines of one thread and move the members' totals with them, in two
+        statements whatever their number; returns (member id, kind) of the lines written (a line
+        already there, e.g. an event seen twice, is skipped, as with :meth:`add`)."""
+        if not rows:
+            return set()
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        written = await self.session.execute(
+            insert(PointEntry)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(PointEntry.member_id, PointEntry.kind, PointEntry.amount, PointEntry.guild_id)
+        )
+        moves: dict[tuple[int, int], list[int]] = {}
+        keys = set()
+        for member_id, kind, amount, guild_id in written.tuples():
+            keys.add((member_id, kind))
+            move = moves.setdefault((guild_id, member_id), [0, 0])
+            move[0] += amount
+            move[1] += 1 if kind == SOLUTION_KIND else 0
+        if moves:
+            statement = insert(MemberPoints).values(
+                [
+                    {"guild_id": guild, "member_id": member, "total": total, "solutions": solutions}
+                    for (guild, member), (total, solutions) in sorted(moves.items())
+                ]
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=["guild_id", "member_id"],
+                set_={
+                    "total": MemberPoints.total + statement.excluded.total,
+                    "solutions": MemberPoints.solutions + statement.excluded.solutions,
+                },
+            )
+            await self.session.execute(statement)
+        return keys
+
     async def _bump(self, guild_id: int, member_id: int, amount: int, solutions: int) -> None:
         dialect = self.session.bind.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -109,6 +147,49 @@ class PointsRepo:
             .group_by(PointEntry.member_id)
         )
         return {member: int(total) for member, total in rows.tuples()}
+
+    async def rule_counts(
+        self,
+        guild_id: int,
+        asker_id: int,
+        members: Collection[int],
+        pair_kinds: Collection[str],
+        pair_since: datetime,
+        assist_kind: str,
+        assist_since: datetime,
+    ) -> tuple[dict[int, int], dict[int, int]]:
+        """:meth:`pair_counts` and :meth:`earned_since` (of ``assist_kind``) of the same members,
+        read in one statement: (pair counts, assist points), members with none left out."""
+        if not members:
+            return {}, {}
+        pair = and_(
+            PointEntry.awarded_by_id == asker_id,
+            PointEntry.kind.in_(list(pair_kinds)),
+            PointEntry.created_at >= pair_since,
+        )
+        assist = and_(PointEntry.kind == assist_kind, PointEntry.created_at >= assist_since)
+        rows = await self.session.execute(
+            select(
+                PointEntry.member_id,
+                func.sum(case((pair, 1), else_=0)),
+                func.sum(case((assist, PointEntry.amount), else_=0)),
+            )
+            .where(
+                PointEntry.guild_id == guild_id,
+                PointEntry.member_id.in_(list(members)),
+                PointEntry.created_at >= min(pair_since, assist_since),
+                _live(),
+            )
+            .group_by(PointEntry.member_id)
+        )
+        pairs: dict[int, int] = {}
+        assists: dict[int, int] = {}
+        for member, pair_count, assist_points in rows.tuples():
+            if pair_count:
+                pairs[member] = int(pair_count)
+            if assist_points:
+                assists[member] = int(assist_points)
+        return pairs, assists
 
     async def thread_repliers(self, thread_id: int, before_message_id: int) -> list[int]:
         """Humans who wrote in the thread before the given message (ids grow with time)."""
@@ -259,6 +340,13 @@ class SolutionRepo:
 
     async def insert(self, values: dict[str, Any]) -> bool:
         return await insert_ignoring_duplicates(self.session, Solution, values)
+
+    async def add(self, values: dict[str, Any]) -> Solution | None:
+        """Insert a solution and return it in one statement; ``None`` when the thread has one."""
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Solution).values(**values).on_conflict_do_nothing().returning(Solution)
+        return (await self.session.scalars(statement)).first()
 
     async def delete(self, thread_id: int) -> None:
         await self.session.execute(delete(Solution).where(Solution.thread_id == thread_id))

@@ -28,6 +28,18 @@ async def insert_ignoring_duplicates(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def insert_many_ignoring_duplicates(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]]
+) -> int:
+    """:func:`insert_ignoring_duplicates` of several rows in one statement; how many were written."""
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(insert(model).values(list(rows)).on_conflict_do_nothing())
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def owned_by_shards(guild_column: Any, shard_ids: Collection[int] | None, shard_count: int | None) -> Any:
     """SQL filter for the guilds a process owns: ``(guild_id >> 22) % shard_count`` in its shard ids."""
     if not shard_count or shard_ids is None:
@@ -37,18 +49,37 @@ def owned_by_shards(guild_column: Any, shard_ids: Collection[int] | None, shard_
     return shifted.op("%")(literal_column(str(int(shard_count)))).in_(list(shard_ids))
 
 
+def thread_values(asked: AskedThread, **columns: Any) -> dict[str, Any]:
+    """The columns of a newly tracked thread: what was asked, and the given further ``columns``."""
+    return {
+        "id": asked.thread_id,
+        "guild_id": asked.guild_id,
+        "channel_id": asked.channel_id,
+        "kind": asked.kind,
+        "asker_id": asked.asker_id,
+        "title": asked.title[:TITLE_LIMIT],
+        "question": asked.question,
+        "created_at": asked.created_at,
+        **columns,
+    }
+
+
 class GuildRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def ensure(self, guild_id: int, now: datetime) -> Guild:
         """The guild's row, created with default settings on first use."""
-        await insert_ignoring_duplicates(
-            self.session, Guild, {"id": guild_id, "settings": {}, "created_at": now}
-        )
+        await self.add_if_missing(guild_id, now)
         guild = await self.session.get(Guild, guild_id, populate_existing=True)
         assert guild is not None
         return guild
+
+    async def add_if_missing(self, guild_id: int, now: datetime) -> None:
+        """Make sure the guild has a row (default settings), without reading it back."""
+        await insert_ignoring_duplicates(
+            self.session, Guild, {"id": guild_id, "settings": {}, "created_at": now}
+        )
 
     async def get(self, guild_id: int) -> Guild | None:
         return await self.session.get(Guild, guild_id)
@@ -159,18 +190,7 @@ class ThreadRepo:
     async def insert(self, asked: AskedThread, **columns: Any) -> bool:
         """Track a thread with the given further ``columns`` (its state, times...); False when it
         was already tracked (a repeated THREAD_CREATE, or a live event racing an import)."""
-        values = {
-            "id": asked.thread_id,
-            "guild_id": asked.guild_id,
-            "channel_id": asked.channel_id,
-            "kind": asked.kind,
-            "asker_id": asked.asker_id,
-            "title": asked.title[:TITLE_LIMIT],
-            "question": asked.question,
-            "created_at": asked.created_at,
-            **columns,
-        }
-        return await insert_ignoring_duplicates(self.session, HelpThread, values)
+        return await insert_ignoring_duplicates(self.session, HelpThread, thread_values(asked, **columns))
 
     async def get(self, thread_id: int, *, lock: bool = False) -> HelpThread | None:
         """The thread's row; ``lock`` holds it for this transaction (PostgreSQL ``FOR UPDATE``)."""
@@ -220,6 +240,13 @@ class ThreadRepo:
             )
         )
         return rows.all()
+
+    async def set_fields(self, thread_id: int, **values: Any) -> bool:
+        """Set plain columns of a tracked thread in one statement; False when it is not tracked."""
+        result = await self.session.execute(
+            update(HelpThread).where(HelpThread.id == thread_id).values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def set_archived(self, thread_id: int, archived: bool) -> bool:
         """Record whether the thread is archived on Discord; True if that changed anything."""

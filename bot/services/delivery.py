@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.sharding import ShardScope
+from bot.services.batching import Batcher
 from bot.services.owed import APPEARANCE, EDIT, SEND, OwedActions, OwedMessage, message_from_payload
 from bot.services.port_errors import Refused, RetryAfter, Unavailable
 from bot.services.server_config import ServerConfig, ServerConfigService
@@ -122,6 +123,9 @@ class DeliveryWorker:
         self._channel_again: set[int] = set()
         # What renders an owed edit, by its ``what`` ("digest": the escalation cog's).
         self.editors: dict[str, Editor] = {}
+        # Actions delivered at about the same time (channels run side by side) are settled ``done``
+        # together, in one transaction; each channel still waits for its own commit before it goes on.
+        self._settler: Batcher[tuple[str, int, int | None], None] = Batcher(self._settle_done)
         owed.committed.append(self.wake)
 
     # ---- scheduling --------------------------------------------------------------------------
@@ -297,6 +301,9 @@ class DeliveryWorker:
             await OwedRepo(session).retry_later(action.key, attempts, at, uncertain=uncertain)
 
     async def _settle(self, action: OwedAction, status: str, result: int | None, refusal: str | None) -> None:
+        if status == DONE:
+            await self._settler.submit((action.key, action.version, result))
+            return
         async with self.db.session() as session:
             settled = await OwedRepo(session).settle(
                 action.key, action.version, status, self.clock.now(), result=result, refusal=refusal
@@ -310,6 +317,11 @@ class DeliveryWorker:
                 action.channel_id,
                 refusal,
             )
+
+    async def _settle_done(self, settled: list[tuple[str, int, int | None]]) -> list[None]:
+        async with self.db.session() as session:
+            await OwedRepo(session).settle_done(settled, self.clock.now())
+        return [None] * len(settled)
 
     # ---- for staff ---------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from bot.services.tracked import held_thread
 from storage.archive_repo import ArchiveRepo
 from storage.engine import Database
 from storage.models import HelpThread
-from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards
+from storage.repositories import TITLE_LIMIT, GuildRepo, ThreadRepo, owned_by_shards, thread_values
 
 log = logging.getLogger(__name__)
 
@@ -119,21 +119,28 @@ class HelpThreadService:
 
         In a channel the server publishes, the asker's name is noted for the archive.
         """
+        if await self.get(new.thread_id) is not None:
+            return False  # a repeated event: decided by one read, nothing searched or written
         config = await self.configs.get(new.guild_id)
+        change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
+        columns = {**change.fields(), "tags": list(tags) or None}
+        # The welcome note (its similar-thread search reads the index and the database) is worked
+        # out before the write turn, from the row about to be written; it is owed only if the
+        # insert below tracks the thread, in the same transaction, so it exists exactly when the
+        # thread does.
+        thread = HelpThread(**thread_values(new, **columns))
+        suggestions = await self.suggest(thread, config) if self.suggest is not None else []
+        welcome = port.welcome_note(thread, config, suggestions)
         async with self.db.session() as session:
-            await GuildRepo(session).ensure(new.guild_id, self.clock.now())
-            change = lifecycle.opened(new.created_at, config.settings.help.dormant_after)
-            created = await ThreadRepo(session).insert(new, **change.fields(), tags=list(tags) or None)
+            await GuildRepo(session).add_if_missing(new.guild_id, self.clock.now())
+            created = await ThreadRepo(session).insert(new, **columns)
             if created:
                 for hook in self.opened:
                     await hook(session, new, config)
                 if asker_name and new.channel_id in config.archive_channels:
                     names = {new.asker_id: asker_name}
                     await ArchiveRepo(session).note_names(new.guild_id, names, self.clock.now())
-                thread = await ThreadRepo(session).get(new.thread_id)
-                assert thread is not None
-                suggestions = await self.suggest(thread, config) if self.suggest is not None else []
-                await self.owed.message(session, new.guild_id, port.welcome_note(thread, config, suggestions))
+                await self.owed.message(session, new.guild_id, welcome)
                 await self.owed.appearance(session, new.guild_id, new.thread_id)
         return created
 
@@ -235,9 +242,7 @@ class HelpThreadService:
     async def update_question(self, thread_id: int, content: str) -> None:
         """The starter message was edited: keep the stored question current."""
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is not None:
-                thread.question = content
+            await ThreadRepo(session).set_fields(thread_id, question=content)
         await self._notify(thread_id)
 
     async def retagged(self, thread_id: int, tags: Sequence[str]) -> None:
@@ -249,9 +254,7 @@ class HelpThreadService:
 
     async def starter_deleted(self, thread_id: int) -> None:
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is not None:
-                thread.starter_deleted = True
+            await ThreadRepo(session).set_fields(thread_id, starter_deleted=True)
 
     async def thread_deleted(self, thread_id: int) -> None:
         """The thread is gone from Discord: keep its history, stop every timer on it."""
@@ -271,9 +274,7 @@ class HelpThreadService:
 
     async def renamed(self, thread_id: int, name: str) -> None:
         async with self.db.session() as session:
-            thread = await ThreadRepo(session).get(thread_id, lock=True)
-            if thread is not None:
-                thread.title = name[:TITLE_LIMIT]
+            await ThreadRepo(session).set_fields(thread_id, title=name[:TITLE_LIMIT])
         await self._notify(thread_id)
 
     async def _notify(self, thread_id: int) -> None:

@@ -106,7 +106,14 @@ class PointsService:
         # earn nothing, and the result does not depend on when the mark was processed.
         repliers = await repo.thread_repliers(thread_id, message_id) if with_assists and message_id else []
         candidates = set(repliers) | ({author_id} if author_id else set())
-        pairs = await repo.pair_counts(config.guild_id, asker_id, candidates, ASKER_AWARDS, since)
+        if with_assists:
+            local_midnight = datetime.combine(now.astimezone(config.settings.zone).date(), time(0))
+            day_start = local_midnight.replace(tzinfo=config.settings.zone)
+            pairs, today = await repo.rule_counts(
+                config.guild_id, asker_id, candidates, ASKER_AWARDS, since, AwardKind.ASSIST, day_start
+            )
+        else:
+            pairs = await repo.pair_counts(config.guild_id, asker_id, candidates, ASKER_AWARDS, since)
         awards: list[Award] = []
         refusals: list[Refusal] = []
         outcome = answer_award(
@@ -122,9 +129,6 @@ class PointsService:
         elif isinstance(outcome, Refusal):
             refusals.append(outcome)
         if with_assists:
-            local_midnight = datetime.combine(now.astimezone(config.settings.zone).date(), time(0))
-            day_start = local_midnight.replace(tzinfo=config.settings.zone)
-            today = await repo.earned_since(config.guild_id, repliers, AwardKind.ASSIST, day_start)
             awards += assist_awards(
                 rules,
                 asker_id=asker_id,
@@ -133,9 +137,8 @@ class PointsService:
                 assists_today=today,
                 recent_pair_awards=pairs,
             )
-        written = []
-        for award in awards:
-            if await repo.add(
+        added = await repo.add_awards(
+            [
                 {
                     "guild_id": config.guild_id,
                     "member_id": award.member_id,
@@ -148,8 +151,10 @@ class PointsService:
                     "awarded_by_id": asker_id,
                     "created_at": now,
                 }
-            ):
-                written.append(award)
+                for award in awards
+            ]
+        )
+        written = [award for award in awards if (award.member_id, award.kind.value) in added]
         return AwardsGiven(written, refusals)
 
     # ---- staff ------------------------------------------------------------------------------------

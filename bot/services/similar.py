@@ -156,7 +156,11 @@ class SimilarService:
 
     async def answer_edited(self, thread_id: int, message_id: int, content: str) -> None:
         """The accepted answer's message was edited: suggestions quote the new text."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
+            solution = await SolutionRepo(session).get(thread_id)
+        if solution is None or solution.message_id != message_id or solution.answer == content:
+            return  # most edits: not an accepted answer, decided by one read, nothing written
+        async with self.db.session() as session:  # the update checks again that it is the answer
             changed = await SimilarRepo(session).update_answer(thread_id, message_id, content)
         if changed:
             await self.refresh(thread_id)

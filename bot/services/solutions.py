@@ -162,8 +162,8 @@ class SolutionService:
                 setattr(existing, key, value)
             solution, kind = existing, MarkKind.MOVED
         else:
-            await repo.insert(values)
-            solution, kind = await repo.get(thread.id), MarkKind.MARKED  # type: ignore[assignment]
+            added = await repo.add(values)
+            solution, kind = added or await repo.get(thread.id), MarkKind.MARKED  # type: ignore[assignment]
         ThreadRepo.apply(thread, lifecycle.solve(now))
         await self.owed.appearance(session, thread.guild_id, thread.id, note=True)
         awards = await self.points.award_for_answer(

@@ -53,6 +53,53 @@ async def test_a_write_inside_a_write_fails_at_once_instead_of_waiting_for_itsel
                 pass
 
 
+async def test_a_statement_costs_one_trip_to_the_sqlite_thread(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiosqlite
+
+    trips = 0
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal trips
+        trips += 1
+        return await original(self, fn, *args, **kwargs)
+
+    async with sqlite_db.session() as session:
+        await session.execute(text("INSERT INTO notes VALUES (1), (2), (3)"))
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        rows = (await session.execute(text("SELECT n FROM notes ORDER BY n"))).scalars().all()
+        assert trips == 1
+        updated = await session.execute(text("UPDATE notes SET n = n + 10 WHERE n >= 2"))
+        assert trips == 2
+    assert rows == [1, 2, 3]
+    assert updated.rowcount == 2  # type: ignore[attr-defined]
+
+
+async def test_statements_report_rows_counts_and_errors_as_before(sqlite_db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    async with sqlite_db.session() as session:
+        await session.execute(text("CREATE TABLE keyed (k INTEGER PRIMARY KEY, v TEXT)"))
+        await session.execute(
+            text("INSERT INTO keyed (k, v) VALUES (:k, :v)"), [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
+        )
+        many = await session.execute(
+            text("UPDATE keyed SET v = 'c' WHERE k = :k"), [{"k": 1}, {"k": 2}, {"k": 3}]
+        )
+        assert many.rowcount == 2  # type: ignore[attr-defined]
+        assert (await session.execute(text("SELECT v FROM keyed WHERE k = 3"))).first() is None
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.session() as session:
+            await session.execute(text("INSERT INTO keyed (k, v) VALUES (1, 'again')"))
+    async with sqlite_db.reading() as session:
+        assert (await session.execute(text("SELECT k, v FROM keyed ORDER BY k"))).all() == [
+            (1, "c"),
+            (2, "c"),
+        ]
+
+
 async def test_each_task_counts_only_its_own_commits(sqlite_db: Database) -> None:
     """A failed command may run again only while it has committed nothing (bot.app)."""
     from storage.engine import commits_so_far
