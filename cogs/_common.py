@@ -68,6 +68,7 @@ def thread_info(thread: discord.Thread) -> ThreadInfo:
         name=thread.name,
         created_at=thread.created_at or discord.utils.snowflake_time(thread.id),
         archived=thread.archived,
+        last_message_id=thread.last_message_id,
     )
 
 

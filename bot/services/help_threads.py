@@ -49,6 +49,7 @@ class IncomingMessage:
     message_id: int
     author_id: int
     at: datetime
+    by_bot: bool = False  # moves only the thread's "last seen" marker
 
 
 class NewThread(AskedThread):
@@ -127,11 +128,13 @@ class HelpThreadService:
     ) -> ReplyOutcome | None:
         """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked).
 
+        A bot's message only moves the thread's "last seen" marker past it.
+
         Returns once the message is committed; under load, messages share transactions (batching).
         """
-        if author_is_bot:
-            return None
-        return await self._writer.submit(IncomingMessage(thread_id, message_id, author_id, created_at))
+        return await self._writer.submit(
+            IncomingMessage(thread_id, message_id, author_id, created_at, by_bot=author_is_bot)
+        )
 
     async def _record_batch(self, items: list[IncomingMessage]) -> list[ReplyOutcome | None]:
         async with self.db.session() as session:
@@ -147,6 +150,7 @@ class HelpThreadService:
                     }
                     for i in items
                     if i.thread_id in threads
+                    and not i.by_bot
                     and not threads[i.thread_id].deleted
                     and i.message_id != i.thread_id
                 ]
@@ -154,6 +158,8 @@ class HelpThreadService:
             outcomes: list[ReplyOutcome | None] = []
             for item in items:
                 thread = threads.get(item.thread_id)
+                if thread is not None and item.by_bot:
+                    ThreadRepo.apply(thread, lifecycle.seen(thread, item.message_id))
                 if thread is None or item.message_id not in fresh:
                     outcomes.append(None)  # untracked, the starter message, or seen before
                     continue
