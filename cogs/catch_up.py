@@ -7,10 +7,13 @@ history through :class:`GuildHistory` and feeds it to the same intake as live ev
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -18,7 +21,7 @@ from bot.domain.permissions import Actor
 from bot.scheduler import Job
 from bot.services.catch_up import Gone, Reactions, Take, ThreadRead
 from bot.services.intake import ThreadInfo
-from bot.services.port_errors import Unavailable
+from bot.services.port_errors import RetryAfter, Unavailable
 from bot.services.solutions import AnswerRef
 from cogs._common import actor_from_member, answer_ref, posted_message, thread_info
 
@@ -30,6 +33,20 @@ log = logging.getLogger(__name__)
 CHANNEL_HISTORY = 500  # questions a help text channel may have received while the bot was away
 REACTION_HISTORY = 100  # latest messages of a thread compared for solved-emoji reactions (one request)
 LEFT_OVER_SECONDS = 60  # how often servers with events the database refused are caught up
+
+
+@contextlib.contextmanager
+def passing_failures(what: str) -> Iterator[None]:
+    """A read Discord failed for a passing reason (a long 429, a 5xx, a lost connection) fails the
+    catch-up, which runs again later (the left-over job): nothing it skipped is taken as unchanged."""
+    try:
+        yield
+    except discord.RateLimited as limit:
+        raise RetryAfter(limit.retry_after) from None
+    except discord.DiscordServerError as error:
+        raise Unavailable(f"{what}: Discord answered {error.status}") from None
+    except (aiohttp.ClientError, OSError) as error:
+        raise Unavailable(f"{what}: {error!r}") from None
 
 
 class GuildHistory:
@@ -47,12 +64,13 @@ class GuildHistory:
         self._threads[thread.id] = thread
         return thread_info(thread)
 
-    async def active_threads(self) -> list[ThreadInfo]:
+    async def active_threads(self) -> list[ThreadInfo] | None:
         try:
-            threads = await self.guild.active_threads()
+            with passing_failures(f"listing the active threads of guild {self.guild.id}"):
+                threads = await self.guild.active_threads()
         except discord.HTTPException:
             log.warning("could not list active threads of guild %s", self.guild.id)
-            return []
+            return None
         return [self._seen(thread) for thread in threads]
 
     def channel_last_message_id(self, channel_id: int) -> int | None:
@@ -67,13 +85,14 @@ class GuildHistory:
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
             return found
         try:
-            async for thread in channel.archived_threads(limit=None):
-                if thread.archive_timestamp < since:
-                    break
-                if thread.id in wanted:
-                    found[thread.id] = self._seen(thread)
-                    if len(found) == len(wanted):
+            with passing_failures(f"listing the archived threads of help channel {channel_id}"):
+                async for thread in channel.archived_threads(limit=None):
+                    if thread.archive_timestamp < since:
                         break
+                    if thread.id in wanted:
+                        found[thread.id] = self._seen(thread)
+                        if len(found) == len(wanted):
+                            break
         except discord.HTTPException:
             log.warning("could not list the archived threads of help channel %s", channel_id)
         return found
@@ -83,27 +102,27 @@ class GuildHistory:
         if not isinstance(channel, discord.TextChannel):
             return
         try:
-            history = channel.history(limit=CHANNEL_HISTORY, after=discord.Object(after), oldest_first=True)
-            async for message in history:
-                await take(posted_message(message))
-        except discord.DiscordServerError as error:
-            raise Unavailable(f"reading help channel {channel_id}: Discord answered {error.status}") from None
+            with passing_failures(f"reading help channel {channel_id}"):
+                history = channel.history(
+                    limit=CHANNEL_HISTORY, after=discord.Object(after), oldest_first=True
+                )
+                async for message in history:
+                    await take(posted_message(message))
         except discord.HTTPException:
             log.warning("could not read the history of help channel %s", channel_id)
 
     async def read_thread(self, thread: ThreadInfo, after: int, emoji: str | None) -> ThreadRead | None:
         channel = self._threads[thread.thread_id]
         try:
-            # The latest messages first, in one request: usually all that is new, and the window in
-            # which reactions are compared. Anything newer than ``after`` beyond it is read on.
-            latest = [message async for message in channel.history(limit=REACTION_HISTORY)]
-            older: list[discord.Message] = []
-            if len(latest) == REACTION_HISTORY and latest[-1].id > after:
-                history = channel.history(limit=None, after=discord.Object(after), before=latest[-1])
-                older = [message async for message in history]
-            reactions = None if emoji is None else await self._reactions(latest, emoji)
-        except discord.DiscordServerError as error:
-            raise Unavailable(f"reading thread {thread.thread_id}: Discord answered {error.status}") from None
+            with passing_failures(f"reading thread {thread.thread_id}"):
+                # The latest messages first, in one request: usually all that is new, and the window
+                # in which reactions are compared. Anything newer than ``after`` beyond it is read on.
+                latest = [message async for message in channel.history(limit=REACTION_HISTORY)]
+                older: list[discord.Message] = []
+                if len(latest) == REACTION_HISTORY and latest[-1].id > after:
+                    history = channel.history(limit=None, after=discord.Object(after), before=latest[-1])
+                    older = [message async for message in history]
+                reactions = None if emoji is None else await self._reactions(latest, emoji)
         except discord.HTTPException:
             log.warning("could not read the history of thread %s", thread.thread_id)
             return None

@@ -58,13 +58,14 @@ class Gone(Enum):
 class HistoryPort(ReactionReader, Protocol):
     """What the catch-up reads from Discord for one server (its reader logs what it cannot read)."""
 
-    async def active_threads(self) -> list[ThreadInfo]:
-        """The server's active threads with their newest message ids; none when Discord would not
-        list them."""
+    async def active_threads(self) -> list[ThreadInfo] | None:
+        """The server's active threads with their newest message ids; ``None`` when Discord refused
+        to list them (a passing failure raises)."""
         ...
 
     def channel_last_message_id(self, channel_id: int) -> int | None:
-        """A channel's newest message id as Discord last listed it (no request); ``None`` if unknown."""
+        """A text channel's newest message id as Discord last listed it (no request); ``None`` if it
+        has none (or is no text channel)."""
         ...
 
     async def archived_since(
@@ -102,6 +103,8 @@ class CatchUpService:
         self._again: dict[int, HistoryPort] = {}  # asked while running: once more, with this reader
         self._unfinished: set[int] = set()  # the database refused a catch-up: the timed job retries it
         self.reactions = ReactionCatchUp(configs, threads, solutions, intake)
+        # Active threads the last run found unchanged: their reactions are compared afterwards.
+        self._unchanged: dict[int, tuple[HistoryPort, list[ThreadInfo]]] = {}
 
     def register(self, step: Step) -> None:
         """Add a cog's owed work for a server; steps run in the order the cogs load."""
@@ -125,6 +128,9 @@ class CatchUpService:
         finally:
             self._running.discard(guild_id)
             self._again.pop(guild_id, None)
+        # What is left is compared in the background, once the server is caught up.
+        if unchanged := self._unchanged.pop(guild_id, None):
+            self.reactions.sweep(guild_id, *unchanged)
 
     @property
     def left_over(self) -> set[int]:
@@ -153,7 +159,8 @@ class CatchUpService:
             await step(guild_id)
 
     async def _read_back(self, guild_id: int, config: ServerConfig, reader: HistoryPort) -> None:
-        active = [t for t in await reader.active_threads() if config.is_help_channel(t.parent_id)]
+        listed = await reader.active_threads()
+        active = [t for t in listed or [] if config.is_help_channel(t.parent_id)]
         async with self.db.reading() as session:
             threads = ThreadRepo(session)
             # Active threads whatever their state here (a dormant one may have been woken up), and
@@ -169,7 +176,7 @@ class CatchUpService:
             seen = channel.last_seen_message_id
             if channel.kind == "text" and seen is not None:
                 newest = reader.channel_last_message_id(channel.channel_id)
-                if newest is None or newest > seen:
+                if newest is not None and newest > seen:
                     await reader.read_channel(channel.channel_id, seen, self.intake.message)
         unchanged: list[ThreadInfo] = []
         for thread in active:
@@ -180,11 +187,13 @@ class CatchUpService:
                 await self._read_thread(reader, thread, row, config)
             if row is not None and row.archived_on_discord:  # unarchived while the bot was away
                 await self.threads.archived_changed(thread.thread_id, False)
+        if listed is None:  # without the list, every tracked thread would look inactive
+            return
         active_ids = {t.thread_id for t in active}
         await self._inactive_threads(
             reader, {i: r for i, r in unsettled.items() if i not in active_ids}, config
         )
-        self.reactions.sweep(guild_id, reader, unchanged)
+        self._unchanged[guild_id] = (reader, unchanged)
 
     async def _read_thread(
         self, reader: HistoryPort, thread: ThreadInfo, row: HelpThread | None, config: ServerConfig

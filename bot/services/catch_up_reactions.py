@@ -29,7 +29,7 @@ Reactions = tuple[set[tuple[int, int]], set[int]]
 
 #: Unchanged threads the sweep compares at once after a catch-up, then one every interval: about
 #: ten requests a second, a fifth of Discord's global limit.
-SWEEP_BURST = 100
+SWEEP_BURST = 20
 SWEEP_INTERVAL = 0.1
 
 
