@@ -14,7 +14,9 @@ know when everything sent so far has been handled:
   ``deliver N``, which runs the delivery worker once and prints ``delivered N``);
 - ``job NAME N`` runs one timed job by name, then prints ``ran N``;
 - ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
-  prints ``down``.
+  prints ``down``;
+- with ``--report-startup`` (the restart benchmark), ``started T`` once the modules are imported and
+  ``indexed T S`` once the similar-thread index is built (``S`` seconds), ``T`` from ``perf_counter``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import yarl
 from benchmarks._chaos_faults import refuse_sqlite_writes
 from bot.app import HANDLER_TASKS, UnstuckBot
 from bot.config import load_settings
+from bot.services.similar import SimilarService
 
 
 class FileClock:
@@ -114,7 +117,23 @@ async def serve_commands(bot: UnstuckBot) -> None:
             say("down")
 
 
+def report_startup() -> None:
+    """For the restart benchmark: say when the process began and when the index was built."""
+    say(f"started {time.perf_counter()}")
+    build = SimilarService.build
+
+    async def timed(self: SimilarService) -> int:
+        began = time.perf_counter()
+        built = await build(self)
+        say(f"indexed {time.perf_counter()} {time.perf_counter() - began}")
+        return built
+
+    SimilarService.build = timed  # type: ignore[method-assign]
+
+
 async def main(args: argparse.Namespace) -> None:
+    if args.report_startup:
+        report_startup()
     discord.http.Route.BASE = args.base_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
     level = os.environ.get("UNSTUCK_CHILD_LOG_LEVEL", "WARNING")  # INFO to look into a divergence
@@ -183,6 +202,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shard-count", type=int, default=0)
     parser.add_argument("--shard-ids", default="")
     parser.add_argument("--report-commits", action="store_true")
+    parser.add_argument("--report-startup", action="store_true")
     return parser.parse_args(argv)
 
 
