@@ -73,6 +73,7 @@ class RestartRun:
     sweep_calls: int  # the reaction comparison of unchanged threads, before "ready" was seen
     missed: list[str]
     errors: int
+    problems: list[str]  # what the emulator found wrong in the bot's requests
     routes: dict[str, int] = field(default_factory=dict)
 
 
@@ -209,7 +210,9 @@ async def run_once(kind: str, sizes: Sizes, seed: int = 1, validate: bool = Fals
                 finally:
                     await child.stop()
                 missed = await missed_changes(url, world)
-                return measured(kind, sizes, world, child, requests, seed_s, spawned, ready_at, missed)
+                run = measured(kind, sizes, world, child, requests, seed_s, spawned, ready_at, missed)
+                run.problems = [str(problem) for problem in emu.problems]
+                return run
     finally:
         await emu.stop()
 
@@ -246,6 +249,7 @@ def measured(
         sweep_calls=len(sweep),
         missed=missed,
         errors=child.errors(),
+        problems=[],
         routes=dict(Counter(f"{m} {DIGITS.sub('{id}', p)}" for m, p in catch_up).most_common()),
     )
 
@@ -308,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(runs)
     if args.json:
         args.json.write_text(json.dumps(flat_json(runs), indent=2))
-    return 0 if all(not r.missed and not r.errors for r in runs) else 1
+    return 0 if all(not (r.missed or r.errors or r.problems) for r in runs) else 1
 
 
 if __name__ == "__main__":
