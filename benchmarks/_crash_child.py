@@ -16,7 +16,9 @@ know when everything sent so far has been handled:
 - ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
   prints ``down``;
 - with ``--report-startup`` (the restart benchmark), ``started T`` once the modules are imported and
-  ``indexed T S`` once the similar-thread index is built (``S`` seconds), ``T`` from ``perf_counter``.
+  ``indexed T S`` once the similar-thread index is built (``S`` seconds), ``reconciled T`` once
+  start-up caught up (before ``ready``, which also waits for the paced comparison of reactions in
+  unchanged threads), ``T`` from ``perf_counter``.
 """
 
 from __future__ import annotations
@@ -168,8 +170,13 @@ async def main(args: argparse.Namespace) -> None:
         reconciled.cancel()
         runner.result()
         raise RuntimeError("the bot stopped before it caught up with its guilds")
+    if args.report_startup:
+        say(f"reconciled {time.perf_counter()}")
     if args.report_commits:
         report_commits(bot)
+    # The paced comparison of reactions in unchanged threads too: the parent's next event comes
+    # after everything the restart owes, as in an undisturbed run.
+    await bot.services.catch_up.reactions.settled()
     await idle()
     say("ready")
     commands = asyncio.create_task(serve_commands(bot))

@@ -101,7 +101,7 @@ class Child:
         while line := await self.proc.stdout.readline():
             kind, *rest = line.decode().split()
             self.lines[kind] = rest
-            if kind == "ready":
+            if kind == "reconciled":  # caught up; the paced reaction comparison is still running
                 self.ready.set()
 
     async def wait_ready(self) -> None:
@@ -205,12 +205,11 @@ async def run_once(kind: str, sizes: Sizes, seed: int = 1, validate: bool = Fals
                 await child.start()
                 try:
                     await child.wait_ready()
-                    ready_at = time.perf_counter()
                     requests = emu.requests[since:]
                 finally:
                     await child.stop()
                 missed = await missed_changes(url, world)
-                run = measured(kind, sizes, world, child, requests, seed_s, spawned, ready_at, missed)
+                run = measured(kind, sizes, world, child, requests, seed_s, spawned, missed)
                 run.problems = [str(problem) for problem in emu.problems]
                 return run
     finally:
@@ -225,7 +224,6 @@ def measured(
     requests: list[tuple[str, str, object]],
     seed_s: float,
     spawned: float,
-    ready_at: float,
     missed: list[str],
 ) -> RestartRun:
     unchanged = world.unchanged
@@ -233,6 +231,7 @@ def measured(
     catch_up = [(m, p) for m, p, _ in requests if not (m == "GET" and about(p) in unchanged)]
     started = float(child.lines["started"][0])
     indexed_at, index_s = (float(v) for v in child.lines["indexed"])
+    ready_at = float(child.lines["reconciled"][0])
     return RestartRun(
         database=kind,
         solved=sizes.solved,
