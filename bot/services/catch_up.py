@@ -46,6 +46,8 @@ __all__ = ["CatchUpService", "Gone", "HistoryPort", "Reactions", "Step", "Take",
 Take = Callable[[PostedMessage], Awaitable[None]]
 #: A cog's owed work for one server after downtime, given its id.
 Step = Callable[[int], Awaitable[object]]
+#: Tracked threads read per query when matching Discord's list of active threads.
+ROWS_PER_QUERY = 5000
 
 
 class Gone(Enum):
@@ -165,7 +167,10 @@ class CatchUpService:
             threads = ThreadRepo(session)
             # Active threads whatever their state here (a dormant one may have been woken up), and
             # the tracked ones that may have been archived or deleted meanwhile.
-            rows = await threads.get_many({t.thread_id for t in active}, lock=False)
+            ids = sorted(t.thread_id for t in active)
+            rows: dict[int, HelpThread] = {}
+            for start in range(0, len(ids), ROWS_PER_QUERY):  # within every driver's parameter limit
+                rows |= await threads.get_many(ids[start : start + ROWS_PER_QUERY], lock=False)
             unsettled = {t.id: t for t in await threads.not_known_archived(guild_id)}
             channels = await HelpChannelRepo(session).for_guild(guild_id)
         # The markers are read: events left over from here on are read back below, so the lanes
