@@ -190,9 +190,6 @@ class FakeDiscord:
         self.messages += 1
         return 1_000_000 + self.messages
 
-    async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
-        render(view, part)
-
 
 def render(view: DigestView, part: DigestPart) -> None:
     digest_content(view, part)

@@ -109,11 +109,11 @@ def build_services(db: Database, clock: Clock, scope: ShardScope, settings: Sett
     threads.listeners.append(similar.refresh)
     backfill = BackfillService(db, clock, configs)
     backfill.listeners.append(similar.refresh)
-    escalation = EscalationService(db, clock, configs, scope)
+    escalation = EscalationService(db, clock, configs, scope, owed)
     threads.opened.append(escalation.schedule_new_thread)
     threads.reopened.append(escalation.requeue_reopened)
     solutions.reopened.append(escalation.requeue_reopened)
-    weekly = WeeklyPostService(db, clock, configs, points, scope)
+    weekly = WeeklyPostService(db, clock, configs, points, scope, owed)
     intake = Intake(db, configs, scope, threads, solutions)
     return Services(
         db=db,

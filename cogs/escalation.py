@@ -19,11 +19,11 @@ from bot.domain.escalation import TierTarget, tier_label, waiting_roles
 from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
 from bot.scheduler import Job
-from bot.services.delivery import Refused
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.escalation import EscalateResult, EscalationService
+from bot.services.escalation import DIGEST_EDIT, EscalateResult, EscalationService
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
+from bot.services.port_errors import Refused, Unavailable
 from cogs._access import guild_access
 from cogs._common import (
     DISCORD_CALL_TIMEOUT,
@@ -33,7 +33,6 @@ from cogs._common import (
     respond,
     respond_ephemeral,
     thread_link,
-    update,
 )
 from cogs._errors import classified
 
@@ -146,7 +145,7 @@ def digest_buttons(view: DigestView, part: DigestPart) -> discord.ui.View:
 
 
 class DiscordEscalationPort:
-    """Escalation's window on Discord: checks targets, posts digests, edits them after claims.
+    """Escalation's window on Discord: checks targets, posts digests, renders their owed edits.
 
     Each Discord call waits at most ``timeout``: a digest Discord does not confirm in time raises
     ``TimeoutError`` and stays owed (the next sweep sends it again, with the same nonce), so one
@@ -241,21 +240,25 @@ class DiscordEscalationPort:
             return None
         return message.id
 
-    async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
-        channel = self._channel(view.channel_id)
-        if channel is None:
-            return
-        try:
-            await asyncio.wait_for(
-                channel.get_partial_message(message_id).edit(
-                    embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
-                    view=digest_buttons(view, part),
-                    allowed_mentions=NO_PINGS,
-                ),
-                self.timeout,
+    async def show_digest_message(self, channel_id: int, owed: dict[str, Any]) -> None:
+        """An owed edit of a digest message (:attr:`DeliveryWorker.editors`): its claims as the
+        database has them now. Raises Refused, RetryAfter or Unavailable for the delivery worker."""
+        message_id = int(owed["message_id"])
+        view = await self.bot.services.escalation.digests.view(int(owed["digest_id"]))
+        part = view.part_of_message(message_id) if view else None
+        if view is None or part is None:
+            return  # nothing of it left to show
+        if self.bot.get_guild(view.guild_id) is None:
+            # Its tags and who may read it come from the server: wait until it is available.
+            raise Unavailable("the server is not available right now")
+        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        await classified(
+            message.edit(
+                embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                view=digest_buttons(view, part),
+                allowed_mentions=NO_PINGS,
             )
-        except (discord.NotFound, discord.Forbidden, TimeoutError):
-            log.info("could not update escalation digest message %s", message_id)
+        )
 
 
 def _link(queued: QueuedThread) -> str:
@@ -329,9 +332,14 @@ class Escalation(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ClaimButton)
+        # A claim owes the edits of the digests listing it; the delivery worker has them rendered here.
+        self.bot.services.delivery.editors[DIGEST_EDIT] = self.port.show_digest_message
         # Ticks often; each server is swept once per its own `escalation.sweep_interval`.
         self.bot.scheduler.register(Job("escalation", self._sweep, seconds=ESCALATION_TICK_SECONDS))
         self.bot.services.catch_up.register(self.service.schedule_unscheduled)
+
+    async def cog_unload(self) -> None:
+        self.bot.services.delivery.editors.pop(DIGEST_EDIT, None)
 
     @property
     def service(self) -> EscalationService:
@@ -364,30 +372,16 @@ class Escalation(commands.Cog):
         await respond(interaction, embed=queue_embed(report))
 
     async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:
-        """A Claim button was clicked: record it, update every digest listing the thread, confirm."""
-        await defer_update(interaction)  # the claim is a write, and other digests are edited too
+        """A Claim button was clicked: record it and confirm. The claim owes the edits of every digest
+        listing the thread (this one too): the delivery worker makes them, retrying if Discord fails."""
+        await defer_update(interaction)  # acknowledged before the write, within Discord's deadline
         try:
-            result = await self.service.claim(
+            await self.service.claim(
                 interaction.guild_id or 0, thread_id, actor_from_interaction(interaction)
             )
         except UserFacingError as error:
             await respond_ephemeral(interaction, str(error))
             return
-        clicked = interaction.message.id if interaction.message else 0
-        for digest_id, message_id in result.digest_messages:
-            view = await self.service.digests.view(digest_id)
-            part = view.part_of_message(message_id) if view else None
-            if view is None or part is None:
-                continue
-            if message_id == clicked:
-                await update(
-                    interaction,
-                    embed=digest_embed(view, part, self.port.tags(view, part), self.port.private(view, part)),
-                    view=digest_buttons(view, part),
-                    allowed_mentions=NO_PINGS,
-                )
-            else:
-                await self.port.refresh_digest_message(view, part, message_id)
         link = thread_link(interaction.guild_id or 0, thread_id)
         text = f"✋ You claimed [this question]({link}). Thanks for taking it!"
         await respond(interaction, text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Literal
@@ -15,12 +14,13 @@ from bot.domain.cooldowns import Costly
 from bot.domain.windows import Window
 from bot.scheduler import Job
 from bot.services.errors import UserFacingError
+from bot.services.owed import OwedMessage
 from bot.services.points import LeaderboardPage, MemberStanding, PointsService
 from bot.services.weekly_posts import WeeklyPostView
 from cogs._common import (
-    DISCORD_CALL_TIMEOUT,
     actor_from_interaction,
     defer_update,
+    owed_message,
     respond,
     respond_ephemeral,
     update,
@@ -233,19 +233,15 @@ class Points(commands.Cog):
 
 
 class DiscordWeeklyPostPort:
-    """The weekly leaderboard post's window on Discord."""
+    """The weekly leaderboard post's window on Discord: who is left out, and the post to owe."""
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
-        self.timeout = DISCORD_CALL_TIMEOUT
 
     async def excluded_members(self, guild_id: int, role_ids: Collection[int]) -> set[int]:
         return excluded_members(self.client.get_guild(guild_id), role_ids)
 
-    async def post_weekly(self, view: WeeklyPostView) -> int | None:
-        channel = self.client.get_channel(view.channel_id)
-        if not isinstance(channel, discord.TextChannel | discord.Thread):
-            return None
+    def weekly_post(self, view: WeeklyPostView) -> OwedMessage:
         page = view.page
         if page.rows:
             embed = leaderboard_embed(page, title=f"🏆 Top helpers of the week ({page.span.label})")
@@ -258,14 +254,7 @@ class DiscordWeeklyPostPort:
                 description="No points were earned last week. Every open question is a chance to help "
                 "someone get unstuck: have a look at the help channels!",
             )
-        try:
-            # Bounded: a hanging call raises TimeoutError and the post stays owed for the next sweep.
-            message = await asyncio.wait_for(
-                channel.send(embed=embed, nonce=view.nonce, allowed_mentions=NO_PINGS), self.timeout
-            )
-        except (discord.NotFound, discord.Forbidden):
-            return None
-        return message.id
+        return owed_message(view.nonce, view.channel_id, embeds=[embed])
 
 
 async def setup(bot: UnstuckBot) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -15,13 +13,13 @@ from bot.domain.cooldowns import Costly
 from bot.domain.formatting import humanize_duration
 from bot.domain.stats import HealthStats, Period, format_share
 from bot.scheduler import Job
+from bot.services.owed import OwedMessage
 from bot.services.stats import HealthReportView, StatsService
-from cogs._common import DISCORD_CALL_TIMEOUT, actor_from_interaction, respond
+from cogs._common import actor_from_interaction, owed_message, respond
 
 if TYPE_CHECKING:
     from bot.app import UnstuckBot
 
-log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
 HelpChannel = discord.TextChannel | discord.ForumChannel
@@ -66,7 +64,7 @@ def health_embed(stats: HealthStats, title: str) -> discord.Embed:
 class Stats(commands.Cog):
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
-        self.report_port = DiscordHealthReportPort(bot)
+        self.report_port = DiscordHealthReportPort()
 
     async def cog_load(self) -> None:
         # Checked every minute like the weekly leaderboard post, and after it.
@@ -106,26 +104,12 @@ class Stats(commands.Cog):
 
 
 class DiscordHealthReportPort:
-    """The weekly health report's window on Discord."""
+    """The weekly health report's window on Discord: renders it to be owed."""
 
-    def __init__(self, client: discord.Client) -> None:
-        self.client = client
-        self.timeout = DISCORD_CALL_TIMEOUT
-
-    async def post_health_report(self, view: HealthReportView) -> int | None:
-        channel = self.client.get_channel(view.channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return None
+    def health_report(self, view: HealthReportView) -> OwedMessage:
         embed = health_embed(view.stats, f"📊 Help-channel health, week of {view.span.label}")
         embed.set_footer(text="Questions asked that week. /stats shows any period.")
-        try:
-            message = await asyncio.wait_for(
-                channel.send(embed=embed, nonce=view.nonce, allowed_mentions=NO_PINGS), self.timeout
-            )
-        except (discord.NotFound, discord.Forbidden):
-            log.warning("could not post the health report in %s", view.channel_id)
-            return None
-        return message.id
+        return owed_message(view.nonce, view.channel_id, embeds=[embed])
 
 
 async def setup(bot: UnstuckBot) -> None:

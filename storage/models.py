@@ -180,17 +180,18 @@ class MemberPoints(Base):
 
 
 class WeeklyPost(Base):
-    """The weekly leaderboard post of one server and ISO week: the key makes it exactly once."""
+    """A weekly post (leaderboard, health report) of one server and ISO week: the key makes it exactly
+    once, and the transaction that writes it owes the post (``owed_actions``, keyed by its nonce)."""
 
     __tablename__ = "weekly_posts"
 
     guild_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     week: Mapped[str] = mapped_column(String(8), primary_key=True)  # e.g. "2026-W03"
     kind: Mapped[str] = mapped_column(String(12), primary_key=True, default="leaderboard")
-    status: Mapped[str] = mapped_column(String(10))  # posting | posted | skipped
+    status: Mapped[str] = mapped_column(String(10))  # posted (owed) | skipped | posting (legacy)
     scheduled_for: Mapped[datetime]
     channel_id: Mapped[int | None]
-    message_id: Mapped[int | None]
+    message_id: Mapped[int | None]  # set by versions before owed actions; now the owed action's result
     note: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime]
 

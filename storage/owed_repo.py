@@ -15,7 +15,7 @@ from storage.repositories import insert_ignoring_duplicates
 PENDING, DONE, REFUSED = "pending", "done", "refused"
 #: Within one channel, messages go out before the thread's look changes (a close note before the
 #: archive that would otherwise be undone by posting it).
-KIND_ORDER = {"send": 0, "appearance": 1}
+KIND_ORDER = {"send": 0, "appearance": 1, "edit": 1}
 
 
 class OwedRepo:
@@ -23,27 +23,49 @@ class OwedRepo:
         self.session = session
 
     async def add_once(
-        self, key: str, guild_id: int, channel_id: int, kind: str, payload: dict[str, Any], now: datetime
+        self,
+        key: str,
+        guild_id: int,
+        channel_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        created_at: datetime | None = None,
     ) -> bool:
-        """Owe a one-off action; a key owed before (an event delivered twice) changes nothing."""
-        return await insert_ignoring_duplicates(
-            self.session, OwedAction, _new(key, guild_id, channel_id, kind, payload, now)
-        )
+        """Owe a one-off action; a key owed before (an event delivered twice) changes nothing.
+
+        ``created_at``: it may have been carried out since then already (look before doing it).
+        """
+        values = _new(key, guild_id, channel_id, kind, payload, now)
+        if created_at is not None:
+            values["created_at"], values["uncertain"] = created_at, True
+        return await insert_ignoring_duplicates(self.session, OwedAction, values)
 
     async def add_desired(
-        self, key: str, guild_id: int, channel_id: int, kind: str, flags: dict[str, Any], now: datetime
+        self,
+        key: str,
+        guild_id: int,
+        channel_id: int,
+        kind: str,
+        flags: dict[str, Any],
+        now: datetime,
+        *,
+        fixed: dict[str, Any] | None = None,
     ) -> None:
-        """Owe a desired-state action: pending again (one row per key), its flags merged in.
+        """Owe a desired-state action: pending again (one row per key), its flags merged in, and
+        ``fixed`` (what it is about, the same each time) kept as given.
 
         The row is held for the transaction, so two changes owing it at once both count.
         """
         row = await self.session.get(OwedAction, key, with_for_update=True, populate_existing=True)
         if row is None:
-            if await self.add_once(key, guild_id, channel_id, kind, flags, now):
+            if await self.add_once(key, guild_id, channel_id, kind, {**(fixed or {}), **flags}, now):
                 return
             row = await self.session.get(OwedAction, key, with_for_update=True, populate_existing=True)
             assert row is not None
         merged = dict(row.payload or {})
+        merged.update(fixed or {})
         merged.update({name: True for name, on in flags.items() if on})
         row.payload = merged
         row.status, row.attempts, row.version = PENDING, 0, row.version + 1

@@ -264,6 +264,12 @@ class SolutionRepo:
         await self.session.execute(delete(Solution).where(Solution.thread_id == thread_id))
 
 
+#: A weekly post's status: owed to Discord (in the claim's transaction), or skipped.
+POSTED, SKIPPED = "posted", "skipped"
+#: Claimed by a version of Unstuck from before owed actions, and perhaps sent (owed at the next sweep).
+LEGACY_POSTING = "posting"
+
+
 class WeeklyPostRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -275,15 +281,19 @@ class WeeklyPostRepo:
     async def get(self, guild_id: int, week: str, kind: str) -> WeeklyPost | None:
         return await self.session.get(WeeklyPost, (guild_id, week, kind), populate_existing=True)
 
-    async def finish(
-        self, guild_id: int, week: str, kind: str, message_id: int | None, now: datetime
-    ) -> None:
-        await self.session.execute(
+    async def settle_legacy(
+        self, guild_id: int, week: str, kind: str, status: str, note: str, now: datetime
+    ) -> bool:
+        """A post an older version left ``posting`` is owed (or skipped) now; False when another
+        run did it first."""
+        outcome = await self.session.execute(
             update(WeeklyPost)
-            .where(WeeklyPost.guild_id == guild_id, WeeklyPost.week == week, WeeklyPost.kind == kind)
-            .values(status="posted", message_id=message_id, updated_at=now)
+            .where(
+                WeeklyPost.guild_id == guild_id,
+                WeeklyPost.week == week,
+                WeeklyPost.kind == kind,
+                WeeklyPost.status == LEGACY_POSTING,
+            )
+            .values(status=status, note=note, updated_at=now)
         )
-
-    async def unfinished(self, guild_ids: ColumnElement[bool]) -> Sequence[WeeklyPost]:
-        rows = await self.session.scalars(select(WeeklyPost).where(WeeklyPost.status == "posting", guild_ids))
-        return rows.all()
+        return bool(outcome.rowcount)  # type: ignore[attr-defined]

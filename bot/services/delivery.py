@@ -13,6 +13,9 @@ What can happen to an attempt, as the delivery port reports it:
 - :class:`Unavailable` (5xx, a reset connection) or a timeout: due again after an exponential
   backoff with jitter. When the outcome is unknown (a timeout, a reset), or the action is older
   than Discord's nonce memory, a send first looks whether its message went out after all.
+
+An owed ``edit`` is rendered by the editor its cog registered (:attr:`DeliveryWorker.editors`) from
+the database at delivery time, so it shows the latest state however changes and retries interleave.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.sharding import ShardScope
-from bot.services.owed import APPEARANCE, OwedActions, OwedMessage, message_from_payload
+from bot.services.owed import APPEARANCE, EDIT, SEND, OwedActions, OwedMessage, message_from_payload
 from bot.services.port_errors import Refused, RetryAfter, Unavailable
 from bot.services.server_config import ServerConfig, ServerConfigService
 from storage.engine import Database
@@ -52,6 +55,11 @@ def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> float
     half of it random so that many actions failed together do not come back together."""
     delay = min(LONGEST_WAIT, FIRST_RETRY * 2**attempts)
     return delay / 2 + delay / 2 * jitter()
+
+
+#: Brings one posted message in line with the database (channel id, the owed edit's payload); raises
+#: Refused, RetryAfter or Unavailable like the port. Registered by the cog that renders such messages.
+Editor = Callable[[int, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,8 @@ class DeliveryWorker:
         self._rescan = False
         self._channels: dict[int, asyncio.Task[None]] = {}
         self._channel_again: set[int] = set()
+        # What renders an owed edit, by its ``what`` ("digest": the escalation cog's).
+        self.editors: dict[str, Editor] = {}
         owed.committed.append(self.wake)
 
     # ---- scheduling --------------------------------------------------------------------------
@@ -178,14 +188,14 @@ class DeliveryWorker:
                     pending = await OwedRepo(session).pending_in(channel_id)
                 for action in pending:
                     # A message waiting for its retry holds back the channel's later ones, so they
-                    # keep their order; a thread's look holds back nothing.
+                    # keep their order; a thread's look or an edit holds back nothing.
                     waits = action.next_attempt_at > self.clock.now()
                     port = self.port
                     if port is None:
                         return  # stopping: what is left stays owed
                     if not waits:
                         waits = not await self._deliver(port, action)
-                    if waits and action.kind != APPEARANCE:
+                    if waits and action.kind == SEND:
                         break
                 if channel_id not in self._channel_again:
                     return
@@ -233,6 +243,8 @@ class DeliveryWorker:
     async def _attempt(self, port: DeliveryPort, action: OwedAction) -> int | None:
         if action.kind == APPEARANCE:
             return await self._show(port, action)
+        if action.kind == EDIT:
+            return await self._edit(action)
         message = message_from_payload(action.key, action.channel_id, action.payload)
         if action.uncertain or self.clock.now() - action.created_at > NONCE_MEMORY:
             found = await port.find_sent(message, action.created_at)
@@ -264,6 +276,13 @@ class DeliveryWorker:
                 await OwedRepo(session).note_shown(action.key, action.version, note_id)
         await port.show_look(look)
         return note_id
+
+    async def _edit(self, action: OwedAction) -> int | None:
+        editor = self.editors.get(action.payload.get("what", ""))
+        if editor is None:
+            raise Unavailable(f"nothing renders {action.payload.get('what')!r} messages yet")
+        await editor(action.channel_id, action.payload)
+        return action.payload.get("message_id")
 
     def _backoff(self, attempts: int) -> float:
         return backoff(attempts, self.jitter)

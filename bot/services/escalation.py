@@ -35,6 +35,7 @@ from bot.services.errors import NotAllowed, NotFound, UserFacingError
 from bot.services.escalation_digests import DigestSweep, EscalationPort
 from bot.services.escalation_queue import EscalationQueue
 from bot.services.help_threads import NewThread
+from bot.services.owed import OwedActions
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.tracked import held_thread
 from storage.engine import Database
@@ -60,10 +61,13 @@ class EscalateResult:
     problem: str | None
 
 
+DIGEST_EDIT = "digest"  # what an owed edit of a digest message is (its editor is the escalation cog's)
+
+
 @dataclass(frozen=True)
 class ClaimResult:
     thread_id: int
-    digest_messages: list[tuple[int, int]]  # (digest id, message id) listing the thread
+    digest_messages: list[tuple[int, int]]  # (digest id, message id) listing the thread: owed edits
 
 
 def _refusal_text(
@@ -111,10 +115,20 @@ def _cooldown_text(last: tuple[int, datetime], allowed_at: datetime, now: dateti
 
 
 class EscalationService:
-    def __init__(self, db: Database, clock: Clock, configs: ServerConfigService, scope: ShardScope) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        configs: ServerConfigService,
+        scope: ShardScope,
+        owed: OwedActions | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.configs = configs
+        # Where a claim owes the edits of the digests that list it (without a delivery worker, as in
+        # some tests, they stay owed in the database).
+        self.owed = owed or OwedActions(clock)
         self.digests = DigestSweep(db, clock, configs, scope)
         self.queue = EscalationQueue(db, clock, configs, self.digests)
         self._tiers_seen: dict[int, list[TierRule]] = {}
@@ -233,7 +247,12 @@ class EscalationService:
         return EscalateResult(target.channel_id, release, release > due, None)
 
     async def claim(self, guild_id: int, thread_id: int, actor: Actor) -> ClaimResult:
-        """A helper takes a question from a digest: it leaves the queue and the digests say who."""
+        """A helper takes a question from a digest: it leaves the queue and the digests say who.
+
+        The claim owes an edit of every digest message listing the thread, in its transaction: the
+        delivery worker renders each from the database when it delivers, and retries it until
+        Discord takes it, so the digests show the claim even if Discord failed the first edit.
+        """
         config = await self.configs.get(guild_id)
         if not can_claim(actor, config.roles):
             raise NotAllowed("Only helpers and staff can claim questions from the digest.")
@@ -250,4 +269,8 @@ class EscalationService:
                 raise UserFacingError(f"<@{claimer}> already claimed this question.")
             await repo.cancel_thread(thread_id, now)
             messages = await repo.digest_messages_of(thread_id)
+            for digest_id, channel_id, message_id in messages:
+                await self.owed.edit(
+                    session, guild_id, channel_id, message_id, DIGEST_EDIT, digest_id=digest_id
+                )
         return ClaimResult(thread_id, [(digest_id, message_id) for digest_id, _, message_id in messages])

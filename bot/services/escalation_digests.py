@@ -106,10 +106,6 @@ class EscalationPort(Protocol):
         Raises ``TimeoutError`` when Discord did not answer in time (the digest stays owed)."""
         ...
 
-    async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
-        """Edit a posted digest message to show its current claims."""
-        ...
-
 
 class DigestSweep:
     """Delivers due escalations as digests; safe to run twice, late, or in several processes."""

@@ -5,19 +5,24 @@ owes it, so the two exist together or not at all, even across a crash. The deliv
 (:mod:`bot.services.delivery`) is woken when that transaction commits and delivers it while the bot
 runs, retrying with backoff until Discord accepts it or refuses it for good.
 
-Two kinds of action:
+Three kinds of action:
 
 - ``send``: a message, rendered when owed (:class:`OwedMessage`). Its key is unique per reason to
   post and is the Discord nonce, so a resend shortly after an unknown outcome returns the first one.
 - ``appearance``: a thread's look (tags or ✅ name, "Solved" note, archived) brought in line with the
   database. One row per thread, owed again on each change: the worker reads what to show from the
   database when it delivers, so five quick changes cost one edit.
+- ``edit``: a message the bot posted before brought in line with the database (an escalation
+  digest after a claim). One row per message, owed again on each change; the editor registered
+  for its ``what`` (:attr:`bot.services.delivery.DeliveryWorker.editors`) renders it from the
+  database when it delivers, so when two changes race the last one is what Discord shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -26,8 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from storage.owed_repo import OwedRepo
 
-SEND, APPEARANCE = "send", "appearance"
+SEND, APPEARANCE, EDIT = "send", "appearance", "edit"
 APPEARANCE_PREFIX = "a"  # + thread id: the key of a thread's appearance
+EDIT_PREFIX = "e"  # + message id: the key of an owed edit of that message
 _WAKE_HOOKED = "unstuck.owed.wake"
 
 
@@ -103,11 +109,43 @@ class OwedActions:
         # Called after a transaction that owed something committed (the worker's wake-up).
         self.committed: list[Callable[[], None]] = []
 
-    async def message(self, session: AsyncSession, guild_id: int, message: OwedMessage) -> None:
-        """Owe ``message`` as part of the caller's transaction (the same key twice posts once)."""
+    async def message(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        message: OwedMessage,
+        *,
+        maybe_sent_since: datetime | None = None,
+    ) -> None:
+        """Owe ``message`` as part of the caller's transaction (the same key twice posts once).
+
+        ``maybe_sent_since``: an older version of the bot may have posted it since then (a claim it
+        made before an upgrade): the worker looks in the channel before it sends.
+        """
         now = self.clock.now()
         await OwedRepo(session).add_once(
-            message.key, guild_id, message.channel_id, SEND, message.payload(), now
+            message.key,
+            guild_id,
+            message.channel_id,
+            SEND,
+            message.payload(),
+            now,
+            created_at=maybe_sent_since,
+        )
+        self._wake_on_commit(session)
+
+    async def edit(
+        self, session: AsyncSession, guild_id: int, channel_id: int, message_id: int, what: str, **about: int
+    ) -> None:
+        """Owe an edit of the bot's message ``message_id`` to show what the database says now.
+
+        ``what`` names the editor that renders it when delivered (``"digest"``), ``about`` what it
+        needs to find its state (a digest id). Owed again while pending, it is delivered once, with
+        the state of its delivery; owed again during a delivery, it is delivered again after.
+        """
+        fixed = {"what": what, "message_id": message_id, **about}
+        await OwedRepo(session).add_desired(
+            edit_key(message_id), guild_id, channel_id, EDIT, {}, self.clock.now(), fixed=fixed
         )
         self._wake_on_commit(session)
 
@@ -149,3 +187,7 @@ class OwedActions:
 
 def appearance_key(thread_id: int) -> str:
     return f"{APPEARANCE_PREFIX}{thread_id}"
+
+
+def edit_key(message_id: int) -> str:
+    return f"{EDIT_PREFIX}{message_id}"

@@ -1,8 +1,8 @@
 """Help-channel health: `/stats` for a period, and the optional weekly health report for maintainers.
 
 The weekly report rides on :class:`WeeklyPostService` with its own kind (``"health"``): the same
-(server, week, kind) claim makes it exactly once, at the leaderboard's weekday and time, and it
-goes to the escalation (maintainers') channel.
+(server, week, kind) claim makes it exactly once, at the leaderboard's weekday and time, owed in the
+claim's transaction and delivered by the delivery worker to the escalation (maintainers') channel.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bot.domain.permissions import Actor, is_staff
 from bot.domain.stats import HealthStats, Period, ThreadFacts, health
 from bot.domain.windows import Span, WeeklySlot
 from bot.services.errors import NotAllowed
+from bot.services.owed import OwedMessage
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.weekly_posts import WeeklyPostService
 from storage.engine import Database
@@ -33,11 +34,13 @@ class HealthReportView:
     channel_id: int
     span: Span
     stats: HealthStats
-    nonce: str
+    nonce: str  # the owed message's key
 
 
 class HealthReportPort(Protocol):
-    async def post_health_report(self, view: HealthReportView) -> int | None: ...
+    def health_report(self, view: HealthReportView) -> OwedMessage:
+        """The report rendered as an owed message, keyed ``view.nonce``, to ``view.channel_id``."""
+        ...
 
 
 class StatsService:
@@ -81,7 +84,7 @@ class StatsService:
         return health(facts, escalated)
 
     async def sweep_health_reports(self, port: HealthReportPort, only_guild: int | None = None) -> int:
-        """Post every weekly health report that is due (servers with ``leaderboard.health_report``)."""
+        """Owe every weekly health report that is due (servers with ``leaderboard.health_report``)."""
 
         def wanted(config: ServerConfig) -> bool:
             return config.settings.leaderboard.health_report and bool(config.escalation_channel_id)
@@ -92,15 +95,11 @@ class StatsService:
         return await self.weekly.sweep_guilds(Guild.escalation_channel_id, wanted, post, only_guild)
 
     async def _report(self, port: HealthReportPort, config: ServerConfig, since: datetime) -> int:
-        async def decide(slot: WeeklySlot) -> tuple[str, str]:
-            return "posting", ""
-
-        async def send(slot: WeeklySlot, nonce: str) -> int | None:
+        async def prepare(slot: WeeklySlot, nonce: str) -> OwedMessage | str:
             stats = await self.stats(config.guild_id, Period.WEEK, span=slot.span)
-            view = HealthReportView(
-                config.guild_id, config.escalation_channel_id or 0, slot.span, stats, nonce
+            return port.health_report(
+                HealthReportView(config.guild_id, config.escalation_channel_id or 0, slot.span, stats, nonce)
             )
-            return await port.post_health_report(view)
 
         channel_id = config.escalation_channel_id or 0
-        return await self.weekly.post_once(config, HEALTH_KIND, channel_id, since, decide, send)
+        return await self.weekly.post_once(config, HEALTH_KIND, channel_id, since, prepare)

@@ -1,7 +1,8 @@
 """What the bot owes Discord reaches it while the bot keeps running, whatever Discord answers first.
 
 Discord fails on purpose here (the emulator's fault API, ``emu.faults``): 503s, a long 429 on a
-thread rename, a connection lost after Discord acted, a thread deleted before its note went out.
+thread rename, a connection lost after Discord acted, a thread deleted before its note went out, a
+digest edit after a claim.
 The bot is never restarted; the scheduler's tick (``run_sweeps`` after the test clock moved) is
 what retries.
 """
@@ -10,16 +11,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.services.owed import appearance_key
+from bot.services.owed import appearance_key, edit_key
 from storage.owed_repo import OwedRepo
 from tests.e2e.conftest import World
 from tests.e2e.harness import handlers_finished
-from tests.e2e.test_escalation import ask, digests, listed, set_escalation_channel
+from tests.e2e.test_escalation import ask, confirmed, digests, listed, set_escalation_channel
 from tests.e2e.test_help_threads import WELCOME
 from tests.e2e.test_solutions import answer, solved_notes, text_thread
 
 MESSAGES = "POST /channels/{channel_id}/messages"
 CHANNEL_EDIT = "PATCH /channels/{channel_id}"
+MESSAGE_EDIT = "PATCH /channels/{channel_id}/messages/{message_id}"
+ORIGINAL_EDIT = "PATCH /webhooks/{application_id}/{token}/messages/{message_id}"
 
 
 def welcomes(w: World, thread_id: int) -> list[dict]:
@@ -131,3 +134,33 @@ async def test_an_escalation_digest_discord_failed_goes_out_at_a_later_tick_once
     assert str(thread_id) in listed(digests(world)[0])
     await tick(world, 3600)
     assert len(digests(world)) == 1
+
+
+async def test_claims_whose_digest_edits_discord_failed_show_on_the_digest_without_a_restart(
+    world: World,
+) -> None:
+    await set_escalation_channel(world)
+    first = await ask(world, "segfault in my C extension")
+    second = await ask(world, "numpy import error")
+    world.clock.advance(timedelta(hours=4))
+    await world.bot.run_sweeps()
+    [digest] = digests(world)
+    digest_id = int(digest["id"])
+    # Every edit of the digest fails, whether through the channel or through the click's webhook.
+    for route in (MESSAGE_EDIT, ORIGINAL_EDIT):
+        world.emu.faults.fail(route, times=2)
+    for helper, thread in ((world.c.helen, first), (world.c.sam, second)):
+        reply = await world.emu.user_clicks_button(
+            helper, world.c.escalations, digest_id, f"esc:claim:{thread}"
+        )
+        await world.emu.wait_for(lambda r=reply: confirmed(r), what="the claim confirmation")
+    await world.bot.services.delivery.deliver_due()  # the attempts under way are through
+    shown = listed(world.emu.message(world.c.escalations, digest_id))
+    assert "Claimed by" not in shown  # Discord answered 503: the edit is owed, the bot runs on
+    for _ in range(3):
+        await tick(world, 60)
+    shown = listed(world.emu.message(world.c.escalations, digest_id))
+    # Both claims, though the second was owed while the first edit was failing: the last state wins.
+    assert f"Claimed by <@{world.c.helen}>" in shown and f"Claimed by <@{world.c.sam}>" in shown
+    assert world.emu.faults.injected["server_error"] == 2
+    assert await status_of(world, edit_key(digest_id)) == ("done", None)

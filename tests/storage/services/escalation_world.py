@@ -60,9 +60,6 @@ class FakeEscalationPort:
             raise ConnectionError("the process died after sending")
         return self.by_nonce[part.nonce]
 
-    async def refresh_digest_message(self, view: DigestView, part: DigestPart, message_id: int) -> None:
-        return None
-
     def threads(self) -> list[int]:
         return [thread for *_, threads in self.sent for thread in threads]
 
