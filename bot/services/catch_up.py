@@ -136,9 +136,9 @@ class CatchUpService:
 
     @property
     def left_over(self) -> set[int]:
-        """Servers with events the database kept refusing, or whose catch-up it refused: a
-        catch-up (the timed job's) reads them back."""
-        return self.intake.lanes.parked_guilds() | self._unfinished
+        """Servers with events the database kept refusing, or whose catch-up (or reaction sweep) it
+        or Discord cut short: a catch-up (the timed job's) reads them back."""
+        return self.intake.lanes.parked_guilds() | self._unfinished | self.reactions.unfinished
 
     async def _once_or_later(self, guild_id: int, reader: HistoryPort) -> None:
         try:

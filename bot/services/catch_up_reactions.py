@@ -73,6 +73,7 @@ class ReactionCatchUp:
         self.intake = intake
         self._sweeps: dict[int, asyncio.Task[None]] = {}
         self._next: dict[int, tuple[ReactionReader, list[ThreadInfo]]] = {}
+        self.unfinished: set[int] = set()  # a sweep Discord cut short: the timed catch-up runs again
 
     def emoji(self, config: ServerConfig) -> str | None:
         """The emoji to look for, or ``None`` when reactions mean nothing (no solutions cog)."""
@@ -157,12 +158,14 @@ class ReactionCatchUp:
             while job is not None:
                 await self._sweep_once(guild_id, *job)
                 job = self._next.pop(guild_id, None)
+            self.unfinished.discard(guild_id)
         except Exception as error:
+            self.unfinished.add(guild_id)
             if not passes_by_itself(error):
                 log.exception("guild %s: comparing reactions after downtime failed", guild_id)
             else:
                 log.warning(
-                    "guild %s: comparing reactions stopped (%s); the next catch-up does", guild_id, error
+                    "guild %s: comparing reactions stopped (%s); the timed catch-up goes again", guild_id, error
                 )
         finally:
             self._sweeps.pop(guild_id, None)

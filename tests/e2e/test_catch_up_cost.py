@@ -12,6 +12,7 @@ from bot.domain.lifecycle import ThreadState
 from tests.e2e.conftest import World
 from tests.e2e.harness import eventually
 from tests.e2e.test_help_threads import WELCOME, archived_flag, forum_question, thread_state, welcome_count
+from tests.e2e.test_solutions import CHECK, answer, forum_thread, solved_with
 
 UNCHANGED = 30
 #: Requests the catch-up of three changed threads may cost, log-in included: a fixed few, whatever
@@ -144,4 +145,25 @@ async def test_a_long_rate_limit_leaves_the_rest_to_a_later_catch_up(world: Worl
     assert not (await world.bot.services.threads.get(archived)).archived_on_discord  # type: ignore[union-attr]
     await world.bot.run_sweeps()  # the timed catch-up of left-over servers
     await archived_flag(world, archived, True)
+    assert world.bot.services.catch_up.left_over == set()
+
+
+async def test_a_check_on_an_unchanged_thread_counts_even_when_discord_cuts_the_sweep_short(
+    world: World,
+) -> None:
+    """A ✅ changes no message id, so only the paced comparison after the catch-up finds it; when
+    Discord rate-limits that for long, the timed catch-up of left-over servers finds it later."""
+    thread_id = await forum_thread(world)
+    reply = await answer(world, thread_id, world.c.helen)
+    await world.stop()
+    await world.emu.user_reacts(world.c.alice, thread_id, reply, CHECK)
+    world.emu.faults.rate_limit(
+        "GET /channels/{channel_id}/messages", retry_after=120, channel_id=thread_id, times=1
+    )
+    await world.start()
+    assert await world.bot.services.solutions.get(thread_id) is None
+    assert world.bot.services.catch_up.left_over == {world.c.guild}
+    await world.bot.run_sweeps()  # the timed catch-up of left-over servers
+    await world.bot.services.catch_up.reactions.settled()
+    await solved_with(world, thread_id, reply)
     assert world.bot.services.catch_up.left_over == set()
