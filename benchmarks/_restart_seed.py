@@ -6,8 +6,8 @@ database, and what changes while the bot is down.
   them; the similar-thread index loads them all). Bulk-loaded: one ``executemany`` of plain tuples
   on SQLite, ``COPY`` on PostgreSQL.
 - **Active threads** (``active``, both sides): forum posts made through the emulator, 70% with a
-  helper's reply; the database has them tracked and seen up to their newest message, as a bot that
-  was running would.
+  helper's reply; the database has them tracked and seen up to their newest message, and the
+  unanswered ones escalated, as a bot that was running would.
 - **Changes while down** (``changed``): 60% replies in active threads, 20% active threads archived
   by a moderator, 20% new questions (forum posts, and one in the help text channel).
 
@@ -28,7 +28,7 @@ from sqlalchemy import text
 from bot.domain.snowflakes import snowflake_at
 from emulator import Emulator
 from storage.engine import Database
-from storage.models import Guild, HelpChannel, HelpThread, Solution
+from storage.models import EscalationDelivery, Guild, HelpChannel, HelpThread, Solution
 
 REPLIED_SHARE = 0.7  # active threads that already have a helper's answer
 CHUNK = 20_000
@@ -145,6 +145,7 @@ THREAD_COLUMNS = (
     "last_activity_at", "answered_at", "first_responder_id", "solved_at", "last_seen_message_id",
     "starter_deleted", "deleted", "origin", "archived_on_discord", "dormant_due_at",
 )  # fmt: skip
+ESCALATION_COLUMNS = ("thread_id", "tier", "guild_id", "due_at", "status", "updated_at")
 SOLUTION_COLUMNS = (
     "thread_id", "guild_id", "message_id", "author_id", "marked_by_id", "via", "emoji", "answer", "marked_at",
 )  # fmt: skip
@@ -173,6 +174,10 @@ async def fill_database(
     threads += active_rows(world, now)
     await bulk_insert(db, HelpThread.__tablename__, THREAD_COLUMNS, threads)
     await bulk_insert(db, Solution.__tablename__, SOLUTION_COLUMNS, solutions)
+    # Unanswered threads were escalated while the bot ran (else start-up schedules them afresh).
+    open_threads = [t for t in world.active if world.last_message[t] == t]
+    escalated = [(t, 0, world.guild, now, "sent", now) for t in open_threads]
+    await bulk_insert(db, EscalationDelivery.__tablename__, ESCALATION_COLUMNS, escalated)
     await analyze(db)
 
 

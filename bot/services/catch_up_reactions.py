@@ -100,8 +100,9 @@ class ReactionCatchUp:
                 # looks just like this, so it is treated like one, as it is live: the solution
                 # stays. (Its marker taking back the only ✅ looks the same; `/unsolve` remains.)
                 await self.solutions.reactions_cleared(thread_id, message_id, emoji)
-        thread = await self.threads.get(thread_id)
-        for message_id, user_id in sorted(shown - seen):
+        added = sorted(shown - seen)
+        thread = await self.threads.get(thread_id) if added else None
+        for message_id, user_id in added:
             actor = await reader.reactor(user_id)
             if actor is None or thread is None:
                 continue
@@ -165,7 +166,9 @@ class ReactionCatchUp:
                 log.exception("guild %s: comparing reactions after downtime failed", guild_id)
             else:
                 log.warning(
-                    "guild %s: comparing reactions stopped (%s); the timed catch-up goes again", guild_id, error
+                    "guild %s: comparing reactions stopped (%s); the timed catch-up goes again",
+                    guild_id,
+                    error,
                 )
         finally:
             self._sweeps.pop(guild_id, None)
