@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL_HISTORY = 500  # questions a help text channel may have received while the bot was away
 REACTION_HISTORY = 100  # latest messages of a thread compared for solved-emoji reactions (one request)
+#: Recently archived threads of a channel looked through for the tracked ones archived meanwhile (a
+#: request per hundred); any still missing is looked up alone (a request each).
+ARCHIVED_LOOKBACK = 500
 LEFT_OVER_SECONDS = 60  # how often servers with events the database refused are caught up
 
 
@@ -86,7 +89,7 @@ class GuildHistory:
             return found
         try:
             with passing_failures(f"listing the archived threads of help channel {channel_id}"):
-                async for thread in channel.archived_threads(limit=None):
+                async for thread in channel.archived_threads(limit=ARCHIVED_LOOKBACK):
                     if thread.archive_timestamp < since:
                         break
                     if thread.id in wanted:

@@ -79,7 +79,7 @@ class HistoryPort(ReactionReader, Protocol):
         self, channel_id: int, since: datetime, wanted: set[int]
     ) -> dict[int, ThreadInfo]:
         """Threads of a channel archived at ``since`` or later, newest archive first, read only until
-        every thread of ``wanted`` is found."""
+        every thread of ``wanted`` is found (or a few pages: those missing are looked up alone)."""
         ...
 
     async def read_channel(self, channel_id: int, after: int, take: Take) -> None:
