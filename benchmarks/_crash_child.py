@@ -19,6 +19,11 @@ know when everything sent so far has been handled:
   ``indexed T S`` once the similar-thread index is built (``S`` seconds), ``reconciled T`` once
   start-up caught up (before ``ready``, which also waits for the paced comparison of reactions in
   unchanged threads), ``T`` from ``perf_counter``.
+
+The load benchmark runs it with ``--live-clock`` (a sped-up clock, see ``benchmarks._load_probe``)
+and ``--report-events``, and sends ``clock N`` (read the moved clock again; ``clocked N``) and
+``tick N`` (one tick of timed work while events keep coming, no waiting for idle; ``ticked N S``
+with the seconds it took).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import discord.http
 import yarl
 
 from benchmarks._chaos_faults import refuse_sqlite_writes
+from benchmarks._load_probe import SpedUpClock, report_events, watch_write_turns
 from bot.app import HANDLER_TASKS, UnstuckBot
 from bot.config import load_settings
 from bot.services.similar import SimilarService
@@ -114,6 +120,19 @@ async def serve_commands(bot: UnstuckBot) -> None:
                 continue
             await idle()
             say(f"ran {number}")
+        elif command == "tick":
+            started = time.perf_counter()
+            try:
+                await bot.run_sweeps()
+            except Exception as error:
+                logging.getLogger(__name__).exception("tick failed")
+                say(f"failed {number} {error!r}")
+                continue
+            say(f"ticked {number} {time.perf_counter() - started}")
+        elif command == "clock":
+            assert isinstance(bot.clock, SpedUpClock)
+            bot.clock.reload()
+            say(f"clocked {number}")
         elif command == "dbdown":
             refuse_sqlite_writes(bot.services.db.engine, float(number))
             say("down")
@@ -140,6 +159,7 @@ async def main(args: argparse.Namespace) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
     level = os.environ.get("UNSTUCK_CHILD_LOG_LEVEL", "WARNING")  # INFO to look into a divergence
     env = {"UNSTUCK_DATABASE__URL": args.database, "UNSTUCK_LOGGING__LEVEL": level}
+    env |= dict(setting.split("=", 1) for setting in args.env)
     if args.shard_count:
         env |= {
             "UNSTUCK_SHARDING__SHARD_COUNT": str(args.shard_count),
@@ -147,7 +167,7 @@ async def main(args: argparse.Namespace) -> None:
         }
     bot = UnstuckBot(
         load_settings(None, env=env),
-        clock=FileClock(Path(args.clock)),
+        clock=SpedUpClock(Path(args.clock)) if args.live_clock else FileClock(Path(args.clock)),
         start_scheduler=False,
         guild_ready_timeout=0.1,
     )
@@ -174,6 +194,10 @@ async def main(args: argparse.Namespace) -> None:
         say(f"reconciled {time.perf_counter()}")
     if args.report_commits:
         report_commits(bot)
+    if args.report_events:
+        report_events(bot, say)
+    if os.environ.get("UNSTUCK_LOAD_WRITE_TURNS"):  # profiling the load benchmark's bot
+        watch_write_turns(bot)
     # The paced comparison of reactions in unchanged threads too: the parent's next event comes
     # after everything the restart owes, as in an undisturbed run.
     await bot.services.catch_up.reactions.settled()
@@ -210,6 +234,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shard-ids", default="")
     parser.add_argument("--report-commits", action="store_true")
     parser.add_argument("--report-startup", action="store_true")
+    parser.add_argument("--report-events", action="store_true")
+    parser.add_argument("--live-clock", action="store_true", help="the clock file holds a sped-up clock")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE settings, repeat for several")
     return parser.parse_args(argv)
 
 

@@ -29,7 +29,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,7 +40,8 @@ from sqlalchemy import delete, insert, text, update
 
 from benchmarks._ledger import fresh_postgres, fresh_sqlite
 from bot.clock import FakeClock
-from bot.config import GuildSettings
+from bot.config import GuildSettings, HelpSettings
+from bot.domain.channel_access import GuildAccess
 from bot.domain.escalation import TierTarget, split_messages
 from bot.domain.lifecycle import ThreadState
 from bot.domain.sharding import ShardScope
@@ -190,6 +191,9 @@ class FakeDiscord:
         self.messages += 1
         return 1_000_000 + self.messages
 
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
+        return None  # not asked by a sweep: only `/escalations` and claims are
+
 
 def render(view: DigestView, part: DigestPart) -> None:
     digest_content(view, part)
@@ -225,11 +229,15 @@ async def build_digests(db: Database, due: list[DueDelivery]) -> int:
                 threads[t].created_at,
                 NOW - threads[t].created_at,
                 None,
+                threads[t].state,
+                threads[t].kind,
             )
             for t in ids
         ]
         chunks = split_messages(entries)
-        view = DigestView(0, guild_id, tier, TIERS[tier], guild_id + 2, (guild_id + 3,), NOW, [], [])
+        view = DigestView(
+            0, guild_id, tier, TIERS[tier], guild_id + 2, (guild_id + 3,), NOW, [], [], HelpSettings()
+        )
         for index, chunk in enumerate(chunks):
             render(view, DigestPart(index, len(chunks), f"esc0p{index}", chunk))
             messages += 1

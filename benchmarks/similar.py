@@ -36,7 +36,7 @@ from bot.domain.matching import (
     SimilarityIndex,
     SolvedThreadDoc,
 )
-from bot.domain.similarity_scoring import FULL_MODEL, TITLES_MODEL, Model
+from bot.domain.similarity_scoring import FULL_MODEL, FULL_SHOW_MODEL, TITLES_MODEL, TITLES_SHOW_MODEL, Model
 
 PUBLISHED_IR_MAP = {"dev": 71.35, "test2016": 74.75, "test2017": 41.85}
 STRETCH_MAP = {"test2016": 76.70, "test2017": 47.22}
@@ -84,15 +84,15 @@ def quality(data: sem.Dataset) -> dict[str, Any]:
     return {
         "systems": systems,
         "thresholds": {
-            **thresholds(data, table_full, FULL_MODEL, ""),
-            **thresholds(data, table_titles, TITLES_MODEL, "titles:"),
+            **thresholds(data, table_full, FULL_MODEL, FULL_SHOW_MODEL, ""),
+            **thresholds(data, table_titles, TITLES_MODEL, TITLES_SHOW_MODEL, "titles:"),
         },
         "retrieval": retrieval(data),
     }
 
 
 def thresholds(
-    data: sem.Dataset, table: rr.FeatureTable, model: Model, prefix: str
+    data: sem.Dataset, table: rr.FeatureTable, model: Model, show: Model, prefix: str
 ) -> dict[str, list[dict[str, float]]]:
     """Dev-set (and train, for a bigger sample) precision of "score >= t" over the labelled pairs,
     and of the top-1 suggestion per query when it clears t (the bot's first suggestion)."""
@@ -104,7 +104,10 @@ def thresholds(
         for split in split_names:
             for q in data.splits[split]:
                 n_queries += 1
-                scored = [(model.score(table[(q.query_id, c)]), c in q.relevant) for c in q.candidates]
+                ranks = [model.score(table[(q.query_id, c)]) for c in q.candidates]
+                best = max(range(len(ranks)), key=ranks.__getitem__)
+                p = show.score(table[(q.query_id, q.candidates[best])]) / ranks[best]
+                scored = [(p * r, c in q.relevant) for r, c in zip(ranks, q.candidates, strict=True)]
                 pairs.extend(scored)
                 tops.append(max(scored, key=lambda t: t[0]))
         rows: list[dict[str, float]] = []

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -33,13 +34,14 @@ from bot.services.help_threads import HelpThreadService
 from bot.services.intake import Intake
 from bot.services.owed import OwedActions
 from bot.services.points import PointsService
+from bot.services.port_errors import Unavailable
 from bot.services.server_config import ServerConfigService
 from bot.services.similar import SimilarService
 from bot.services.solutions import SolutionService
 from bot.services.stats import StatsService
 from bot.services.weekly_posts import WeeklyPostService
 from cogs._common import PUBLIC, defer, respond_ephemeral
-from storage.engine import Database, is_sqlite
+from storage.engine import Database, commits_so_far, is_sqlite
 from storage.errors import is_transient
 from storage.migrate import prepare_schema
 
@@ -67,10 +69,15 @@ HANDLER_TASKS = (
 )
 RATE_LIMIT_WAIT = 30.0  # seconds discord.py may wait out a 429 by itself
 INTERNAL_ERROR = "Sorry, something went wrong on our side. It has been logged for the maintainers."
-#: Pauses before running a command again that the database refused for a passing reason: about
-#: half a minute in all, like an event's retries (bot.services.lanes), well within the 15 minutes
-#: Discord gives an acknowledged command to answer.
+#: Pauses before running a command again that failed for a passing reason (the database refused
+#: it, or Discord failed a call before it changed anything): about half a minute in all, like an
+#: event's retries (bot.services.lanes), well within the 15 minutes Discord gives an acknowledged
+#: command to answer.
 COMMAND_RETRY_PAUSES = (0.1, 0.3, 1.0, 2.0, 4.0, 8.0, 15.0)
+#: Where a command run keeps how many transactions its task had committed when it started.
+COMMITS_AT_START = "unstuck.commits_at_start"
+#: Discord failing this time: a 5xx, a lost connection, no answer in time.
+DISCORD_BLIPS = (discord.DiscordServerError, Unavailable, aiohttp.ClientError, ConnectionError, TimeoutError)
 
 
 @dataclass
@@ -142,13 +149,14 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
 
     def __init__(self, client: UnstuckBot, **options: Any) -> None:
         super().__init__(client, **options)
-        self._database_retries: dict[int, int] = {}  # interaction id -> runs the database refused
+        self._retries: dict[int, int] = {}  # interaction id -> runs that failed for a passing reason
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Acknowledge a command before running it: Discord's deadline is 3 s, and a write under load
         or a REST fetch can take longer. Private unless the command's ``extras`` mark it PUBLIC."""
         if interaction.type is not discord.InteractionType.application_command:
             return True  # autocomplete answers with its choices
+        interaction.extras[COMMITS_AT_START] = commits_so_far()
         if interaction.response.is_done():
             return True  # run again after the database refused it (``on_error``): acknowledged already
         command = interaction.command
@@ -164,7 +172,7 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if is_transient(cause) and await self._ran_again(interaction):
+        if _may_run_again(interaction, cause) and await self._ran_again(interaction):
             return
         if isinstance(cause, UserFacingError):
             text = str(cause)
@@ -181,25 +189,36 @@ class UnstuckTree(app_commands.CommandTree["UnstuckBot"]):
         await respond_ephemeral(interaction, text)
 
     async def _ran_again(self, interaction: discord.Interaction) -> bool:
-        """Run a command again that the database refused for a passing reason (a lock held too long,
-        a dropped connection), after a pause; False once the pauses are used up.
+        """Run a command again that failed for a passing reason, after a pause; False once the
+        pauses are used up.
 
-        Its transaction was not committed, so running it again is safe, and it was acknowledged,
-        so the user, who has 15 minutes for the answer, waits out a blip instead of seeing an
-        error. discord.py's own dispatch (``_call``) runs the checks and options again too.
+        What failed was not committed (see :func:`_may_run_again`), so running it again is safe,
+        and it was acknowledged, so the user, who has 15 minutes for the answer, waits out a blip
+        instead of seeing an error. discord.py's own dispatch (``_call``) runs the checks and
+        options again too.
         """
-        attempt = self._database_retries.get(interaction.id, 0)
+        attempt = self._retries.get(interaction.id, 0)
         if attempt >= len(COMMAND_RETRY_PAUSES):
-            self._database_retries.pop(interaction.id, None)
+            self._retries.pop(interaction.id, None)
             return False
-        self._database_retries[interaction.id] = attempt + 1
-        log.warning("the database refused a command (attempt %d); running it again", attempt + 1)
+        self._retries[interaction.id] = attempt + 1
+        log.warning("a command failed for a passing reason (attempt %d); running it again", attempt + 1)
         await asyncio.sleep(COMMAND_RETRY_PAUSES[attempt])
         try:
             await self._call(interaction)
         finally:
-            self._database_retries.pop(interaction.id, None)
+            self._retries.pop(interaction.id, None)
         return True
+
+
+def _may_run_again(interaction: discord.Interaction, cause: BaseException) -> bool:
+    """Whether a failed command may simply run again: the database refused its transaction for a
+    passing reason (so it was not committed), or Discord failed a call (a 5xx on fetching the
+    answer `/solved` names, say) before the command committed anything."""
+    if is_transient(cause):
+        return True
+    changed = commits_so_far() > interaction.extras.get(COMMITS_AT_START, 0)
+    return isinstance(cause, DISCORD_BLIPS) and not changed
 
 
 def intents_for(settings: Settings) -> discord.Intents:

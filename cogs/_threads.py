@@ -66,6 +66,25 @@ def desired_tags(
     return None if {t.id for t in tags} == {t.id for t in current} else tags
 
 
+def shown_tags(
+    forum: discord.ForumChannel | None,
+    current: list[discord.ForumTag],
+    state: ThreadState,
+    settings: HelpSettings,
+) -> list[str]:
+    """The names of the tags a forum post carries once the edits the database owes Discord are done:
+    ``current`` with the Solved and Unanswered tags as ``state`` wants them. What the bot shows
+    about a thread (a digest) says this, not Discord's tags, which lag while an edit waits out a 429.
+
+    With the forum unknown (not in the cache), only the state's own tag can be named.
+    """
+    if forum is None:
+        wanted = {ThreadState.SOLVED: settings.solved_tag, ThreadState.OPEN: settings.unanswered_tag}
+        return [wanted[state]] if state in wanted else []
+    desired = desired_tags(forum, current, state, settings)
+    return [tag.name for tag in (current if desired is None else desired)]
+
+
 def desired_name(name: str, state: ThreadState, prefix: str) -> str:
     """A text-channel thread is named with the ✅ prefix exactly while it is solved."""
     return with_prefix(name, prefix) if state is ThreadState.SOLVED else without_prefix(name, prefix)

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.clock import Clock
 from bot.domain.lifecycle import ThreadState
 from bot.scheduler import Job
-from bot.services.delivery import Refused, ThreadLook
+from bot.services.delivery import Refused, RetryAfter, ThreadLook
 from bot.services.owed import OwedMessage
 from cogs._common import message_view
 from cogs._errors import classified
@@ -34,13 +35,22 @@ RECENT_MESSAGES = 50  # how many messages after an action was owed are searched 
 CLOCK_SKEW = timedelta(seconds=5)  # Discord's clock and ours may differ this much
 #: States in which a help thread rests archived on Discord.
 ARCHIVED_STATES = frozenset({ThreadState.CLOSED, ThreadState.DORMANT})
+#: What Discord limits hardest: 2 edits of a channel's name or tags per 10 minutes per channel.
+LIMITED_EDITS = frozenset({"name", "applied_tags"})
+ANSWERS_KEPT = 1000  # Discord's answers to the bot's latest thread edits, kept to check the gateway's copy
 
 
 class DiscordDelivery:
     """The delivery worker's window on Discord (:class:`bot.services.delivery.DeliveryPort`)."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, clock: Clock) -> None:
         self.client = client
+        self.clock = clock
+        # Threads whose name and tags Discord will not change before a time (a 429 said so): a
+        # look owed again meanwhile waits for it without asking Discord in vain.
+        self._limited_until: dict[int, datetime] = {}
+        # What Discord answered to the bot's last edit of a thread, until the gateway's copy agrees.
+        self._answered: dict[int, discord.Thread] = {}
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self.client.get_channel(channel_id)
@@ -105,9 +115,26 @@ class DiscordDelivery:
         sent = await classified(thread.send(text, view=view, nonce=nonce(SOLVED_NOTE, thread.id)))
         return sent.id
 
+    async def _shown(self, thread_id: int) -> discord.Thread:
+        """The thread as Discord shows it now. The gateway's copy, unless it disagrees with Discord's
+        answer to the bot's own last edit: its THREAD_UPDATE may still be on the way, or someone
+        changed the thread since; then Discord is asked."""
+        thread = await self._thread(thread_id)
+        answered = self._answered.get(thread_id)
+        if answered is None or _look_of(answered) == _look_of(thread):
+            self._answered.pop(thread_id, None)
+            return thread
+        fresh = await classified(self.client.fetch_channel(thread_id))
+        if not isinstance(fresh, discord.Thread):
+            raise Refused("not a thread")
+        if _look_of(fresh) == _look_of(thread):
+            del self._answered[thread_id]
+        return fresh
+
     async def show_look(self, look: ThreadLook) -> None:
-        """Tags or ✅ name, and archived exactly while the thread rests; one edit for all of it."""
-        thread = await self._thread(look.thread.id)
+        """Tags or ✅ name, and archived exactly while the thread rests; one edit for all of it,
+        decided from what Discord shows now, so nothing is sent that Discord shows already."""
+        thread = await self._shown(look.thread.id)
         rests = look.thread.state in ARCHIVED_STATES
         if thread.archived and (rests or not look.unarchive):
             return  # an archived thread is left as it is, unless it came back to life
@@ -124,7 +151,36 @@ class DiscordDelivery:
         if rests != thread.archived:
             changes["archived"] = rests
         if changes:
-            await classified(thread.edit(**changes))  # type: ignore[arg-type]
+            await self._edit(thread, changes)
+
+    async def _edit(self, thread: discord.Thread, changes: dict[str, object]) -> None:
+        """One edit of the thread; a name or tag change waits while Discord's window for it is full."""
+        limited = not LIMITED_EDITS.isdisjoint(changes)
+        now = self.clock.now()
+        until = self._limited_until.get(thread.id)
+        if until is not None and until <= now:
+            del self._limited_until[thread.id]
+        elif limited and until is not None:
+            raise RetryAfter((until - now).total_seconds())
+        try:
+            answer = await classified(thread.edit(**changes))  # type: ignore[arg-type]
+        except RetryAfter as limit:
+            if limited:
+                self._forget_passed(now)
+                self._limited_until[thread.id] = now + timedelta(seconds=limit.seconds)
+            raise
+        self._answered.pop(thread.id, None)
+        self._answered[thread.id] = answer
+        while len(self._answered) > ANSWERS_KEPT:  # the oldest: the gateway caught up with them long ago
+            del self._answered[next(iter(self._answered))]
+
+    def _forget_passed(self, now: datetime) -> None:
+        self._limited_until = {thread: t for thread, t in self._limited_until.items() if t > now}
+
+
+def _look_of(thread: discord.Thread) -> tuple[str, frozenset[int], bool]:
+    """What the bot's edits of a thread change: its name, its tags and whether it is archived."""
+    return (thread.name, frozenset(tag.id for tag in thread.applied_tags), thread.archived)
 
 
 def _fingerprint(content: str | None, embeds: list[dict[str, object]]) -> tuple[str, tuple[str, ...]]:
@@ -137,7 +193,7 @@ class Delivery(commands.Cog):
 
     def __init__(self, bot: UnstuckBot) -> None:
         self.bot = bot
-        self.port = DiscordDelivery(bot)
+        self.port = DiscordDelivery(bot, bot.clock)
 
     async def cog_load(self) -> None:
         worker = self.bot.services.delivery

@@ -14,7 +14,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import UnstuckBot
-from bot.domain.channel_access import shared_with_audience
+from bot.config import HelpSettings
+from bot.domain.channel_access import GuildAccess, shared_with_audience
 from bot.domain.escalation import TierTarget, tier_label, waiting_roles
 from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
@@ -24,7 +25,7 @@ from bot.services.escalation import DIGEST_EDIT, EscalateResult, EscalationServi
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
 from bot.services.port_errors import Refused, Unavailable
-from cogs._access import guild_access
+from cogs._access import guild_access, viewer_of
 from cogs._common import (
     DISCORD_CALL_TIMEOUT,
     PUBLIC,
@@ -35,6 +36,7 @@ from cogs._common import (
     thread_link,
 )
 from cogs._errors import classified
+from cogs._threads import shown_tags
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +180,23 @@ class DiscordEscalationPort:
             return f"Unstuck cannot post in {channel.mention}."
         return None
 
-    def tags(self, view: DigestView, part: DigestPart) -> dict[int, list[str]]:
-        """Forum tags of the listed threads, from the cache (a digest must not fetch 50 threads)."""
+    def embed(self, view: DigestView, part: DigestPart) -> discord.Embed:
+        """One digest message's embed, its tags as the database says (private titles kept out)."""
+        return digest_embed(view, part, self.tags(part, view.help), self.private(view, part))
+
+    def tags(self, part: DigestPart, settings: HelpSettings) -> dict[int, list[str]]:
+        """Forum tags of the listed threads: the Solved and Unanswered tags from each thread's state
+        in the database (Discord's lag while an edit waits out a 429), the others from the cache (a
+        digest must not fetch 50 threads)."""
         tags: dict[int, list[str]] = {}
         for entry in part.entries:
-            thread = self.bot.get_channel(entry.thread_id)
-            if isinstance(thread, discord.Thread):
-                tags[entry.thread_id] = [tag.name for tag in thread.applied_tags]
+            if entry.kind != "forum":
+                continue
+            thread, forum = self.bot.get_channel(entry.thread_id), self.bot.get_channel(entry.channel_id)
+            current = thread.applied_tags if isinstance(thread, discord.Thread) else []
+            tags[entry.thread_id] = shown_tags(
+                forum if isinstance(forum, discord.ForumChannel) else None, current, entry.state, settings
+            )
         return tags
 
     def private(self, view: DigestView, part: DigestPart) -> set[int]:
@@ -198,6 +210,10 @@ class DiscordEscalationPort:
             guild_access(guild, {view.channel_id, *channels}), view.channel_id, channels
         )
         return {entry.thread_id for entry in part.entries if entry.channel_id not in shared}
+
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
+        guild = self.bot.get_guild(guild_id)
+        return None if guild is None else guild_access(guild, channel_ids)
 
     def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
@@ -225,7 +241,7 @@ class DiscordEscalationPort:
                 asyncio.wait_for(
                     channel.send(
                         digest_content(view, part),
-                        embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                        embed=self.embed(view, part),
                         view=digest_buttons(view, part),
                         nonce=part.nonce,
                         allowed_mentions=mentions,
@@ -254,7 +270,7 @@ class DiscordEscalationPort:
         message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
         await classified(
             message.edit(
-                embed=digest_embed(view, part, self.tags(view, part), self.private(view, part)),
+                embed=self.embed(view, part),
                 view=digest_buttons(view, part),
                 allowed_mentions=NO_PINGS,
             )
@@ -279,10 +295,14 @@ def queue_embed(report: QueueReport) -> discord.Embed:
             if tier.target
             else f"⚠️ {tier.problem}"
         )
-        when = f"next {_timestamp(tier.next_fire)}" if tier.next_fire else "nothing scheduled"
+        # The times of questions the reader cannot view are not shown: only how many there are.
+        when = f" · next {_timestamp(tier.next_fire)}" if tier.next_fire else ""
+        if not when and not tier.hidden:
+            when = " · nothing scheduled"
+        counted = f"{_plural(tier.waiting, 'question')} waiting{_unseen(tier.hidden, ', and ')}"
         embed.add_field(
             name=f"Tier {tier.index + 1} · after {humanize_duration(tier.tier.after)}",
-            value=_clip(f"{who}\n{_plural(tier.waiting, 'question')} waiting · {when}", FIELD_LIMIT),
+            value=_clip(f"{who}\n{counted}{when}", FIELD_LIMIT),
             inline=False,
         )
     lines = [
@@ -296,10 +316,24 @@ def queue_embed(report: QueueReport) -> discord.Embed:
             shown.append(f"… and {len(lines) - len(shown)} more")
             break
         shown.append(line)
+    if report.hidden and shown:
+        shown.append(f"… and {_unseen(report.hidden)}")
     body = "\n".join(shown) if shown else "No question is waiting. 🎉"
+    if report.hidden and not shown:
+        body = f"No question you can view is waiting; {_unseen(report.hidden)}."
     embed.description = "\n".join([*status, "", body]) if status else body
-    embed.set_footer(text=f"{_plural(len(report.threads), 'question')} waiting for an answer")
+    footer = (
+        f"{_plural(len(report.threads), 'question')} waiting for an answer{_unseen(report.hidden, ', and ')}"
+    )
+    embed.set_footer(text=footer)
     return embed
+
+
+def _unseen(count: int, before: str = "") -> str:
+    """Questions only counted for the reader: "2 in channels you can't view" (nothing when none)."""
+    if not count:
+        return ""
+    return f"{before}{count} in {'a channel' if count == 1 else 'channels'} you can't view"
 
 
 def escalated_text(who: str, result: EscalateResult, now: datetime) -> str:
@@ -368,7 +402,7 @@ class Escalation(commands.Cog):
         config = await self.bot.services.configs.get(interaction.guild_id or 0)
         if not is_staff(actor_from_interaction(interaction), config.roles):
             raise NotAllowed("Sorry, only staff can see the escalation queue.")
-        report = await self.service.queue.report(config.guild_id, self.port)
+        report = await self.service.queue.report(config.guild_id, self.port, viewer_of(interaction.user))
         await respond(interaction, embed=queue_embed(report))
 
     async def claim_clicked(self, interaction: discord.Interaction, thread_id: int) -> None:
@@ -377,7 +411,7 @@ class Escalation(commands.Cog):
         await defer_update(interaction)  # acknowledged before the write, within Discord's deadline
         try:
             await self.service.claim(
-                interaction.guild_id or 0, thread_id, actor_from_interaction(interaction)
+                interaction.guild_id or 0, thread_id, actor_from_interaction(interaction), self.port
             )
         except UserFacingError as error:
             await respond_ephemeral(interaction, str(error))

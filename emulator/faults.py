@@ -11,8 +11,8 @@ seconds to answer. ``RestFaults`` (``emu.faults``) makes the emulator do the sam
   until it is cleared. Conditions combine: ``times=3, rate=0.5`` fails half of the calls, three at most.
 * **Discord's real limit** where it bites a help bot: name and tag edits of a channel (``PATCH
   /channels/{id}`` carrying ``name`` or ``applied_tags``) are limited to 2 per 10 minutes per channel.
-  The third answers 429 with the seconds until the window frees, on the emulator's clock. Switched by
-  ``real_rate_limits``.
+  The third answers 429 with the seconds until the window frees, on the emulator's clock. On by
+  default; ``real_rate_limits = False`` switches it off.
 
 Everything injected is counted in ``injected`` by kind, and listed in ``log``, for benchmarks.
 """
@@ -94,13 +94,14 @@ class RestFaults:
 
     clock: Callable[[], datetime]
     seed_value: int = 0
-    # Off by default for now: switched on, 20 e2e tests meet a 429 of up to 600 s (a forum post gets
-    # Unanswered, loses it, gets Solved: three tag edits within minutes), and discord.py would sleep
-    # through it inside the handler. It can default to on once the bot defers such edits itself.
-    real_rate_limits: bool = False
+    # On, as on real Discord: every test and the demo meet the limit (a forum post gets Unanswered,
+    # loses it and gets Solved within minutes: the third edit waits for the window).
+    real_rate_limits: bool = True
     injected: Counter[str] = field(default_factory=Counter)
     log: list[tuple[str, str, int | None]] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    #: Every name or tag edit carried out under the real limit: (channel id, when), for tests.
+    limited_edits: list[tuple[int, datetime]] = field(default_factory=list)
     _edits: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _released: asyncio.Event | None = None
 
@@ -230,6 +231,7 @@ class RestFaults:
         if self._is_limited_edit(f"{method} {template}", channel_id, body):
             assert channel_id is not None
             self._edits[channel_id].append(self.clock())
+            self.limited_edits.append((channel_id, self.clock()))
 
     async def wait(self, seconds: float | None) -> None:
         """Hang for ``seconds`` (None: until released) unless released earlier."""

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
+#: Write transactions committed in the current asyncio task. A command that Discord failed may be
+#: run again only while it has changed nothing (bot.app); each task has its own count.
+_COMMITS: ContextVar[int] = ContextVar("unstuck_commits", default=0)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 20
+
+
+def commits_so_far() -> int:
+    """How many write transactions the current task has committed (see ``_COMMITS``)."""
+    return _COMMITS.get()
 
 
 def is_sqlite(url: str) -> bool:
@@ -101,6 +111,7 @@ class Database:
         if self._write_turn is None:
             async with self._sessions() as session, session.begin():
                 yield session
+            _COMMITS.set(_COMMITS.get() + 1)
             return
         me = asyncio.current_task()
         if self._writing is me:
@@ -112,6 +123,7 @@ class Database:
                     yield session
             finally:
                 self._writing = None
+            _COMMITS.set(_COMMITS.get() + 1)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -60,6 +60,8 @@ class ListedThread:
     position: int | None
     message_id: int | None
     claimed_by_id: int | None
+    state: ThreadState  # the thread's, as the database has it now (Discord may lag behind)
+    kind: str  # "forum" | "text"
 
 
 def _listed(row: Row[Any]) -> ListedThread:
@@ -68,7 +70,7 @@ def _listed(row: Row[Any]) -> ListedThread:
 
 
 def _listing() -> Any:
-    """Deliveries with their thread's title, channel and claim: what digests and the queue show."""
+    """Deliveries with their thread's title, channel, state and claim: what digests and the queue show."""
     return (
         select(
             EscalationDelivery.thread_id,
@@ -81,6 +83,8 @@ def _listing() -> Any:
             HelpThread.title,
             HelpThread.created_at.label("asked_at"),
             EscalationThread.claimed_by_id,
+            HelpThread.state,
+            HelpThread.kind,
         )
         .join(HelpThread, HelpThread.id == EscalationDelivery.thread_id)
         .outerjoin(EscalationThread, EscalationThread.thread_id == EscalationDelivery.thread_id)

@@ -223,6 +223,8 @@ async def tiers(s: Scene) -> None:
     s.t.does(c.helen, c.escalations, "clicked [✋ Claim #1]")
     reply = await s.emu.user_clicks_button(c.helen, c.escalations, int(digest["id"]), f"esc:claim:{tkinter}")
     await s.emu.wait_for(lambda: bool(reply.followups), what="the claim confirmation")
+    # The digest's "Claimed by" edit is owed by the claim and delivered a moment later.
+    await s.shows(c.escalations, "Claimed by")
     s.t.reply(c.helen, c.escalations, reply)
     s.clock.advance(timedelta(hours=20))
     s.t.step("24 hours after they were asked, the question nobody claimed reaches the maintainers.")

@@ -81,9 +81,13 @@ class Transcript:
             "components": reply.components,
             "flags": EPHEMERAL if reply.ephemeral else 0,
         }
+        shown: set[str] = set()
         for message in [answer, *reply.followups]:
             if not (message.get("content") or message.get("embeds")):
                 continue  # a deferred answer: only its follow-ups say something
+            if message["id"] in shown:
+                continue  # the first follow-up after "thinking…" becomes the answer itself
+            shown.add(message["id"])
             if message.get("flags", 0) & EPHEMERAL:
                 self._message(
                     f"🤖 Unstuck (only {self.names.users[user_id]} sees this): ", self._lines(message)

@@ -11,10 +11,11 @@ Design
   must-not clause. Tantivy's block-max WAND keeps top-k search fast on large corpora.
 * The top ``CANDIDATES`` are scored by :func:`bot.domain.similarity_scoring.score_many`: BM25F
   with the server's own statistics, how far the best candidate stands out, title and coverage
-  signals and rapidfuzz fuzzy matching, combined by a logistic model into a score in [0, 1] that
-  both orders the suggestions and meets the per-server threshold. The score is relative to the
-  query and to the other candidates, so one threshold means the same on short developer questions
-  and long forum posts.
+  signals and rapidfuzz fuzzy matching. A ranking model orders the candidates; a show model,
+  looking at the best one only, estimates whether the answer is there at all, and that estimate
+  is the first suggestion's score in [0, 1], the one the per-server threshold applies to. The
+  signals are relative to the query and to the other candidates, so one threshold means the same
+  on short developer questions and long forum posts.
 * Writes are cheap: a tantivy commit costs ~5-10 ms, so added/removed threads are first kept in a
   small pending overlay (searched directly, always visible to the next search) and committed in
   batches of ``COMMIT_EVERY`` changes, or by :meth:`SimilarityIndex.flush`.
@@ -34,7 +35,9 @@ import tantivy
 from bot.domain.similarity_scoring import (
     FIELD_WEIGHTS,
     FULL_MODEL,
+    FULL_SHOW_MODEL,
     TITLES_MODEL,
+    TITLES_SHOW_MODEL,
     DocTerms,
     TermStats,
     features,
@@ -55,16 +58,18 @@ __all__ = [
 ]
 
 # The shipped per-server threshold on Match.score (``similar.threshold``); below it the bot shows
-# no suggestion block. The models' intercepts are set (``python -m benchmarks._rerank tune``) so
-# that 0.40 is the operating point chosen on devhelp train+dev: the most questions whose first
-# suggestion is right while at most one no-match question in eight is shown anything.
+# no suggestion block. The show models' intercepts are set (``python -m benchmarks._rerank tune``)
+# so that 0.40 is the operating point chosen on devhelp train+dev, from cross-validated scores
+# (each question scored by models fitted without it): the most questions whose first suggestion is
+# right while at most one no-match question in eight is shown anything.
 # ``python -m benchmarks.similar`` shows what it means on each data set.
 DEFAULT_MIN_SCORE = 0.40
 # Titles-only mode: the same meaning, with the model fitted on titles.
 DEFAULT_MIN_SCORE_TITLES_ONLY = 0.40
 # Once the first suggestion clears the threshold, the next ones need only this share of it: the
 # block is shown anyway, and when the first guess is wrong the right thread is often second with a
-# modest score (devhelp train+dev: the largest share that shows every right thread in the top 3).
+# modest score (devhelp train+dev, cross-validated scores: shares from 0.1 to 0.6 show the same
+# right threads; lower ones show more wrong extra threads).
 FOLLOW_UP_SHARE = 0.4
 
 BODY_TERM_LIMIT = 200  # index terms kept from a thread's question (long pastes add nothing)
@@ -140,6 +145,7 @@ class SimilarityIndex:
     def __init__(self, *, titles_only: bool = False) -> None:
         self.titles_only = titles_only
         self._model = TITLES_MODEL if titles_only else FULL_MODEL
+        self._show = TITLES_SHOW_MODEL if titles_only else FULL_SHOW_MODEL
         self._fields = TITLE_ONLY_FIELDS if titles_only else FIELD_WEIGHTS
         sb = tantivy.SchemaBuilder()
         sb.add_integer_field("tid", stored=True, indexed=True)
@@ -301,7 +307,7 @@ class SimilarityIndex:
         cands, q, stats = self._candidates(guild_id, text, k, channel_ids, exclude)
         if not cands or stats is None:
             return []
-        scores = score_many(q, [e.terms for e in cands], stats, self._model, self._fields)
+        scores = score_many(q, [e.terms for e in cands], stats, self._model, self._fields, self._show)
         ranked = sorted(zip(scores, range(len(cands)), strict=True), key=lambda t: (-t[0], t[1]))
         return [(cands[i], s) for s, i in ranked]
 
@@ -347,7 +353,12 @@ class SimilarityIndex:
         schema = self._schema
         Q, Occur = tantivy.Query, tantivy.Occur
         tf = Counter(q)
-        uniq = sorted(tf, key=stats.idf, reverse=True)[:QUERY_SEARCH_TERMS]
+        # the rarest words the server has seen: a word no thread has matches nothing, and a long
+        # post's many unseen words would otherwise crowd out every useful one
+        seen = [w for w in tf if w in stats.df]
+        uniq = sorted(seen, key=stats.idf, reverse=True)[:QUERY_SEARCH_TERMS]
+        if not uniq:
+            return []
         should: list[tuple[Any, Any]] = []
         for w in uniq:
             n = float(tf[w])  # a word repeated in the question matters more

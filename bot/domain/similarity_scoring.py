@@ -13,18 +13,36 @@ the other candidates, never an absolute number of one corpus:
 ``vs_mean``       the thread's BM25F over the mean of the top candidates (the server's own score
                   distribution for this query).
 ``cos_title``     IDF-weighted cosine of the query and the thread's title.
+``cos_question``  IDF-weighted cosine of the query's words and the thread's title, question and
+                  code words: the two posts asking the same thing, in both directions (a thread
+                  whose own question is mostly absent from the new one asks something else).
 ``cover_question`` share of the query's IDF mass found in the title, question or code.
 ``cover_all``     the same, the accepted answer included.
 ``fuzzy_title``   share of the title's IDF mass found in the query, a title word absent from the
                   query still counting by its best rapidfuzz ``ratio`` (>= 80, squared) against a
                   query word: typo-tolerant (``accoount`` ~ ``account``).
 ``token_set``     rapidfuzz ``token_set_ratio`` of the query and the title terms.
-``query_size``    log(1 + distinct query terms): long queries match more words by chance.
+``shared_rare``   log(1 + the IDF mass of the query words found in the thread's title, question or
+                  code, counted in units of the IDF of a word no thread has): about how many rare
+                  words the two posts share, an amount of evidence rather than a share.
+``query_size``    log(1 + distinct query terms), counted up to ``QUERY_SIZE_CAP``: a short question
+                  says less, but past a typical question's length more words are no more evidence
+                  (a long forum post must not be trusted more for being long).
 
-Weights and intercept (``FULL_MODEL``, ``TITLES_MODEL``) come from ``python -m benchmarks._rerank
-tune``: a logistic regression on the devhelp train and dev splits (candidates of each question
-labelled by whether they answer it), so a score is an estimate of "this thread answers the
-question"; SemEval-2016/17 train and dev check that the ranking also holds on forum posts.
+Two logistic models, both fitted by ``python -m benchmarks._rerank tune`` on the devhelp train and
+dev splits only:
+
+* the **ranking** model (``FULL_MODEL``, ``TITLES_MODEL``) over every candidate of a question,
+  labelled by whether it answers it: it orders the candidates; SemEval-2016/17 train and dev check
+  that this order also holds on long forum posts;
+* the **show** model (``FULL_SHOW_MODEL``, ``TITLES_SHOW_MODEL``) over the signals of the *best*
+  candidate only, labelled by whether the question has its answer among the suggestions: "is there
+  an answer here at all?". Questions nothing answers share words with some thread too; what gives
+  them away is a weak best candidate that barely stands out and covers little of either post.
+
+A candidate's score is the show probability times its ranking score relative to the best one's, so
+the first suggestion's score is the show model's estimate and the per-server threshold applies to
+it; the next suggestions keep their order and their distance to the first.
 """
 
 from __future__ import annotations
@@ -40,7 +58,10 @@ __all__ = [
     "FEATURES",
     "FIELD_WEIGHTS",
     "FULL_MODEL",
+    "FULL_SHOW_MODEL",
+    "QUERY_SIZE_CAP",
     "TITLES_MODEL",
+    "TITLES_SHOW_MODEL",
     "DocTerms",
     "Model",
     "TermStats",
@@ -54,10 +75,12 @@ FEATURES: tuple[str, ...] = (
     "margin",
     "vs_mean",
     "cos_title",
+    "cos_question",
     "cover_question",
     "cover_all",
     "fuzzy_title",
     "token_set",
+    "shared_rare",
     "query_size",
 )
 FIELDS = ("title", "body", "code", "answer")
@@ -66,6 +89,7 @@ FIELDS = ("title", "body", "code", "answer")
 # but names the same library, function and error). Chosen on devhelp train+dev ranking (P@1).
 FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "body": 1.0, "code": 1.0, "answer": 0.5}
 K1, B = 1.2, 0.75
+QUERY_SIZE_CAP = 32  # distinct query terms (about the longest devhelp question; longer posts: no more)
 TOP_FOR_MEAN = 10  # candidates whose mean BM25F is the "vs_mean" reference
 FUZZY_CUTOFF = 80.0  # rapidfuzz ratio (0..100) below which two words do not count as the same
 FUZZY_MIN_LEN = 5  # shorter words only match exactly
@@ -86,18 +110,18 @@ class Model:
 # Fitted by ``python -m benchmarks._rerank tune`` (devhelp train+dev; test never used).
 FULL_MODEL = Model(
     {
-        "bm25": -7.895,
-        "best_ratio": 6.9504,
-        "margin": 1.9291,
-        "vs_mean": 1.6335,
-        "cos_title": 1.8723,
-        "cover_question": 6.1541,
-        "cover_all": 4.7166,
-        "fuzzy_title": 1.8308,
-        "token_set": 0.5894,
-        "query_size": 3.1217,
+        "bm25": -6.6403,
+        "best_ratio": 7.7566,
+        "margin": 2.5278,
+        "vs_mean": 1.5822,
+        "cos_title": 1.9418,
+        "cover_question": 5.8239,
+        "cover_all": 4.5167,
+        "fuzzy_title": 2.3363,
+        "token_set": 0.485,
+        "query_size": 3.4471,
     },
-    -21.6495,
+    -24.0429,
 )
 TITLES_MODEL = Model(
     {
@@ -109,7 +133,32 @@ TITLES_MODEL = Model(
         "token_set": 3.6007,
         "query_size": 0.4568,
     },
-    -7.998,
+    -8.7728,
+)
+# The show models: the best candidate's signals -> "the answer is among the suggestions".
+FULL_SHOW_MODEL = Model(
+    {
+        "bm25": 10.2578,
+        "margin": 2.4636,
+        "cover_question": 3.8671,
+        "cover_all": 4.0317,
+        "cos_question": 3.1816,
+        "vs_mean": 0.1397,
+        "shared_rare": 1.9565,
+        "query_size": 3.2243,
+    },
+    -17.3862,
+)
+TITLES_SHOW_MODEL = Model(
+    {
+        "bm25": 7.223,
+        "margin": -0.8715,
+        "cos_title": 5.9116,
+        "token_set": -2.9661,
+        "vs_mean": 0.3434,
+        "query_size": 4.2417,
+    },
+    -9.9523,
 )
 
 
@@ -240,11 +289,16 @@ def features(
                 idf[w] = stats.idf(w)
     q_norm = math.sqrt(sum(idf[w] ** 2 for w in counts))
     q_mass = sum(idf[w] for w in counts)
+    unseen_idf = math.log(1.0 + (stats.n_docs + 0.5) / 0.5)  # the IDF of a word no thread has
+    q_size = math.log1p(min(len(counts), QUERY_SIZE_CAP))
     q_str = " ".join(counts)
     near = _fuzzy_neighbours(counts, sorted({w for d in docs for w in d.title if w not in counts}))
     out: list[dict[str, float]] = []
     for d, s in zip(docs, raw, strict=True):
         asked = set(d.title) | set(d.body) | set(d.code)
+        for w in asked:
+            if w not in idf:
+                idf[w] = stats.idf(w)
         found = sum(idf[w] for w in counts if w in asked)
         found_all = found + sum(idf[w] for w in counts if w not in asked and w in d.answer)
         t_set = set(d.title)
@@ -257,11 +311,13 @@ def features(
                 "margin": (best - second) / best if best else 0.0,
                 "vs_mean": s / mean if mean else 0.0,
                 "cos_title": _cosine(counts, t_set, idf, q_norm),
+                "cos_question": _cosine(counts, asked, idf, q_norm),
                 "cover_question": found / q_mass if q_mass else 0.0,
                 "cover_all": found_all / q_mass if q_mass else 0.0,
                 "fuzzy_title": fuzzy_t / t_mass if t_mass else 0.0,
                 "token_set": fuzz.token_set_ratio(q_str, " ".join(d.title)) / 100.0 if d.title else 0.0,
-                "query_size": math.log1p(len(counts)),
+                "shared_rare": math.log1p(found / unseen_idf),
+                "query_size": q_size,
             }
         )
     return out
@@ -273,6 +329,18 @@ def score_many(
     stats: TermStats,
     model: Model = FULL_MODEL,
     fields: Mapping[str, float] = FIELD_WEIGHTS,
+    show: Model | None = FULL_SHOW_MODEL,
 ) -> list[float]:
-    """The model's score in [0, 1] of each of ``docs`` for ``query`` (index terms)."""
-    return [model.score(f) for f in features(query, docs, stats, fields)]
+    """The score in [0, 1] of each of ``docs`` for ``query`` (index terms): the ranking ``model``'s
+    score, or with a ``show`` model the show model's estimate for the best candidate times each
+    candidate's ranking score relative to the best one's (same order, calibrated first score)."""
+    feats = features(query, docs, stats, fields)
+    ranks = [model.score(f) for f in feats]
+    if show is None or not ranks:
+        return ranks
+    best = max(range(len(ranks)), key=ranks.__getitem__)
+    top = ranks[best]
+    if top <= 0.0:
+        return [0.0] * len(ranks)
+    p = show.score(feats[best])
+    return [p * r / top for r in ranks]

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.domain.channel_access import Viewer, can_view
 from bot.domain.escalation import (
     EscalateCheck,
     Refusal,
@@ -246,8 +247,12 @@ class EscalationService:
         release = release_time(due, now, config.quiet_hours, config.settings.zone)
         return EscalateResult(target.channel_id, release, release > due, None)
 
-    async def claim(self, guild_id: int, thread_id: int, actor: Actor) -> ClaimResult:
+    async def claim(self, guild_id: int, thread_id: int, actor: Actor, port: EscalationPort) -> ClaimResult:
         """A helper takes a question from a digest: it leaves the queue and the digests say who.
+
+        Only someone who can view the question's help channel may take it: a digest in a wider
+        channel lists a staff-only forum's questions too, and one claimed by a helper who cannot
+        open it would leave the queue without anyone answering.
 
         The claim owes an edit of every digest message listing the thread, in its transaction: the
         delivery worker renders each from the database when it delivers, and retries it until
@@ -259,8 +264,15 @@ class EscalationService:
         now = self.clock.now()
         async with self.db.session() as session:
             repo = EscalationRepo(session)
-            if await ThreadRepo(session).get(thread_id) is None:
+            thread = await ThreadRepo(session).get(thread_id)
+            if thread is None:
                 raise NotFound("That question is no longer tracked.")
+            access = port.guild_access(guild_id, {thread.channel_id})
+            viewer = Viewer(actor.user_id, actor.role_ids)
+            if access is None or not can_view(access, thread.channel_id, viewer):
+                raise NotAllowed(
+                    "This question is in a help channel you can't view, so it is left for someone who can."
+                )
             if not await repo.record_claim(thread_id, guild_id, actor.user_id, now):
                 record = await repo.thread_record(thread_id)
                 claimer = record.claimed_by_id if record else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -26,6 +26,8 @@ from typing import Protocol
 from sqlalchemy import ColumnElement
 
 from bot.clock import Clock
+from bot.config import HelpSettings
+from bot.domain.channel_access import GuildAccess
 from bot.domain.escalation import (
     MAX_THREADS_PER_DIGEST,
     TierProblem,
@@ -36,6 +38,7 @@ from bot.domain.escalation import (
     split_messages,
     tier_label,
 )
+from bot.domain.lifecycle import ThreadState
 from bot.domain.sharding import ShardScope
 from bot.services.delivery import CALL_TIMEOUT, Refused, RetryAfter, Unavailable, backoff
 from bot.services.server_config import ServerConfig, ServerConfigService
@@ -61,6 +64,10 @@ class DigestEntry:
     asked_at: datetime
     waited: timedelta  # at the time of the sweep that listed it
     claimed_by_id: int | None
+    # The thread's state and kind as the database has them when the digest is rendered: its tags
+    # are shown from these, not from Discord's, whose tag edit may still be waiting out a 429.
+    state: ThreadState
+    kind: str  # "forum" | "text"
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class DigestView:
     created_at: datetime
     parts: list[DigestPart]
     message_ids: list[int]
+    help: HelpSettings  # the server's, for the names of its Solved and Unanswered tags
 
     def part_of_message(self, message_id: int) -> DigestPart | None:
         for index, sent in enumerate(self.message_ids):
@@ -104,6 +112,10 @@ class EscalationPort(Protocol):
     async def send_digest_part(self, view: DigestView, part: DigestPart) -> int | None:
         """Post one digest message (pinging the roles only in the first); its id, None if impossible.
         Raises ``TimeoutError`` when Discord did not answer in time (the digest stays owed)."""
+        ...
+
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
+        """Who can view which of these channels (None when the server is not available)."""
         ...
 
 
@@ -288,7 +300,8 @@ class DigestSweep:
             if digest is None:
                 return None
             listed = await repo.digest_threads(digest_id)
-        tiers = (await self.configs.get(digest.guild_id)).tiers
+        config = await self.configs.get(digest.guild_id)
+        tiers = config.tiers
         entries = [
             DigestEntry(
                 thread_id=t.thread_id,
@@ -298,6 +311,8 @@ class DigestSweep:
                 asked_at=t.asked_at,
                 waited=digest.created_at - t.asked_at,
                 claimed_by_id=t.claimed_by_id,
+                state=t.state,
+                kind=t.kind,
             )
             for t in listed
         ]
@@ -315,4 +330,5 @@ class DigestSweep:
                 for i, chunk in enumerate(chunks)
             ],
             message_ids=list(digest.message_ids),
+            help=config.settings.help,
         )

@@ -1,4 +1,9 @@
-"""The escalation queue as staff read it: what waits, for how long, what fires next, what is broken."""
+"""The escalation queue as staff read it: what waits, for how long, what fires next, what is broken.
+
+Each reader sees the threads of the help channels they can view (a staff-only forum's questions
+are listed to those who can open it): the others are only counted, without title, link, channel or
+time, the way `/similar` leaves them out (:mod:`bot.domain.channel_access`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Tier
+from bot.domain.channel_access import Viewer, viewable
 from bot.domain.escalation import QuietWindow, TierProblem, TierTarget, is_quiet, release_time
 from bot.services.escalation_digests import DigestSweep, EscalationPort
 from bot.services.server_config import ServerConfig, ServerConfigService
@@ -32,8 +38,9 @@ class TierStatus:
     tier: Tier
     target: TierTarget | None
     problem: str | None
-    waiting: int
-    next_fire: datetime | None
+    waiting: int  # questions the reader can view waiting for this tier
+    next_fire: datetime | None  # the soonest of those
+    hidden: int = 0  # questions waiting for this tier in channels the reader cannot view
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class QueueReport:
     quiet_now: bool
     quiet_until: datetime | None
     tiers: list[TierStatus]
-    threads: list[QueuedThread] = field(default_factory=list)
+    threads: list[QueuedThread] = field(default_factory=list)  # those the reader can view
+    hidden: int = 0  # waiting questions in channels the reader cannot view (only counted)
 
 
 class EscalationQueue:
@@ -57,32 +65,45 @@ class EscalationQueue:
         self.configs = configs
         self.digests = digests  # knows whether a tier's target can be used (and logs it once)
 
-    async def report(self, guild_id: int, port: EscalationPort) -> QueueReport:
-        """What waits, for how long, what fires next per tier, and what is misconfigured."""
+    async def report(self, guild_id: int, port: EscalationPort, viewer: Viewer) -> QueueReport:
+        """What waits, for how long, what fires next per tier, and what is misconfigured, as
+        ``viewer`` may read it: questions from channels they cannot view are only counted."""
         config = await self.configs.get(guild_id)
         quiet, zone = config.quiet_hours, config.settings.zone
         now = self.clock.now()
         async with self.db.reading() as session:
             waiting = await EscalationRepo(session).waiting(guild_id)
+        channels = {row.channel_id for row in waiting}
+        access = port.guild_access(guild_id, channels)
+        allowed = viewable(access, viewer, channels) if access is not None else frozenset()
+        shown = [row for row in waiting if row.channel_id in allowed]
         quiet_now = is_quiet(now, quiet, zone)
+        threads = _queued_threads(config, shown, now)
         return QueueReport(
             now=now,
             enabled=config.settings.escalation.enabled,
             quiet_now=quiet_now,
             quiet_until=release_time(now, now, quiet, zone) if quiet_now else None,
-            tiers=await self._tiers(config, port, waiting, now),
-            threads=_queued_threads(config, waiting, now),
+            tiers=await self._tiers(config, port, shown, waiting, now),
+            threads=threads,
+            hidden=len(_queued_threads(config, waiting, now)) - len(threads),
         )
 
     async def _tiers(
-        self, config: ServerConfig, port: EscalationPort, waiting: list[ListedThread], now: datetime
+        self,
+        config: ServerConfig,
+        port: EscalationPort,
+        shown: list[ListedThread],
+        waiting: list[ListedThread],
+        now: datetime,
     ) -> list[TierStatus]:
-        """Each tier with its target (or problem), how many wait for it and when the next goes out."""
+        """Each tier with its target (or problem), how many wait for it and when the next the
+        reader can view goes out (``shown``: the rows of ``waiting`` they can view)."""
         quiet, zone = config.quiet_hours, config.settings.zone
         statuses = []
         for index, tier in enumerate(config.settings.escalation.tiers):
             target = await self.digests.usable_target(port, config, index)
-            mine = [release_time(r.due_at, now, quiet, zone) for r in waiting if r.tier == index]
+            mine = [release_time(r.due_at, now, quiet, zone) for r in shown if r.tier == index]
             statuses.append(
                 TierStatus(
                     index=index,
@@ -91,6 +112,7 @@ class EscalationQueue:
                     problem=target.text if isinstance(target, TierProblem) else None,
                     waiting=len(mine),
                     next_fire=min(mine) if mine else None,
+                    hidden=sum(1 for r in waiting if r.tier == index) - len(mine),
                 )
             )
         return statuses

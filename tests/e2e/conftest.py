@@ -13,6 +13,7 @@ from bot.app import UnstuckBot
 from bot.clock import FakeClock
 from bot.local import BotRunner
 from emulator import Emulator
+from emulator.faults import NAME_EDIT_WINDOW
 from tests.conftest import sqlite_copy
 from tests.e2e.harness import Community, LogGuard, build_community, handled, unexpected_pings
 
@@ -34,6 +35,12 @@ class World:
         """On leaving the block, the bot has received ``event`` and finished handling it (see harness)."""
         async with handled(self.bot, event, check):
             yield
+
+    async def edit_window_passes(self) -> None:
+        """Discord allows 2 name or tag edits per thread in 10 minutes: the clocks move 10 minutes
+        on, and the bot delivers what waited for the window (its delivery tick)."""
+        self.clock.advance(NAME_EDIT_WINDOW)
+        await self.bot.services.delivery.deliver_due()
 
     async def stop(self) -> None:
         errors = await self.runner.stop()

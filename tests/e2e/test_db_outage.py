@@ -205,7 +205,7 @@ def command_refusals() -> Iterator[asyncio.Event]:
 
     class Watch(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if "refused a command" in record.getMessage():
+            if "running it again" in record.getMessage():
                 seen.set()
 
     handler = Watch(logging.WARNING)

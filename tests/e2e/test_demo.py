@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import os
 import re
 import subprocess
@@ -105,6 +106,11 @@ def test_the_demo_shows_every_feature_in_story_order(played: Played) -> None:
         found = played.flowing.find(line, position)
         assert found >= 0, f"missing (or out of order): {line!r}"
         position = found + len(line)
+
+
+def test_no_answer_is_printed_twice(played: Played) -> None:
+    lines = [line for line in played.transcript.splitlines() if "sees this)" in line]
+    assert not [a for a, b in itertools.pairwise(lines) if a == b], "a private answer printed twice"
 
 
 def test_the_welcome_note_is_shown_in_full_once_and_says_how_to_mark_a_solution_once(played: Played) -> None:

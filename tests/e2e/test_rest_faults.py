@@ -7,11 +7,20 @@ owed-action worker; the emulator side of each is tested in tests/emulator/test_r
 from __future__ import annotations
 
 from tests.e2e.conftest import World
-from tests.e2e.test_solutions import CHECK, answer, solved_with, tag_names, text_thread
+from tests.e2e.test_solutions import (
+    CHECK,
+    answer,
+    forum_thread,
+    points_of,
+    solved_with,
+    tag_names,
+    text_thread,
+)
 
 SEND = "POST /channels/{channel_id}/messages"
 EDIT = "PATCH /channels/{channel_id}"
 OPEN_THREAD = "POST /channels/{channel_id}/messages/{message_id}/threads"
+FETCH_MESSAGE = "GET /channels/{channel_id}/messages/{message_id}"
 
 
 async def test_a_429_storm_on_sends_still_welcomes_once(world: World) -> None:
@@ -49,4 +58,18 @@ async def test_a_503_while_opening_a_questions_thread_still_opens_it_without_a_r
     assert rule.hits == 1
     thread = await world.bot.services.threads.get(thread_id)
     assert thread is not None and thread.asker_id == world.c.bob
+    assert world.bot.unexpected_errors == []
+
+
+async def test_a_503_on_the_answer_solved_names_still_marks_it(world: World) -> None:
+    """Found by the chaos run: one 503 on fetching the named answer lost a staff member's /solved."""
+    thread_id = await forum_thread(world)
+    reply = await answer(world, thread_id, world.c.helen)
+    rule = world.emu.faults.fail(FETCH_MESSAGE, status=503, times=1)
+    link = f"https://discord.com/channels/{world.c.guild}/{thread_id}/{reply}"
+    result = await world.emu.user_runs_slash(world.c.alice, thread_id, "solved", options={"message": link})
+    assert rule.hits == 1
+    assert "earned 10 points" in result.text()
+    await solved_with(world, thread_id, reply)
+    assert await points_of(world, world.c.helen) == 10
     assert world.bot.unexpected_errors == []

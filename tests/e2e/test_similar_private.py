@@ -171,6 +171,22 @@ async def test_an_escalation_digest_keeps_a_staff_only_questions_title_out_of_a_
     assert "pip cannot find my package" in str(digest["embeds"])
     assert f"esc:claim:{hidden}" in str(digest["components"]) and f"esc:claim:{shown}" in str(digest)
 
+    # Helen, a helper who cannot open the staff forum, cannot take its question off the queue.
+    refused = await w.emu.user_clicks_button(
+        w.c.helen, w.c.escalations, int(digest["id"]), f"esc:claim:{hidden}"
+    )
+    await w.emu.wait_for(lambda: "can't view" in str(refused.followups), what="the private refusal")
+    taken = await w.emu.user_clicks_button(
+        w.c.helen, w.c.escalations, int(digest["id"]), f"esc:claim:{shown}"
+    )
+    await w.emu.wait_for(lambda: "You claimed" in str(taken.followups), what="the claim confirmation")
+    await w.emu.wait_for(
+        lambda: f"Claimed by <@{w.c.helen}>" in str(w.emu.message(w.c.escalations, int(digest["id"]))),
+        what="the digest edit the claim owes",
+    )
+    edited = str(w.emu.message(w.c.escalations, int(digest["id"]))["embeds"])
+    assert edited.count(f"Claimed by <@{w.c.helen}>") == 1  # the public question only
+
     # The escalation channel made staff-only too: its readers may see the title from now on.
     for target, allow, deny in (
         (w.c.guild, 0, VIEW),
@@ -195,3 +211,38 @@ async def test_a_member_overwrite_counts_without_the_members_intent(world: World
         world.emu.set_channel_overwrite(private.forum, world.c.mallory, allow=VIEW)
     assert PANDAS[0] in (await similar(world, QUERY, who=world.c.mallory)).text()
     assert PANDAS[0] not in (await similar(world, QUERY, who=world.c.bob)).text()
+
+
+async def test_the_escalation_queue_lists_to_each_staff_member_only_what_they_can_view(world: World) -> None:
+    w = world
+    forum = await staff_forum(w)  # the Maintainers role may view it
+    mods = w.emu.create_role(w.c.guild, "Moderators on duty")
+    await w.emu.user_runs_slash(
+        w.c.admin, w.c.general, "unstuck config add-role", options={"role": mods, "kind": "staff"}
+    )
+    olga = w.emu.create_user("olga")
+    w.emu.add_member(w.c.guild, olga, roles=[mods])  # staff for Unstuck, but not let into the forum
+    secret = "Token leaked in the deploy logs"
+    hidden = await post_question(w, (secret, "the CI printed our token"), w.c.sam, forum)
+    shown = await post_question(w, ("pip cannot find my package", "pip install fails"), w.c.bob)
+    w.clock.advance(timedelta(hours=1))
+
+    sam = await w.emu.user_runs_slash(w.c.sam, w.c.general, "escalations")
+    assert secret in sam.text() and shows(sam, hidden) and "can't view" not in sam.text()
+    assert "2 questions waiting for an answer" in sam.text()
+
+    olgas = await w.emu.user_runs_slash(olga, w.c.general, "escalations")
+    assert olgas.ephemeral and "pip cannot find my package" in olgas.text() and shows(olgas, shown)
+    assert secret not in olgas.text() and not shows(olgas, hidden) and str(forum) not in str(olgas)
+    assert "and 1 in a channel you can't view" in olgas.text()
+    assert "1 question waiting, and 1 in a channel you can't view" in olgas.text()  # tier 1's count
+
+    # Let into the forum by a member overwrite, she sees it from her next look; Sam, denied, no more.
+    async with w.handled("guild_channel_update"):
+        w.emu.set_channel_overwrite(forum, olga, allow=VIEW)
+    async with w.handled("guild_channel_update"):
+        w.emu.set_channel_overwrite(forum, w.c.sam, deny=VIEW)
+    assert secret in (await w.emu.user_runs_slash(olga, w.c.general, "escalations")).text()
+    sams = await w.emu.user_runs_slash(w.c.sam, w.c.general, "escalations")
+    assert secret not in sams.text() and not shows(sams, hidden)
+    assert secret in (await w.emu.user_runs_slash(w.c.admin, w.c.general, "escalations")).text()  # owner

@@ -46,7 +46,6 @@ async def test_third_rename_in_ten_minutes_gets_the_real_retry_after(
     timed_emu: Emulator, clock: Clock
 ) -> None:
     emu = timed_emu
-    emu.faults.real_rate_limits = True
     guild = emu.create_guild("g")
     text = emu.create_text_channel(guild, "help")
     question = await emu.user_says(emu.create_user("alice"), text, "question")
@@ -70,7 +69,6 @@ async def test_third_rename_in_ten_minutes_gets_the_real_retry_after(
 
 async def test_tag_edits_count_per_channel(timed_emu: Emulator, clock: Clock) -> None:
     emu = timed_emu
-    emu.faults.real_rate_limits = True
     guild = emu.create_guild("g")
     forum = emu.create_forum_channel(guild, "forum", tags=["Solved", "Open"])
     async with connected_client(emu, make_client(max_ratelimit_timeout=30)) as client:
@@ -87,15 +85,21 @@ async def test_tag_edits_count_per_channel(timed_emu: Emulator, clock: Clock) ->
     assert emu.faults.injected == {"real_rate_limit": 1}
 
 
-async def test_real_limits_are_off_unless_switched_on(timed_emu: Emulator) -> None:
+async def test_real_limits_are_on_by_default_and_can_be_switched_off(timed_emu: Emulator) -> None:
     emu = timed_emu
     guild = emu.create_guild("g")
     forum = emu.create_forum_channel(guild, "forum", tags=["Solved"])
     async with connected_client(emu, make_client(max_ratelimit_timeout=30)) as client:
         thread, _ = await client.get_channel(forum).create_thread(name="a", content="x")
-        for i in range(4):
+        for i in range(2):
             await thread.edit(name=f"a{i}")
-    assert emu.faults.injected == {}
+        with pytest.raises(discord.RateLimited):
+            await thread.edit(name="a2")
+        emu.faults.real_rate_limits = False
+        for i in range(3, 6):
+            await thread.edit(name=f"a{i}")
+    assert emu.faults.injected == {"real_rate_limit": 1}
+    assert [channel for channel, _ in emu.faults.limited_edits] == [thread.id, thread.id]
 
 
 def test_rate_rules_are_deterministic_for_a_seed(clock: Clock) -> None:

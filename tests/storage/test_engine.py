@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -50,3 +51,52 @@ async def test_a_write_inside_a_write_fails_at_once_instead_of_waiting_for_itsel
         with pytest.raises(RuntimeError, match="wait for itself"):
             async with sqlite_db.session():
                 pass
+
+
+async def test_each_task_counts_only_its_own_commits(sqlite_db: Database) -> None:
+    """A failed command may run again only while it has committed nothing (bot.app)."""
+    from storage.engine import commits_so_far
+
+    async def one_task() -> tuple[int, int, int, int]:
+        start = commits_so_far()
+        async with sqlite_db.reading() as session:
+            await session.execute(text("SELECT 1"))
+        after_read = commits_so_far()
+        with pytest.raises(RuntimeError):
+            async with sqlite_db.session() as session:
+                await session.execute(text("INSERT INTO notes VALUES (2)"))
+                raise RuntimeError("rolled back")
+        after_rollback = commits_so_far()
+        async with sqlite_db.session() as session:
+            await session.execute(text("INSERT INTO notes VALUES (3)"))
+        return start, after_read, after_rollback, commits_so_far()
+
+    before = commits_so_far()
+    first = await asyncio.create_task(one_task())
+    assert first == (before, before, before, before + 1)
+    second = await asyncio.create_task(one_task())
+    assert second == first  # the other task's commit is not counted in this one
+
+
+async def test_a_command_runs_again_after_a_discord_blip_only_while_it_changed_nothing(
+    sqlite_db: Database,
+) -> None:
+    from types import SimpleNamespace
+
+    import discord
+
+    from bot.app import COMMITS_AT_START, _may_run_again
+    from bot.services.port_errors import Unavailable
+    from storage.engine import commits_so_far
+
+    async def command() -> list[bool]:
+        interaction: Any = SimpleNamespace(extras={COMMITS_AT_START: commits_so_far()})
+        seen = [_may_run_again(interaction, Unavailable("Discord answered 503"))]
+        seen.append(_may_run_again(interaction, ValueError("a bug is not a blip")))
+        async with sqlite_db.session() as session:
+            await session.execute(text("INSERT INTO notes VALUES (4)"))
+        seen.append(_may_run_again(interaction, Unavailable("Discord answered 503")))
+        seen.append(_may_run_again(interaction, discord.ClientException("neither")))
+        return seen
+
+    assert await asyncio.create_task(command()) == [True, False, False, False]

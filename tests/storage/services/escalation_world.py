@@ -4,10 +4,12 @@ and escalation services wired as the bot wires them, and a fake Discord that rec
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from datetime import datetime
 
 from bot.clock import FakeClock
 from bot.config import GuildSettings
+from bot.domain.channel_access import VIEW_CHANNEL, GuildAccess, Overwrite
 from bot.domain.escalation import TierTarget
 from bot.domain.sharding import ShardScope
 from bot.services.escalation import EscalationService
@@ -27,7 +29,7 @@ OTHER_GUILD = 2 << 22  # shard 0 of 2
 HELPERS, STAFF, ESCALATIONS = 501, 502, 503
 
 
-ASKER, HELPER, STRANGER = 100, 200, 300
+ASKER, HELPER, STRANGER, OWNER = 100, 200, 300, 400
 
 
 class FakeEscalationPort:
@@ -40,6 +42,16 @@ class FakeEscalationPort:
         self.time_out = False  # Discord does not answer: the port gives up (cogs/escalation.py)
         self.problem: str | None = None
         self.failures: list[Exception | str] = []  # what the next sends raise ("hang": no answer)
+        self.staff_only: set[int] = set()  # help channels only the staff role can view
+
+    def guild_access(self, guild_id: int, channel_ids: Collection[int]) -> GuildAccess | None:
+        hidden = (Overwrite(guild_id, False, deny=VIEW_CHANNEL), Overwrite(STAFF, False, allow=VIEW_CHANNEL))
+        return GuildAccess(
+            guild_id=guild_id,
+            owner_id=OWNER,
+            role_permissions={guild_id: VIEW_CHANNEL},
+            overwrites={c: hidden if c in self.staff_only else () for c in channel_ids},
+        )
 
     async def target_problem(self, guild_id: int, target: TierTarget) -> str | None:
         return self.problem
@@ -80,12 +92,17 @@ class World:
         await self.configs.set_channel(guild_id, "escalation", ESCALATIONS)
 
     async def ask(
-        self, thread_id: int, guild_id: int = GUILD, at: datetime | None = None, asker: int = ASKER
+        self,
+        thread_id: int,
+        guild_id: int = GUILD,
+        at: datetime | None = None,
+        asker: int = ASKER,
+        channel_id: int = 7,
     ) -> None:
         new = NewThread(
             thread_id=thread_id,
             guild_id=guild_id,
-            channel_id=7,
+            channel_id=channel_id,
             kind="forum",
             asker_id=asker,
             title=f"question {thread_id}",

@@ -37,13 +37,25 @@ async def test_claims_are_exclusive_and_need_a_helper(world: World) -> None:
     world.clock.advance(timedelta(hours=4))
     await world.sweep()
     with pytest.raises(NotAllowed):
-        await world.escalation.claim(GUILD, 1, Actor(STRANGER))
-    result = await world.escalation.claim(GUILD, 1, Actor(HELPER, role_ids=frozenset({HELPERS})))
+        await world.escalation.claim(GUILD, 1, Actor(STRANGER), world.port)
+    result = await world.escalation.claim(GUILD, 1, Actor(HELPER, role_ids=frozenset({HELPERS})), world.port)
     assert [message for _, message in result.digest_messages] == [9000]
     with pytest.raises(UserFacingError, match="already claimed"):
-        await world.escalation.claim(GUILD, 1, Actor(STRANGER, role_ids=frozenset({STAFF})))
+        await world.escalation.claim(GUILD, 1, Actor(STRANGER, role_ids=frozenset({STAFF})), world.port)
     world.clock.advance(timedelta(days=1))
     assert await world.sweep() == 0
+    assert await world.statuses(1) == {0: "sent", 1: "cancelled"}
+
+
+async def test_only_someone_who_can_view_its_channel_claims_a_question(world: World) -> None:
+    world.port.staff_only.add(8)
+    await world.ask(1, channel_id=8)
+    world.clock.advance(timedelta(hours=4))
+    await world.sweep()
+    with pytest.raises(NotAllowed, match="can't view"):
+        await world.escalation.claim(GUILD, 1, Actor(HELPER, role_ids=frozenset({HELPERS})), world.port)
+    assert await world.statuses(1) == {0: "sent", 1: "pending"}  # still on the queue
+    await world.escalation.claim(GUILD, 1, Actor(STRANGER, role_ids=frozenset({STAFF})), world.port)
     assert await world.statuses(1) == {0: "sent", 1: "cancelled"}
 
 

@@ -183,8 +183,11 @@ async def test_servers_scope_and_settings(svc: Svc) -> None:
     await svc.configs.set_value(GUILD, "similar.enabled", "false")
     assert await suggestions(svc, probe) == []
     await svc.configs.set_value(GUILD, "similar.enabled", "true")
+    # another problem with the same function: a server this small shows it by default, 0.99 does not
+    other_problem = ("pandas read_csv", "how to skip the header row")
+    assert await suggestions(svc, await ask(svc, 4, other_problem)) == [in_text]
     await svc.configs.set_value(GUILD, "similar.threshold", "0.99")
-    assert await suggestions(svc, await ask(svc, 4, ("pandas csv", "read_csv error"))) == []
+    assert await suggestions(svc, await ask(svc, 5, other_problem)) == []
 
 
 async def test_search_explains_unusable_input(svc: Svc) -> None:
