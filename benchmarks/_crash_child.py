@@ -14,7 +14,11 @@ know when everything sent so far has been handled:
   ``deliver N``, which runs the delivery worker once and prints ``delivered N``);
 - ``job NAME N`` runs one timed job by name, then prints ``ran N``;
 - ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
-  prints ``down``.
+  prints ``down``;
+- with ``--report-startup`` (the restart benchmark), ``started T`` once the modules are imported and
+  ``indexed T S`` once the similar-thread index is built (``S`` seconds), ``reconciled T`` once
+  start-up caught up (before ``ready``, which also waits for the paced comparison of reactions in
+  unchanged threads), ``T`` from ``perf_counter``.
 
 The load benchmark runs it with ``--live-clock`` (a sped-up clock, see ``benchmarks._load_probe``)
 and ``--report-events``, and sends ``clock N`` (read the moved clock again; ``clocked N``) and
@@ -43,6 +47,7 @@ from benchmarks._chaos_faults import refuse_sqlite_writes
 from benchmarks._load_probe import SpedUpClock, report_events, watch_write_turns
 from bot.app import HANDLER_TASKS, UnstuckBot
 from bot.config import load_settings
+from bot.services.similar import SimilarService
 
 
 class FileClock:
@@ -133,7 +138,23 @@ async def serve_commands(bot: UnstuckBot) -> None:
             say("down")
 
 
+def report_startup() -> None:
+    """For the restart benchmark: say when the process began and when the index was built."""
+    say(f"started {time.perf_counter()}")
+    build = SimilarService.build
+
+    async def timed(self: SimilarService) -> int:
+        began = time.perf_counter()
+        built = await build(self)
+        say(f"indexed {time.perf_counter()} {time.perf_counter() - began}")
+        return built
+
+    SimilarService.build = timed  # type: ignore[method-assign]
+
+
 async def main(args: argparse.Namespace) -> None:
+    if args.report_startup:
+        report_startup()
     discord.http.Route.BASE = args.base_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
     level = os.environ.get("UNSTUCK_CHILD_LOG_LEVEL", "WARNING")  # INFO to look into a divergence
@@ -169,12 +190,17 @@ async def main(args: argparse.Namespace) -> None:
         reconciled.cancel()
         runner.result()
         raise RuntimeError("the bot stopped before it caught up with its guilds")
+    if args.report_startup:
+        say(f"reconciled {time.perf_counter()}")
     if args.report_commits:
         report_commits(bot)
     if args.report_events:
         report_events(bot, say)
     if os.environ.get("UNSTUCK_LOAD_WRITE_TURNS"):  # profiling the load benchmark's bot
         watch_write_turns(bot)
+    # The paced comparison of reactions in unchanged threads too: the parent's next event comes
+    # after everything the restart owes, as in an undisturbed run.
+    await bot.services.catch_up.reactions.settled()
     await idle()
     say("ready")
     commands = asyncio.create_task(serve_commands(bot))
@@ -207,6 +233,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shard-count", type=int, default=0)
     parser.add_argument("--shard-ids", default="")
     parser.add_argument("--report-commits", action="store_true")
+    parser.add_argument("--report-startup", action="store_true")
     parser.add_argument("--report-events", action="store_true")
     parser.add_argument("--live-clock", action="store_true", help="the clock file holds a sped-up clock")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE settings, repeat for several")

@@ -46,6 +46,9 @@ class BotRunner:
                 self._task.result()  # raises the start-up error
                 raise RuntimeError("the bot stopped during start-up")
             raise TimeoutError(f"the bot did not finish start-up in {START_TIMEOUT:.0f} s")
+        # And the paced comparison of reactions in threads that did not change: a test sees all
+        # a restart owes applied.
+        await bot.services.catch_up.reactions.settled()
         return bot
 
     async def stop(self) -> list[BaseException]:

@@ -70,6 +70,7 @@ def thread_info(thread: discord.Thread) -> ThreadInfo:
         archived=thread.archived,
         owner_name=thread.owner.display_name if thread.owner is not None else None,
         tags=tuple(tag.name for tag in thread.applied_tags),
+        last_message_id=thread.last_message_id,
     )
 
 

@@ -7,17 +7,21 @@ history through :class:`GuildHistory` and feeds it to the same intake as live ev
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord.ext import commands
 
 from bot.domain.permissions import Actor
 from bot.scheduler import Job
-from bot.services.catch_up import Gone, Reactions, Take
+from bot.services.catch_up import Gone, Reactions, Take, ThreadRead
 from bot.services.intake import ThreadInfo
-from bot.services.port_errors import Unavailable
+from bot.services.port_errors import RetryAfter, Unavailable
 from bot.services.solutions import AnswerRef
 from cogs._common import actor_from_member, answer_ref, posted_message, thread_info
 
@@ -27,8 +31,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL_HISTORY = 500  # questions a help text channel may have received while the bot was away
-REACTION_HISTORY = 200  # how far back each thread is looked at for solved-emoji reactions
+REACTION_HISTORY = 100  # latest messages of a thread compared for solved-emoji reactions (one request)
+#: Recently archived threads of a channel looked through for the tracked ones archived meanwhile (a
+#: request per hundred); any still missing is looked up alone (a request each).
+ARCHIVED_LOOKBACK = 500
 LEFT_OVER_SECONDS = 60  # how often servers with events the database refused are caught up
+
+
+@contextlib.contextmanager
+def passing_failures(what: str) -> Iterator[None]:
+    """A read Discord failed for a passing reason (a long 429, a 5xx, a lost connection) fails the
+    catch-up, which runs again later (the left-over job): nothing it skipped is taken as unchanged."""
+    try:
+        yield
+    except discord.RateLimited as limit:
+        raise RetryAfter(limit.retry_after) from None
+    except discord.DiscordServerError as error:
+        raise Unavailable(f"{what}: Discord answered {error.status}") from None
+    except (aiohttp.ClientError, OSError) as error:
+        raise Unavailable(f"{what}: {error!r}") from None
 
 
 class GuildHistory:
@@ -46,44 +67,80 @@ class GuildHistory:
         self._threads[thread.id] = thread
         return thread_info(thread)
 
-    async def active_threads(self) -> list[ThreadInfo]:
+    async def active_threads(self) -> list[ThreadInfo] | None:
         try:
-            threads = await self.guild.active_threads()
+            with passing_failures(f"listing the active threads of guild {self.guild.id}"):
+                threads = await self.guild.active_threads()
         except discord.HTTPException:
             log.warning("could not list active threads of guild %s", self.guild.id)
-            return []
+            return None
         return [self._seen(thread) for thread in threads]
 
-    async def starter_text(self, thread_id: int) -> str:
+    def channel_last_message_id(self, channel_id: int) -> int | None:
+        channel = self.guild.get_channel(channel_id)
+        return channel.last_message_id if isinstance(channel, discord.TextChannel) else None
+
+    async def archived_since(
+        self, channel_id: int, since: datetime, wanted: set[int]
+    ) -> dict[int, ThreadInfo]:
+        channel = self.guild.get_channel(channel_id)
+        found: dict[int, ThreadInfo] = {}
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            return found
         try:
-            return (await self._threads[thread_id].fetch_message(thread_id)).content
+            with passing_failures(f"listing the archived threads of help channel {channel_id}"):
+                async for thread in channel.archived_threads(limit=ARCHIVED_LOOKBACK):
+                    if thread.archive_timestamp < since:
+                        break
+                    if thread.id in wanted:
+                        found[thread.id] = self._seen(thread)
+                        if len(found) == len(wanted):
+                            break
         except discord.HTTPException:
-            return ""
+            log.warning("could not list the archived threads of help channel %s", channel_id)
+        return found
 
     async def read_channel(self, channel_id: int, after: int, take: Take) -> None:
         channel = self.guild.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             return
         try:
-            history = channel.history(limit=CHANNEL_HISTORY, after=discord.Object(after), oldest_first=True)
-            async for message in history:
-                await take(posted_message(message))
-        except discord.DiscordServerError as error:
-            raise Unavailable(f"reading help channel {channel_id}: Discord answered {error.status}") from None
+            with passing_failures(f"reading help channel {channel_id}"):
+                history = channel.history(
+                    limit=CHANNEL_HISTORY, after=discord.Object(after), oldest_first=True
+                )
+                async for message in history:
+                    await take(posted_message(message))
         except discord.HTTPException:
             log.warning("could not read the history of help channel %s", channel_id)
 
-    async def read_thread(self, thread: ThreadInfo, after: int, take: Take) -> None:
+    async def read_thread(self, thread: ThreadInfo, after: int, emoji: str | None) -> ThreadRead | None:
+        channel = self._threads[thread.thread_id]
         try:
-            history = self._threads[thread.thread_id].history(
-                limit=None, after=discord.Object(after), oldest_first=True
-            )
-            async for message in history:
-                await take(posted_message(message))
-        except discord.DiscordServerError as error:
-            raise Unavailable(f"reading thread {thread.thread_id}: Discord answered {error.status}") from None
+            with passing_failures(f"reading thread {thread.thread_id}"):
+                # The latest messages first, in one request: usually all that is new, and the window
+                # in which reactions are compared. Anything newer than ``after`` beyond it is read on.
+                latest = [message async for message in channel.history(limit=REACTION_HISTORY)]
+                older: list[discord.Message] = []
+                if len(latest) == REACTION_HISTORY and latest[-1].id > after:
+                    history = channel.history(limit=None, after=discord.Object(after), before=latest[-1])
+                    older = [message async for message in history]
+                reactions = None if emoji is None else await self._reactions(latest, emoji)
         except discord.HTTPException:
             log.warning("could not read the history of thread %s", thread.thread_id)
+            return None
+        new = sorted((m for m in [*older, *latest] if m.id > after), key=lambda m: m.id)
+        return ThreadRead([posted_message(m) for m in new], reactions)
+
+    @staticmethod
+    async def _reactions(messages: list[discord.Message], emoji: str) -> Reactions:
+        """Who (not a bot) reacted with ``emoji`` on ``messages``: a request per message that has it."""
+        shown: set[tuple[int, int]] = set()
+        for message in messages:
+            for reaction in message.reactions:
+                if str(reaction.emoji) == emoji:
+                    shown |= {(message.id, user.id) async for user in reaction.users() if not user.bot}
+        return shown, {message.id for message in messages}
 
     async def thread_now(self, thread_id: int) -> ThreadInfo | Gone:
         try:
@@ -93,20 +150,6 @@ class GuildHistory:
         except discord.HTTPException:
             return Gone.UNREADABLE
         return self._seen(channel) if isinstance(channel, discord.Thread) else Gone.UNREADABLE
-
-    async def shown_reactions(self, thread_id: int, emoji: str) -> Reactions | None:
-        shown: set[tuple[int, int]] = set()
-        window: set[int] = set()
-        try:
-            async for message in self._threads[thread_id].history(limit=REACTION_HISTORY):
-                window.add(message.id)
-                for reaction in message.reactions:
-                    if str(reaction.emoji) == emoji:
-                        shown |= {(message.id, user.id) async for user in reaction.users() if not user.bot}
-        except discord.HTTPException:
-            log.warning("could not read the reactions of thread %s", thread_id)
-            return None
-        return shown, window
 
     async def answer(self, thread_id: int, message_id: int) -> AnswerRef | None:
         try:
@@ -138,6 +181,9 @@ class CatchUp(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.scheduler.register(Job("catch-up-left-over", self._left_over, seconds=LEFT_OVER_SECONDS))
+
+    async def cog_unload(self) -> None:
+        await self.bot.services.catch_up.reactions.stop()
 
     async def _left_over(self) -> None:
         """Read back the events the database kept refusing (their markers did not move past them)."""

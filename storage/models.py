@@ -58,6 +58,13 @@ class HelpThread(Base):
     __table_args__ = (
         Index("ix_help_threads_guild_state", "guild_id", "state"),
         Index("ix_help_threads_dormant_due", "dormant_due_at"),
+        # What the start-up catch-up looks at: threads that may have changed on Discord meanwhile.
+        Index(
+            "ix_help_threads_unsettled",
+            "guild_id",
+            sqlite_where=text("deleted = 0 AND archived_on_discord = 0"),
+            postgresql_where=text("deleted = false AND archived_on_discord = false"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the thread's channel id

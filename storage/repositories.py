@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, delete, false, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -106,6 +106,23 @@ class GuildRepo:
         """Point a purpose (``escalation``, ``leaderboard``) at a channel, or clear it."""
         column = {"escalation": "escalation_channel_id", "leaderboard": "leaderboard_channel_id"}[purpose]
         await self.session.execute(update(Guild).where(Guild.id == guild_id).values({column: channel_id}))
+
+
+class ThreadMarker(NamedTuple):
+    """What the start-up catch-up needs of a tracked thread: where it stands with Discord."""
+
+    id: int
+    channel_id: int
+    last_seen_message_id: int | None
+    archived_on_discord: bool
+
+
+MARKER_COLUMNS = (
+    HelpThread.id,
+    HelpThread.channel_id,
+    HelpThread.last_seen_message_id,
+    HelpThread.archived_on_discord,
+)
 
 
 class HelpChannelRepo:
@@ -229,17 +246,24 @@ class ThreadRepo:
         )
         return rows.all()
 
-    async def not_known_archived(self, guild_id: int) -> Sequence[HelpThread]:
+    async def unsettled_markers(self, guild_id: int) -> dict[int, ThreadMarker]:
         """Threads whose Discord side may have changed while the bot was away: not deleted and not
         known to be archived (an archived thread changes only by becoming active again)."""
-        rows = await self.session.scalars(
-            select(HelpThread).where(
+        rows = await self.session.execute(
+            select(*MARKER_COLUMNS).where(
                 HelpThread.guild_id == guild_id,
                 HelpThread.deleted == false(),
                 HelpThread.archived_on_discord == false(),
             )
         )
-        return rows.all()
+        return {row[0]: ThreadMarker(*row) for row in rows.tuples()}
+
+    async def markers(self, thread_ids: Collection[int]) -> dict[int, ThreadMarker]:
+        """The markers of these threads (any state), by id."""
+        rows = await self.session.execute(
+            select(*MARKER_COLUMNS).where(HelpThread.id.in_(sorted(thread_ids)))
+        )
+        return {row[0]: ThreadMarker(*row) for row in rows.tuples()}
 
     async def set_fields(self, thread_id: int, **values: Any) -> bool:
         """Set plain columns of a tracked thread in one statement; False when it is not tracked."""

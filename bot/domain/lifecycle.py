@@ -264,6 +264,12 @@ def replied(thread: ReplyFacts, reply: Reply, idle: timedelta) -> tuple[ReplyOut
     return outcome, change
 
 
+def seen(thread: ReplyFacts, message_id: int) -> ThreadChange:
+    """A message that changes nothing else (a bot's): the thread is looked at up to it, so a
+    catch-up after a restart knows it has nothing to read there unless a newer message came."""
+    return ThreadChange(last_seen_message_id=max(thread.last_seen_message_id or 0, message_id))
+
+
 def go_dormant(now: datetime) -> ThreadChange:
     """An idle live thread (a state in :data:`DORMANCY_FROM`) goes to rest (its note is owed)."""
     return ThreadChange(state=ThreadState.DORMANT, dormant_at=now, dormant_due_at=None)

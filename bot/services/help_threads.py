@@ -52,6 +52,7 @@ class IncomingMessage:
     at: datetime
     content: str | None = None  # kept only where the server publishes the channel (the archive)
     author_name: str | None = None
+    by_bot: bool = False  # moves only the thread's "last seen" marker
 
 
 class NewThread(AskedThread):
@@ -157,12 +158,14 @@ class HelpThreadService:
     ) -> ReplyOutcome | None:
         """Apply a message in a tracked thread; ``None`` when nothing changed (bot, duplicate, untracked).
 
+        A bot's message only moves the thread's "last seen" marker past it.
+
         Returns once the message is committed; under load, messages share transactions (batching).
         """
-        if author_is_bot:
-            return None
         return await self._writer.submit(
-            IncomingMessage(thread_id, message_id, author_id, created_at, content, author_name)
+            IncomingMessage(
+                thread_id, message_id, author_id, created_at, content, author_name, by_bot=author_is_bot
+            )
         )
 
     async def _record_batch(self, items: list[IncomingMessage]) -> list[ReplyOutcome | None]:
@@ -181,6 +184,7 @@ class HelpThreadService:
                     }
                     for i in items
                     if i.thread_id in threads
+                    and not i.by_bot
                     and not threads[i.thread_id].deleted
                     and i.message_id != i.thread_id
                 ]
@@ -188,6 +192,8 @@ class HelpThreadService:
             outcomes: list[ReplyOutcome | None] = []
             for item in items:
                 thread = threads.get(item.thread_id)
+                if thread is not None and item.by_bot:
+                    ThreadRepo.apply(thread, lifecycle.seen(thread, item.message_id))
                 if thread is None or item.message_id not in fresh:
                     outcomes.append(None)  # untracked, the starter message, or seen before
                     continue
@@ -215,7 +221,7 @@ class HelpThreadService:
         repo = ArchiveRepo(session)
         for item in items:
             thread = threads.get(item.thread_id)
-            if thread is None:
+            if thread is None or item.by_bot:
                 continue
             config = await self.configs.get(thread.guild_id, session)
             if thread.channel_id not in config.archive_channels:

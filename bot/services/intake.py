@@ -56,6 +56,9 @@ class ThreadInfo:
     archived: bool = False
     owner_name: str | None = None  # the asker's display name, when Discord's cache knows it
     tags: tuple[str, ...] = ()  # a forum post's applied tags, by name
+    # The newest message Discord lists for it (anyone's, deleted or not): newer than what the bot
+    # has seen means something happened there while the bot was not looking.
+    last_message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,11 @@ class Intake:
 
     async def message(self, message: PostedMessage) -> None:
         """A member's message: a reply in a help thread, or a new question in a help text channel."""
-        if message.author_is_bot or not self.scope.owns(message.guild_id):
-            return
         thread = message.thread
+        # A bot's message in a thread changes nothing but what was seen there: the catch-up after
+        # a restart then knows the thread did not change since (its Discord's last message).
+        if (message.author_is_bot and thread is None) or not self.scope.owns(message.guild_id):
+            return
         # A question shares the lane of its channel (whose marker it moves) and of the thread it opens
         # (so that a reply there waits for the thread to be tracked).
         lanes = (thread.thread_id,) if thread is not None else (message.channel_id, message.message_id)

@@ -239,7 +239,11 @@ async def archived_flag(w: World, thread_id: int, expected: bool) -> None:
 
 
 def looked_up(w: World, since: int, thread_id: int) -> bool:
-    return ("GET", f"/channels/{thread_id}") in {(m, p) for m, p, _ in w.emu.requests[since:]}
+    """Whether the bot asked Discord about the thread (itself, or its messages) since request ``since``."""
+    return any(
+        p == f"/channels/{thread_id}" or p.startswith(f"/channels/{thread_id}/")
+        for _, p, _ in w.emu.requests[since:]
+    )
 
 
 async def test_start_up_looks_only_at_threads_that_may_have_changed(world: World) -> None:
