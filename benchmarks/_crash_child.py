@@ -230,7 +230,8 @@ def report_commits(bot: UnstuckBot) -> None:
 
     async def timed(**kwargs: object) -> object:
         result = await original(**kwargs)  # type: ignore[arg-type]
-        say(f"c {kwargs['message_id']} {time.perf_counter()}")
+        if not kwargs.get("author_is_bot"):  # the bot's own messages only move the thread's marker
+            say(f"c {kwargs['message_id']} {time.perf_counter()}")
         return result
 
     service.record_message = timed  # type: ignore[method-assign]

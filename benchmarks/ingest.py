@@ -234,7 +234,7 @@ async def push(
         if author != threads[thread]:
             answers.append((thread, int(message["id"])))
     async with asyncio.timeout(60):
-        while len(committed) < len(sent):
+        while any(message not in committed for message in sent):
             await asyncio.sleep(0.001)
     return sent
 
