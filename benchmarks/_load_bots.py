@@ -10,17 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import psutil
-
-from storage.migrate import upgrade
-
-POSTGRES_ENV = "UNSTUCK_TEST_POSTGRES_URL"
 
 
 class BotProcess:
@@ -116,29 +109,3 @@ def own_cpu_seconds() -> float:
     """CPU time of this process: the emulator and the load script."""
     times = psutil.Process(os.getpid()).cpu_times()
     return times.user + times.system
-
-
-@asynccontextmanager
-async def fresh_database(kind: str, folder: Path) -> AsyncIterator[str]:
-    """The URL of an empty, migrated database (SQLite file or PostgreSQL database), dropped afterwards."""
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{folder / 'load.db'}"
-        await asyncio.to_thread(upgrade, url)
-        yield url
-        return
-    import asyncpg
-
-    base = os.environ[POSTGRES_ENV]
-    name = f"unstuck_load_{uuid.uuid4().hex[:8]}"
-    plain = base.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(plain)
-    await conn.execute(f"CREATE DATABASE {name}")
-    await conn.close()
-    try:
-        url = base.rsplit("/", 1)[0] + f"/{name}"
-        await asyncio.to_thread(upgrade, url)
-        yield url
-    finally:
-        conn = await asyncpg.connect(plain)
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await conn.close()

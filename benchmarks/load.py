@@ -45,7 +45,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks._load_bots import POSTGRES_ENV, BotProcess, fresh_database, new_reports, own_cpu_seconds
+from benchmarks._databases import POSTGRES_ENV, fresh_database
+from benchmarks._load_bots import BotProcess, new_reports, own_cpu_seconds
 from benchmarks._load_emulator import EmulatorCheck, check_emulator
 from benchmarks._load_probe import ScriptClock
 from benchmarks._load_report import StepRow, max_rate, print_table, step_row, write_chart
@@ -242,7 +243,7 @@ async def measure(kind: str, options: Options) -> list[StepRow]:
         reports = new_reports()
         try:
             servers, people, helpers = build_servers(emu, options)
-            async with fresh_database(kind, workdir) as url:
+            async with fresh_database(kind, workdir, "load") as url:
                 for index in range(instances):
                     owned = [s.guild for s in servers if (s.guild >> 22) % instances == index]
                     args = [

@@ -32,23 +32,19 @@ import re
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 
+from benchmarks._databases import POSTGRES_ENV, fresh_database
 from benchmarks._restart_seed import Seeded, Sizes, build_discord, change_while_down, fill_database
 from bot.clock import FakeClock
 from emulator import Emulator
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import HelpThread
 
-POSTGRES_ENV = "UNSTUCK_TEST_POSTGRES_URL"
 TARGET_READY_S = 10.0
 TARGET_CALLS = 200
 START_TIMEOUT = 900.0
@@ -126,32 +122,6 @@ class Child:
         return sum("ERROR" in line for line in text.splitlines())
 
 
-@asynccontextmanager
-async def fresh_database(kind: str, workdir: Path) -> AsyncIterator[str]:
-    """The URL of an empty, migrated database (a PostgreSQL one is dropped afterwards)."""
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'restart.db'}"
-        await asyncio.to_thread(upgrade, url)
-        yield url
-        return
-    import asyncpg
-
-    base = os.environ[POSTGRES_ENV]
-    name = f"unstuck_restart_{uuid.uuid4().hex[:8]}"
-    plain = base.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(plain)
-    await conn.execute(f"CREATE DATABASE {name}")
-    await conn.close()
-    try:
-        url = base.rsplit("/", 1)[0] + f"/{name}"
-        await asyncio.to_thread(upgrade, url)
-        yield url
-    finally:
-        conn = await asyncpg.connect(plain)
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await conn.close()
-
-
 def about(path: str) -> int | None:
     match = ABOUT.match(path)
     return int(match.group(1)) if match else None
@@ -186,7 +156,7 @@ async def run_once(kind: str, sizes: Sizes, seed: int = 1, validate: bool = Fals
     try:
         with tempfile.TemporaryDirectory(prefix="unstuck-restart-") as directory:
             workdir = Path(directory)
-            async with fresh_database(kind, workdir) as url:
+            async with fresh_database(kind, workdir, "restart") as url:
                 began = time.perf_counter()
                 world = await build_discord(emu, sizes, seed)
                 db = Database(url)
