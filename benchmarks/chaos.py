@@ -1,6 +1,6 @@
 """Chaos: the crash run's community played while Discord and the database fail, and nothing is lost.
 
-    python -m benchmarks.chaos [--events M] [--seed S] [--json PATH]
+    python -m benchmarks.chaos [--events M] [--seed S] [--databases sqlite,postgres] [--json PATH]
 
 The emulator runs in this process and the real bot as a separate OS process, as in the crash run,
 with the same seeded script. It is played twice: once on a perfect day, once with faults instead of
@@ -152,8 +152,7 @@ def print_table(reports: list[Report]) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> list[Report]:
-    kinds = ["sqlite"] + (["postgres"] if os.environ.get("UNSTUCK_TEST_POSTGRES_URL") else [])
-    return [await run(args.events, args.seed, kind) for kind in kinds]
+    return [await run(args.events, args.seed, kind) for kind in args.databases.split(",")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    every = "sqlite,postgres" if os.environ.get("UNSTUCK_TEST_POSTGRES_URL") else "sqlite"
+    parser.add_argument("--databases", default=every, help=f"comma-separated (default: {every})")
     args = parser.parse_args(argv)
     reports = asyncio.run(main_async(args))
     print_table(reports)
