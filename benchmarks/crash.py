@@ -141,14 +141,33 @@ def compare(expected: Snapshot, actual: Snapshot) -> tuple[list[str], int, int]:
     duplicates = lost = 0
     for channel in sorted(set(expected.messages) | set(actual.messages)):
         want, got = expected.messages.get(channel, Counter()), actual.messages.get(channel, Counter())
-        for text in sorted(set(want) | set(got)):
-            if got[text] > want[text]:
+        extra = {text for text in got if got[text] > want[text]}
+        missing = {text for text in want if got[text] < want[text]}
+        for text in sorted(extra | missing):
+            if text in extra:
                 duplicates += got[text] - want[text]
-                divergences.append(f"message in {channel} {got[text] - want[text]}x extra: {text[:120]!r}")
-            elif got[text] < want[text]:
+                shown = excerpt(text, missing)
+                divergences.append(f"message in {channel} {got[text] - want[text]}x extra: {shown!r}")
+            else:
                 lost += want[text] - got[text]
-                divergences.append(f"message in {channel} {want[text] - got[text]}x missing: {text[:120]!r}")
+                shown = excerpt(text, extra)
+                divergences.append(f"message in {channel} {want[text] - got[text]}x missing: {shown!r}")
     return divergences, duplicates, lost
+
+
+def _shared_start(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def excerpt(text: str, others: set[str], width: int = 120) -> str:
+    """The start of ``text``, or, when a message on the other side differs from it only later on
+    (a digest with one tag changed), the part around the first difference."""
+    if not others:
+        return text[:width]
+    common = max(_shared_start(text, other) for other in others)
+    if common < width // 2:
+        return text[:width]
+    return "…" + text[common - width // 3 : common - width // 3 + width]
 
 
 async def _ledger_has(db: Database, reason: str) -> bool:
