@@ -14,7 +14,9 @@ import discord
 from bot.config import HelpSettings
 from bot.domain.lifecycle import ThreadState
 from bot.domain.naming import with_prefix, without_prefix
+from bot.services.port_errors import Refused
 from cogs._common import thread_link
+from cogs._errors import classified
 from storage.models import HelpThread, Solution
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,9 @@ class DiscordThreads:
         if isinstance(channel, discord.Thread):
             return channel
         try:
-            fetched = await self.client.fetch_channel(thread_id)
-        except (discord.NotFound, discord.Forbidden):
+            # A 5xx becomes Unavailable: an event's lane tries it again, a caller outside one fails.
+            fetched = await classified(self.client.fetch_channel(thread_id))
+        except Refused:
             return None
         return fetched if isinstance(fetched, discord.Thread) else None
 

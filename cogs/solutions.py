@@ -12,9 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.services.errors import UserFacingError
+from bot.services.port_errors import Refused
 from bot.services.server_config import ServerConfig
 from bot.services.solutions import AnswerRef, MarkKind, MarkOutcome, SolutionService, Via
 from cogs._common import actor_from_interaction, actor_from_member, answer_ref, respond
+from cogs._errors import classified
 from cogs._threads import DiscordThreads
 from storage.models import HelpThread
 
@@ -106,9 +108,10 @@ class Solutions(commands.Cog):
         if thread is None:
             return
         try:
-            answer = answer_ref(await thread.fetch_message(payload.message_id))
-        except discord.NotFound:
-            return  # deleted meanwhile: nothing to mark
+            # A 5xx becomes Unavailable: the event's lane tries it again instead of dropping the ✅.
+            answer = answer_ref(await classified(thread.fetch_message(payload.message_id)))
+        except Refused:
+            return  # deleted meanwhile (or no longer readable): nothing to mark
         await self.bot.services.intake.reaction_added(
             config.guild_id, thread.id, answer, actor, str(payload.emoji)
         )

@@ -73,3 +73,15 @@ async def test_a_503_on_the_answer_solved_names_still_marks_it(world: World) -> 
     await solved_with(world, thread_id, reply)
     assert await points_of(world, world.c.helen) == 10
     assert world.bot.unexpected_errors == []
+
+
+async def test_a_503_on_the_message_a_check_mark_names_still_marks_it_without_a_restart(world: World) -> None:
+    """Found by the chaos run: a ✅ whose message Discord failed to return was dropped live."""
+    thread_id = await forum_thread(world)
+    reply = await answer(world, thread_id, world.c.helen)
+    rule = world.emu.faults.fail(FETCH_MESSAGE, status=503, times=1)
+    await world.emu.user_reacts(world.c.alice, thread_id, reply, CHECK)
+    await solved_with(world, thread_id, reply)
+    assert rule.hits == 1
+    assert await points_of(world, world.c.helen) == 10
+    assert world.bot.unexpected_errors == []
