@@ -41,7 +41,7 @@ class ChaosPlayer(Player):
     outage: Outage = field(default_factory=lambda: Outage("sqlite"))
     planned: Counter[str] = field(default_factory=Counter)
     _background: set[asyncio.Task[None]] = field(default_factory=set)
-    jumped_minutes: int = 1  # the last jump of the script's clock
+    pending_minutes: int = 0  # a jump of the script's clock the next sweep makes
 
     async def play(self, events: list[Event]) -> None:
         if self.plan.error_rate:
@@ -64,21 +64,32 @@ class ChaosPlayer(Player):
         await self.sync()
 
     def set_clock(self, minutes: int) -> None:
-        self.jumped_minutes = minutes
-        super().set_clock(minutes)
+        """A jump of the script's clock, made by the next :meth:`sweep` (minute by minute first)."""
+        self.pending_minutes += minutes
 
     async def sweep(self) -> None:
         """One tick of timed work after a jump of the script's clock. The jump stands for minutes or
         hours in which the bot's left-over catch-up (every minute) would have run again and again
-        until it had nothing left (a run Discord fails with a 503 is not the last), so it runs first,
-        once per minute of the jump while work is left (at most ten times): what a gap hid is tracked
-        before the escalation sweep looks at the clock."""
-        rounds = max(1, min(self.jumped_minutes, LEFT_OVER_ROUNDS))
-        self.jumped_minutes = 1
-        self.syncs += 1
-        await self.bot.send(f"leftover {rounds} {self.syncs}")
-        await self.bot.expect(f"ran {self.syncs}")
+        until it had nothing left (a run Discord fails with a 503 is not the last). So the clock
+        first moves minute by minute, running that job each time while work is left (at most ten
+        times), and only then the rest of the way: what a gap hid is tracked when it would have
+        been, a minute or two late, not hours later, before the escalation sweep looks at the clock."""
+        minutes, self.pending_minutes = self.pending_minutes, 0
+        for _minute in range(min(minutes, LEFT_OVER_ROUNDS)):
+            super().set_clock(1)
+            minutes -= 1
+            if not await self.left_over_catch_up():
+                break
+        super().set_clock(minutes)
         await super().sweep()
+
+    async def left_over_catch_up(self) -> bool:
+        """Run the bot's left-over catch-up once; whether work is still left over."""
+        self.syncs += 1
+        number = self.syncs
+        await self.bot.send(f"leftover {number}")
+        answer = await self.bot.read_until(lambda line: line.startswith(f"left {number} "))
+        return answer.endswith(" 1")
 
     async def run_job(self, name: str) -> None:
         self.syncs += 1

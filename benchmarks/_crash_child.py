@@ -13,9 +13,8 @@ know when everything sent so far has been handled:
   POSIX time T when the next owed action is due (the parent moves the clock there and sends
   ``deliver N``, which runs the delivery worker once and prints ``delivered N``);
 - ``job NAME N`` runs one timed job by name, then prints ``ran N``;
-- ``leftover ROUNDS N`` runs the left-over catch-up (a timed job, every minute) up to ROUNDS times
-  while servers still have left-over work (the minutes a jump of the clock stands for), then prints
-  ``ran N``;
+- ``leftover N`` runs the left-over catch-up (a timed job, every minute) once, then prints
+  ``left N 1`` while servers still have left-over work, else ``left N 0``;
 - ``dbdown SECONDS`` (the chaos benchmark on SQLite) makes every write fail for that long, then
   prints ``down``;
 - with ``--report-startup`` (the restart benchmark), ``started T`` once the modules are imported and
@@ -123,15 +122,11 @@ async def serve_commands(bot: UnstuckBot) -> None:
                 continue
             await idle()
             say(f"ran {number}")
-        elif command == "leftover":  # "leftover ROUNDS N"
-            rounds, _, number = number.partition(" ")
+        elif command == "leftover":
             job = next(job for job in bot.scheduler.jobs if job.name == "catch-up-left-over")
-            for _round in range(int(rounds)):
-                await until_done(job.run)
-                await idle()
-                if not bot.services.catch_up.left_over:
-                    break
-            say(f"ran {number}")
+            await until_done(job.run)
+            await idle()
+            say(f"left {number} {int(bool(bot.services.catch_up.left_over))}")
         elif command == "tick":
             started = time.perf_counter()
             try:
