@@ -36,7 +36,7 @@ from bot.services.errors import NotAllowed, NotFound, UserFacingError
 from bot.services.escalation_digests import DigestSweep, EscalationPort
 from bot.services.escalation_queue import EscalationQueue
 from bot.services.help_threads import NewThread
-from bot.services.owed import OwedActions
+from bot.services.owed import DIGEST_EDIT, OwedActions
 from bot.services.server_config import ServerConfig, ServerConfigService
 from bot.services.tracked import held_thread
 from storage.engine import Database
@@ -60,9 +60,6 @@ class EscalateResult:
     digest_at: datetime | None
     quiet: bool
     problem: str | None
-
-
-DIGEST_EDIT = "digest"  # what an owed edit of a digest message is (its editor is the escalation cog's)
 
 
 @dataclass(frozen=True)

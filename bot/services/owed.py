@@ -29,11 +29,13 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from storage.escalation_repo import EscalationRepo
 from storage.owed_repo import OwedRepo
 
 SEND, APPEARANCE, EDIT = "send", "appearance", "edit"
 APPEARANCE_PREFIX = "a"  # + thread id: the key of a thread's appearance
 EDIT_PREFIX = "e"  # + message id: the key of an owed edit of that message
+DIGEST_EDIT = "digest"  # what an owed edit of a digest message is (its editor is the escalation cog's)
 _WAKE_HOOKED = "unstuck.owed.wake"
 
 
@@ -167,6 +169,10 @@ class OwedActions:
         await OwedRepo(session).add_desired(
             appearance_key(thread_id), guild_id, thread_id, APPEARANCE, flags, self.clock.now()
         )
+        # A digest that lists the thread shows its Solved / Unanswered tag: it follows the thread
+        # too, so what a digest ends up showing does not depend on when its last edit went out.
+        for digest_id, channel_id, message_id in await EscalationRepo(session).digest_messages_of(thread_id):
+            await self.edit(session, guild_id, channel_id, message_id, DIGEST_EDIT, digest_id=digest_id)
         self._wake_on_commit(session)
 
     def _wake_on_commit(self, session: AsyncSession) -> None:

@@ -75,3 +75,25 @@ async def test_an_edited_digest_drops_unanswered_from_a_thread_answered_meanwhil
     edited = current(world, digest)
     assert "Unanswered" in tag_names(world, answered)  # Discord has not caught up yet
     assert "Unanswered" not in entry_of(edited, answered) and "🏷️ Python" in entry_of(edited, answered)
+
+
+async def test_a_digest_follows_a_thread_solved_after_it_was_sent(world: World) -> None:
+    """What a digest ends up showing is the thread's state, not what it was when the last claim's
+    edit happened to go out (found by the chaos run: the same digest ended Solved or Unanswered
+    depending on when Discord let an edit through)."""
+    from tests.e2e.test_solutions import CHECK, answer, solved_with
+
+    await set_escalation_channel(world)
+    thread = await ask(world, "Solved after the digest", tags=["Python"])
+    await world.emu.wait_for(lambda: "Unanswered" in tag_names(world, thread), what="the Unanswered tag")
+    world.clock.advance(timedelta(hours=4))
+    await tick(world)
+    [digest] = digests(world)
+    assert "🏷️ Python, Unanswered" in entry_of(digest, thread)
+
+    reply = await answer(world, thread, world.c.helen)
+    await world.emu.user_reacts(world.c.alice, thread, reply, CHECK)
+    await solved_with(world, thread, reply)
+    await world.emu.wait_for(
+        lambda: "🏷️ Python, Solved" in entry_of(current(world, digest), thread), what="the digest to follow"
+    )
