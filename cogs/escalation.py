@@ -21,9 +21,10 @@ from bot.domain.formatting import humanize_duration
 from bot.domain.permissions import is_staff
 from bot.scheduler import Job
 from bot.services.errors import NotAllowed, UserFacingError
-from bot.services.escalation import DIGEST_EDIT, EscalateResult, EscalationService
+from bot.services.escalation import EscalateResult, EscalationService
 from bot.services.escalation_digests import DigestEntry, DigestPart, DigestView
 from bot.services.escalation_queue import QueuedThread, QueueReport
+from bot.services.owed import DIGEST_EDIT
 from bot.services.port_errors import Refused, Unavailable
 from cogs._access import guild_access, viewer_of
 from cogs._common import (
